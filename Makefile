@@ -1,0 +1,30 @@
+# MAG Desktop. The two set-up commands on a fresh Debian/Ubuntu machine with Go:
+#   make demo   runs the app against an embedded reference server with demo data
+#   make test   installs what the tests need and passes every test
+.PHONY: deps demo test bench package build clean
+
+GO ?= go
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+LDFLAGS := -X github.com/mag-desktop/magdesk/version.Version=$(VERSION)
+
+deps:
+	./scripts/deps.sh
+
+build: deps
+	mkdir -p bin
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+demo: build
+	./bin/magdesk --demo
+
+test: deps
+	./scripts/test.sh
+
+bench: deps
+	./scripts/bench.sh
+
+package: deps
+	./scripts/package.sh
+
+clean:
+	rm -rf bin dist

@@ -1,0 +1,16 @@
+// Command magdesk is MAG Desktop: the GUI by default, the command line when given a command.
+package main
+
+import (
+	"os"
+
+	"github.com/mag-desktop/magdesk/cli"
+)
+
+func main() {
+	args := os.Args[1:]
+	if cli.WantsGUI(args) {
+		os.Exit(runGUI(args))
+	}
+	os.Exit(cli.Run(args, cli.Stdio()))
+}

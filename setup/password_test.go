@@ -1,0 +1,54 @@
+package setup
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/mag-desktop/magdesk/api"
+)
+
+func TestCheckPassword(t *testing.T) {
+	pol := api.PasswordPolicy{MinLength: 15, MaxLength: 64, Blocklist: true}
+	cases := []struct {
+		name, pw, confirm string
+		ok                bool
+		problem           string
+		minStrength       Strength
+	}{
+		{"empty", "", "", false, "at least 15", VeryWeak},
+		{"short", "short one", "short one", false, "at least 15 characters (9 so far)", VeryWeak},
+		{"mismatch", "correct horse battery staple", "correct horse battery stapl", false, "same password", Strong},
+		{"common", "password-password-1", "password-password-1", false, "common", VeryWeak},
+		{"user id", "jdoe1-is-my-name-ok", "jdoe1-is-my-name-ok", false, "user ID", VeryWeak},
+		{"too long", strings.Repeat("ab", 40), strings.Repeat("ab", 40), false, "at most 64", VeryWeak},
+		{"good passphrase", "correct horse battery staple", "correct horse battery staple", true, "", Strong},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fb := CheckPassword(c.pw, c.confirm, pol, "jdoe1", "Demo Aerospace")
+			if fb.OK != c.ok {
+				t.Fatalf("OK = %v, problems %v", fb.OK, fb.Problems)
+			}
+			if c.problem != "" && !strings.Contains(strings.Join(fb.Problems, " "), c.problem) {
+				t.Fatalf("problems %v do not mention %q", fb.Problems, c.problem)
+			}
+			if fb.Strength < c.minStrength {
+				t.Fatalf("strength %v < %v", fb.Strength, c.minStrength)
+			}
+		})
+	}
+}
+
+func TestStrengthGrowsWithLength(t *testing.T) {
+	prev := -1.0
+	for _, pw := range []string{"a", "abcd", "abcdefgh", "abcdefgh ijklmnop", "abcdefgh ijklmnop QRSTUV 123"} {
+		e := CheckPassword(pw, pw, api.PasswordPolicy{}).Entropy
+		if e <= prev {
+			t.Fatalf("entropy of %q = %v, not above %v", pw, e, prev)
+		}
+		prev = e
+	}
+	if s := CheckPassword("aaaaaaaaaaaaaaaa", "", api.PasswordPolicy{}).Strength; s > Weak {
+		t.Fatalf("a repeated character rated %v", s)
+	}
+}

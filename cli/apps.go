@@ -1,0 +1,259 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
+)
+
+// runApps is apps | apps request APP | apps open APP [--print].
+func runApps(e *Env, args []string) int {
+	return subcommand(e, "apps", args, map[string]func(*Env, []string) int{
+		"list": appsList, "request": appsRequest, "open": appsOpen,
+	}, "list")
+}
+
+func appsList(e *Env, args []string) int {
+	if _, err := parseArgs(e.Flags("apps"), args); err != nil {
+		return e.Fail(err)
+	}
+	ctx := e.Context()
+	c, err := e.Current(ctx)
+	if err != nil {
+		return e.Fail(err)
+	}
+	apps, err := c.Applications(ctx)
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	if apps == nil {
+		apps = []api.Application{}
+	}
+	return e.Output(apps, func(w io.Writer) {
+		if len(apps) == 0 {
+			fmt.Fprintln(w, "Your organisation has no applications yet.")
+			return
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "APP\tSTATUS\tNAME\tWHAT IT MEANS")
+		for _, a := range apps {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.AppID, a.Status, a.Name, statusText(a))
+		}
+		tw.Flush()
+	})
+}
+
+// statusText explains a status in plain words (the server's own text when it gives one).
+func statusText(a api.Application) string {
+	if a.StatusText != "" {
+		return a.StatusText
+	}
+	switch a.Status {
+	case api.StatusPendingTerms:
+		return "waiting for your organisation administrator to accept the Terms and Conditions"
+	case api.StatusAvailable:
+		return "request access: magdesk apps request " + a.AppID
+	case api.StatusAccessRequested:
+		return "waiting for the application administrator to approve your request"
+	case api.StatusAccessGranted:
+		return "open it: magdesk apps open " + a.AppID
+	case api.StatusAccessDenied:
+		if a.DenyReason != "" {
+			return "access denied: " + a.DenyReason
+		}
+		return "access denied"
+	case api.StatusSuspended:
+		return "suspended; contact your organisation administrator"
+	}
+	return a.Status
+}
+
+func appsRequest(e *Env, args []string) int {
+	pos, err := parseArgs(e.Flags("apps request"), args)
+	if err == nil {
+		err = wantArgs(pos, 1, "the application id (see magdesk apps)")
+	}
+	if err != nil {
+		return e.Fail(err)
+	}
+	ctx := e.Context()
+	c, err := e.Current(ctx)
+	if err != nil {
+		return e.Fail(err)
+	}
+	req, err := c.RequestAccess(ctx, pos[0])
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	return e.Output(req, func(w io.Writer) {
+		fmt.Fprintf(w, "Access to %s requested (request %s); the application administrator decides next.\n", pos[0], req.ID)
+	})
+}
+
+func appsOpen(e *Env, args []string) int {
+	fs := e.Flags("apps open")
+	printOnly := fs.Bool("print", false, "print the single-use link instead of opening the browser")
+	pos, err := parseArgs(fs, args)
+	if err == nil {
+		err = wantArgs(pos, 1, "the application id (see magdesk apps)")
+	}
+	if err != nil {
+		return e.Fail(err)
+	}
+	ctx := e.Context()
+	c, err := e.Current(ctx)
+	if err != nil {
+		return e.Fail(err)
+	}
+	l, err := c.Launch(ctx, pos[0])
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	if *printOnly || e.JSON {
+		return e.Output(l, func(w io.Writer) { fmt.Fprintln(w, l.LaunchURL) })
+	}
+	if err := openBrowser(l.LaunchURL); err != nil {
+		fmt.Fprintf(e.IO.Err, "magdesk: could not start a browser (%v); open this single-use link yourself before %s:\n",
+			err, l.ExpiresAt.Local().Format(time.TimeOnly))
+		fmt.Fprintln(e.IO.Out, l.LaunchURL)
+		return ExitError
+	}
+	fmt.Fprintf(e.IO.Out, "Opened %s in your browser.\n", pos[0])
+	return ExitOK
+}
+
+// runAdmin is the org administrator's commands.
+func runAdmin(e *Env, args []string) int {
+	return subcommand(e, "admin", args, map[string]func(*Env, []string) int{
+		"terms": adminTerms, "accept-terms": adminAcceptTerms, "requests": adminRequests, "decide": adminDecide,
+	}, "")
+}
+
+// adminContext parses an admin command's arguments and returns a client of the current user
+// and the user's organisation id; on failure c is nil and status is the exit status.
+func (e *Env) adminContext(name string, args []string, n int, what string) (pos []string, c *client.Client, org string, status int) {
+	return e.adminContextFlags(e.Flags("admin "+name), args, n, what)
+}
+
+func (e *Env) adminContextFlags(fs *flag.FlagSet, args []string, n int, what string) (pos []string, c *client.Client, org string, status int) {
+	pos, err := parseArgs(fs, args)
+	if err == nil {
+		err = wantArgs(pos, n, what)
+	}
+	if err != nil {
+		return nil, nil, "", e.Fail(err)
+	}
+	ctx := e.Context()
+	if c, err = e.Current(ctx); err != nil {
+		return nil, nil, "", e.Fail(err)
+	}
+	me, err := c.Me(ctx)
+	if err != nil {
+		return nil, nil, "", e.failSession(c, err)
+	}
+	return pos, c, me.Account.Org.ID, ExitOK
+}
+
+func adminTerms(e *Env, args []string) int {
+	pos, c, org, status := e.adminContext("terms", args, 1, "the application id")
+	if c == nil {
+		return status
+	}
+	t, err := c.Terms(e.Context(), org, pos[0])
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	return e.Output(t, func(w io.Writer) {
+		fmt.Fprintf(w, "%s — %s, version %s (published %s)\n\n%s\n\n", t.AppName, t.Title, t.Version,
+			t.PublishedAt.Local().Format(time.DateOnly), strings.TrimSpace(t.Body))
+		if t.Accepted {
+			fmt.Fprintf(w, "Accepted by %s on %s.\n", t.AcceptedBy, fmtTime(t.AcceptedAt))
+		} else {
+			fmt.Fprintf(w, "Not accepted yet. To agree on behalf of your organisation: magdesk admin accept-terms %s\n", t.AppID)
+		}
+	})
+}
+
+func fmtTime(t *time.Time) string {
+	if t == nil {
+		return "an unknown date"
+	}
+	return t.Local().Format(time.DateTime)
+}
+
+func adminAcceptTerms(e *Env, args []string) int {
+	pos, c, org, status := e.adminContext("accept-terms", args, 1, "the application id")
+	if c == nil {
+		return status
+	}
+	ctx := e.Context()
+	t, err := c.Terms(ctx, org, pos[0])
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	acc, err := c.AcceptTerms(ctx, org, pos[0], t.TermsVersionID)
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	return e.Output(acc, func(w io.Writer) {
+		fmt.Fprintf(w, "You agreed to %q (version %s) for %s on behalf of your organisation.\nUsers of your organisation can now request access to it.\n",
+			t.Title, t.Version, t.AppName)
+	})
+}
+
+func adminRequests(e *Env, args []string) int {
+	_, c, org, status := e.adminContext("requests", args, 0, "no arguments")
+	if c == nil {
+		return status
+	}
+	reqs, err := c.AccessRequests(e.Context(), org)
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	if reqs == nil {
+		reqs = []api.AccessRequest{}
+	}
+	return e.Output(reqs, func(w io.Writer) {
+		if len(reqs) == 0 {
+			fmt.Fprintln(w, "No pending access requests.")
+			return
+		}
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "REQUEST\tUSER\tNAME\tAPP\tREQUESTED")
+		for _, r := range reqs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.UserID, r.DisplayName, r.AppID, r.CreatedAt.Local().Format(time.DateTime))
+		}
+		tw.Flush()
+		fmt.Fprintln(w, "Decide with: magdesk admin decide REQUEST approve|deny [--reason R]")
+	})
+}
+
+func adminDecide(e *Env, args []string) int {
+	fs := e.Flags("admin decide")
+	reason := fs.String("reason", "", "reason shown to the user (for a denial)")
+	pos, c, org, status := e.adminContextFlags(fs, args, 2, "REQUEST approve|deny")
+	if c == nil {
+		return status
+	}
+	decision := strings.ToLower(pos[1])
+	if decision != api.DecisionApprove && decision != api.DecisionDeny {
+		return e.Usagef("the decision must be approve or deny, not %q", pos[1])
+	}
+	r, err := c.Decide(e.Context(), org, pos[0], decision, *reason)
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	return e.Output(r, func(w io.Writer) {
+		verb := "approved"
+		if decision == api.DecisionDeny {
+			verb = "denied"
+		}
+		fmt.Fprintf(w, "Request %s %s.\n", pos[0], verb)
+	})
+}

@@ -1,0 +1,290 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
+)
+
+// runActivate is first-time login: activate LINK|TOKEN [--password-stdin] [--answers FILE].
+func runActivate(e *Env, args []string) int {
+	fs := e.Flags("activate")
+	fs.BoolVar(&e.PasswordStdin, "password-stdin", false, "read the new password from standard input")
+	answersFile := fs.String("answers", "", `JSON file of security answers: [{"question_id": "...", "answer": "..."}]`)
+	pos, err := parseArgs(fs, args)
+	if err == nil {
+		err = wantArgs(pos, 1, "the activation link or token from the email")
+	}
+	if err != nil {
+		return e.Fail(err)
+	}
+	token, err := client.ParseActivationLink(pos[0])
+	if err != nil {
+		return e.Fail(err)
+	}
+	ctx := e.Context()
+	c, err := e.Client()
+	if err != nil {
+		return e.Fail(err)
+	}
+	info, err := c.InspectActivation(ctx, token)
+	if err != nil {
+		return e.Fail(err)
+	}
+	if !e.JSON {
+		fmt.Fprintf(e.IO.Err, "Activating user ID %s (%s, %s).\n", info.UserID, info.DisplayName, info.OrgName)
+		fmt.Fprintln(e.IO.Err, passwordRules(info.PasswordPolicy))
+	}
+	var answers []api.SecurityAnswer
+	if info.SecurityQuestionsRequired > 0 {
+		if *answersFile != "" {
+			if answers, err = readAnswers(*answersFile); err != nil {
+				return e.Fail(err)
+			}
+		} else if answers, err = e.askQuestions(c, info.SecurityQuestionsRequired); err != nil {
+			return e.Fail(err)
+		}
+	}
+	pw, err := e.NewSecret("New password: ", "Repeat the new password: ")
+	if err != nil {
+		return e.Fail(err)
+	}
+	res, err := c.CompleteActivation(ctx, api.ActivationCompleteRequest{Token: token, Password: pw,
+		PasswordConfirm: pw, SecurityAnswers: answers})
+	if err != nil {
+		return e.Fail(err)
+	}
+	return e.Output(res, func(w io.Writer) {
+		fmt.Fprintf(w, "Your account %s is active.\nNext: magdesk login --user %s\n", res.UserID, res.UserID)
+	})
+}
+
+func passwordRules(p api.PasswordPolicy) string {
+	s := fmt.Sprintf("Choose a password of at least %d characters", p.MinLength)
+	if p.MaxLength > 0 {
+		s += fmt.Sprintf(" (at most %d)", p.MaxLength)
+	}
+	s += "; a passphrase of several unrelated words is easy to remember. No special characters are required"
+	if p.Blocklist {
+		s += ", but common passwords are refused"
+	}
+	return s + "."
+}
+
+// readAnswers reads the --answers file.
+func readAnswers(path string) ([]api.SecurityAnswer, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageErrorf("cannot read the answers file: %v", err)
+	}
+	var answers []api.SecurityAnswer
+	if err := json.Unmarshal(data, &answers); err != nil {
+		return nil, usageErrorf(`the answers file %s is not valid JSON of the form [{"question_id": "...", "answer": "..."}]: %v`, path, err)
+	}
+	for i, a := range answers {
+		if strings.TrimSpace(a.QuestionID) == "" || strings.TrimSpace(a.Answer) == "" {
+			return nil, usageErrorf("the answers file %s: entry %d needs both question_id and answer", path, i+1)
+		}
+	}
+	return answers, nil
+}
+
+// askQuestions lets the user pick n distinct questions from the catalogue and answer them.
+func (e *Env) askQuestions(c *client.Client, n int) ([]api.SecurityAnswer, error) {
+	if !e.Terminal {
+		return nil, usageErrorf("%d security answers are needed: pass --answers FILE", n)
+	}
+	qs, err := c.SecurityQuestions(e.Context())
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(e.IO.Err, "Choose %d different security questions (they only help you recover a forgotten password):\n", n)
+	for i, q := range qs {
+		fmt.Fprintf(e.IO.Err, "  %2d. %s\n", i+1, q.Text)
+	}
+	var answers []api.SecurityAnswer
+	for len(answers) < n {
+		pick, err := e.Ask(fmt.Sprintf("Question %d of %d (number): ", len(answers)+1, n))
+		if err != nil {
+			return nil, err
+		}
+		i, err := strconv.Atoi(pick)
+		if err != nil || i < 1 || i > len(qs) {
+			fmt.Fprintf(e.IO.Err, "Type a number from 1 to %d.\n", len(qs))
+			continue
+		}
+		q := qs[i-1]
+		if slices.ContainsFunc(answers, func(a api.SecurityAnswer) bool { return a.QuestionID == q.ID }) {
+			fmt.Fprintln(e.IO.Err, "You already chose that question; pick another.")
+			continue
+		}
+		ans, err := e.Ask(q.Text + " ")
+		if err != nil {
+			return nil, err
+		}
+		if ans == "" {
+			fmt.Fprintln(e.IO.Err, "The answer must not be empty.")
+			continue
+		}
+		answers = append(answers, api.SecurityAnswer{QuestionID: q.ID, Answer: ans})
+	}
+	return answers, nil
+}
+
+// runLogin is login --user ID [--password-stdin] [--otp CODE] [--cert auto|none|SHA256].
+func runLogin(e *Env, args []string) int {
+	fs := e.Flags("login")
+	user := fs.String("user", "", "user ID (from the activation email)")
+	otp := fs.String("otp", "", "one-time code from the authenticator app")
+	certMode := fs.String("cert", "", "client certificate: auto (the one bound to this user), none, or its SHA-256")
+	fs.BoolVar(&e.PasswordStdin, "password-stdin", false, "read the password from standard input")
+	pos, err := parseArgs(fs, args)
+	if err == nil {
+		err = wantArgs(pos, 0, "no arguments besides the flags")
+	}
+	if err == nil && strings.TrimSpace(*user) == "" {
+		err = usageErrorf("login needs --user ID (your user ID is in the activation email; forgot it? magdesk recover user-id --email E)")
+	}
+	if err != nil {
+		return e.Fail(err)
+	}
+	ctx := e.Context()
+	c, err := e.Client()
+	if err != nil {
+		return e.Fail(err)
+	}
+	cert, err := loginCertificate(ctx, e, *user, *certMode)
+	if err != nil {
+		return e.Fail(err)
+	}
+	if cert != nil {
+		c = c.WithCertificate(cert)
+	}
+	pw, err := e.Secret(fmt.Sprintf("Password for %s: ", *user))
+	if err != nil {
+		return e.Fail(err)
+	}
+	resp, err := c.Login(ctx, *user, pw, *otp)
+	if ticket, ok := client.IsMFARequired(err); ok {
+		code := *otp
+		if code != "" {
+			return e.Fail(err)
+		}
+		if code, err = e.Ask("One-time code from your authenticator app: "); err != nil {
+			return e.Fail(usageErrorf("a one-time code is needed for %s: pass --otp CODE", *user))
+		}
+		resp, err = c.LoginMFA(ctx, ticket, code)
+	}
+	if err != nil {
+		return e.Fail(err)
+	}
+	if err := e.remember(c, resp); err != nil {
+		return e.Fail(err)
+	}
+	return e.Output(resp.Account, func(w io.Writer) {
+		fmt.Fprintf(w, "Logged in as %s (%s, %s); session valid until %s.\n", resp.Account.UserID,
+			resp.Account.DisplayName, resp.Account.Org.Name, resp.ExpiresAt.Local().Format(time.DateTime))
+		if slices.Contains(resp.RequiredActions, "register_credentials") {
+			fmt.Fprintln(w, "Next: register an authenticator app with 'magdesk otp enroll' so that logins need a one-time code.")
+		}
+	})
+}
+
+// remember caches a fresh login's session and makes its user current, ending the session it
+// replaces on the server.
+func (e *Env) remember(c *client.Client, resp *api.LoginResponse) error {
+	store := e.Sessions()
+	if old, err := store.Load(c.Server(), resp.Account.UserID); err == nil && old.Token != resp.SessionToken {
+		if err := c.RevokeToken(e.Context(), old.Token); err != nil && !client.IsUnauthenticated(err) {
+			e.Log.Warn("could not end the replaced session", "user", old.UserID, "err", err)
+		}
+	}
+	err := store.Save(client.Session{Server: c.Server(), UserID: resp.Account.UserID, Token: resp.SessionToken,
+		ExpiresAt: resp.ExpiresAt, DisplayName: resp.Account.DisplayName, OrgName: resp.Account.Org.Name,
+		CertSHA256: c.CertificateSHA256()})
+	if err != nil {
+		return fmt.Errorf("logged in, but the session could not be saved: %w", err)
+	}
+	return e.setCurrent(c.Server(), resp.Account.UserID)
+}
+
+// runLogout ends the current user's session on the server and forgets it here.
+func runLogout(e *Env, args []string) int {
+	if _, err := parseArgs(e.Flags("logout"), args); err != nil {
+		return e.Fail(err)
+	}
+	ctx := e.Context()
+	c, err := e.Current(ctx)
+	if err != nil {
+		if errors.Is(err, client.ErrNoSession) || e.CurrentUser() == "" {
+			fmt.Fprintln(e.IO.Err, "Not logged in; nothing to do.")
+			return ExitOK
+		}
+		return e.Fail(err)
+	}
+	user := c.UserID()
+	if err := c.Logout(ctx); err != nil {
+		status := e.Fail(err)
+		fmt.Fprintln(e.IO.Err, "The session stays saved here: run logout again when the server can be reached, or 'magdesk sessions clear' to forget it.")
+		return status
+	}
+	if err := e.Sessions().Delete(c.Server(), user); err != nil {
+		return e.Fail(err)
+	}
+	if err := e.setCurrent(c.Server(), ""); err != nil {
+		return e.Fail(err)
+	}
+	return e.Output(map[string]string{"logged_out": user}, func(w io.Writer) {
+		fmt.Fprintf(w, "Logged out %s.\n", user)
+	})
+}
+
+// runMe shows the account behind the current session.
+func runMe(e *Env, args []string) int {
+	if _, err := parseArgs(e.Flags("me"), args); err != nil {
+		return e.Fail(err)
+	}
+	ctx := e.Context()
+	c, err := e.Current(ctx)
+	if err != nil {
+		return e.Fail(err)
+	}
+	me, err := c.Me(ctx)
+	if err != nil {
+		return e.failSession(c, err)
+	}
+	return e.Output(me, func(w io.Writer) {
+		a := me.Account
+		fmt.Fprintf(w, "User ID:       %s\nName:          %s\nEmail:         %s\nOrganisation:  %s (%s)\nRoles:         %s\n",
+			a.UserID, a.DisplayName, a.Email, a.Org.Name, a.Org.ID, strings.Join(a.Roles, ", "))
+		otp := "not registered (magdesk otp enroll)"
+		if a.TOTPEnabled {
+			otp = "registered"
+		}
+		fmt.Fprintf(w, "Authenticator: %s\nSession:       AAL%d via %s, until %s\n", otp, me.Session.AAL,
+			strings.Join(me.Session.AMR, "+"), me.Session.ExpiresAt.Local().Format(time.DateTime))
+		if me.Session.CertSHA256 != "" {
+			fmt.Fprintf(w, "Certificate:   %s\n", me.Session.CertSHA256)
+		}
+	})
+}
+
+// failSession reports an error of an authenticated call; a session the server no longer
+// knows is forgotten here too, so the next command says "log in" straight away.
+func (e *Env) failSession(c *client.Client, err error) int {
+	if client.IsUnauthenticated(err) {
+		if derr := e.Sessions().Delete(c.Server(), c.UserID()); derr != nil {
+			e.Log.Warn("could not forget the ended session", "err", derr)
+		}
+	}
+	return e.Fail(err)
+}

@@ -1,0 +1,3 @@
+package cli
+
+func browserCommand(link string) (string, []string) { return "open", []string{link} }

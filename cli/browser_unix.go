@@ -1,0 +1,5 @@
+//go:build !windows && !darwin
+
+package cli
+
+func browserCommand(link string) (string, []string) { return "xdg-open", []string{link} }

@@ -1,0 +1,290 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/config"
+	"github.com/mag-desktop/magdesk/version"
+	"golang.org/x/term"
+)
+
+// Exit statuses (SPEC §4).
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitUsage   = 2
+	ExitProblem = 3 // certs check found a wrong-account certificate
+)
+
+// Env is what every command gets: where to read and write, the settings, how to reach the
+// server, and how to obtain secrets. Commands in other files (certs, support-bundle) use it the
+// same way:
+//
+//	fs := e.Flags("certs list")            // a FlagSet that also knows --json/--server/--ca
+//	rest, err := parseArgs(fs, args)        // flags may follow positional arguments
+//	c, err := e.Current(ctx)                // client acting as the current user (cached session)
+//	pw, err := e.Secret("Password: ")       // stdin line with --password-stdin, else no-echo prompt
+//	return e.Output(v, func(w io.Writer) { ... })  // JSON with --json, text otherwise
+//	return e.Fail(err)                      // UserMessage on stderr, exit 1 (2 for usage errors)
+type Env struct {
+	IO IO
+	// Home is MAGDESK_HOME: settings, the app's own certificate store, the CLI's state file.
+	Home string
+	// Settings are the effective settings (policy > user > defaults).
+	Settings config.Effective
+	// ServerURL and CAFile come from --server/--ca, else from the settings (and, for the
+	// server, the last one used on this computer).
+	ServerURL string
+	CAFile    string
+	// JSON asks for machine output on stdout.
+	JSON bool
+	// PasswordStdin makes Secret read lines from IO.In, in the order the command needs them
+	// (set by a command's --password-stdin flag).
+	PasswordStdin bool
+	// Terminal reports whether IO.In is an interactive terminal, so prompts can be shown.
+	Terminal bool
+	termFd   int
+	// Log is the app log (never a secret in it).
+	Log *slog.Logger
+
+	ctx      context.Context
+	in       *bufio.Reader
+	once     sync.Once
+	sessions *client.SessionStore
+	// openSessions opens the session store; tests replace it.
+	openSessions func() *client.SessionStore
+	// warned keeps the keyring warning to one line per run.
+	warned bool
+}
+
+// Context is the command's context (cancelled on interrupt).
+func (e *Env) Context() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
+}
+
+// ClientOptions are the options every client of this run uses.
+func (e *Env) ClientOptions(server string) client.Options {
+	host, _ := os.Hostname()
+	return client.Options{
+		ServerURL:  server,
+		CAFile:     e.CAFile,
+		ProxyURL:   e.Settings.ProxyURL,
+		ClientInfo: api.ClientInfo{Name: "magdesk-cli", Version: version.Version, Device: host + " (" + runtime.GOOS + ")"},
+		Logger:     e.Log,
+	}
+}
+
+// Client is a client of the configured server, acting as nobody.
+func (e *Env) Client() (*client.Client, error) {
+	server := e.server()
+	if server == "" {
+		return nil, usageErrorf("no server is configured: pass --server https://HOST:PORT (it is remembered), or set server_url in the settings")
+	}
+	return client.New(e.ClientOptions(server))
+}
+
+// Connect is a client of another server (clearing sessions cached for several servers).
+func (e *Env) Connect(server string) (*client.Client, error) {
+	return client.New(e.ClientOptions(server))
+}
+
+// Sessions is the session cache (OS keyring, or memory with a warning on stderr).
+func (e *Env) Sessions() *client.SessionStore {
+	e.once.Do(func() {
+		open := e.openSessions
+		if open == nil {
+			open = client.OpenSessionStore
+		}
+		e.sessions = open()
+	})
+	if w := e.sessions.Warning(); w != "" && !e.warned {
+		e.warned = true
+		fmt.Fprintln(e.IO.Err, "magdesk: warning:", w)
+	}
+	return e.sessions
+}
+
+// CurrentUser is the user the commands act as on the configured server ("" if none).
+func (e *Env) CurrentUser() string {
+	st, _ := loadState(e.Home)
+	return st.Current[e.serverKey()]
+}
+
+func (e *Env) serverKey() string {
+	if s, err := client.NormalizeServerURL(e.server()); err == nil {
+		return s
+	}
+	return e.server()
+}
+
+// Current is a client acting as the current user with the cached session. The server checks
+// every request against Expected-User-Id, so a swapped token is caught on first use.
+func (e *Env) Current(ctx context.Context) (*client.Client, error) {
+	c, err := e.Client()
+	if err != nil {
+		return nil, err
+	}
+	user := e.CurrentUser()
+	if user == "" {
+		return nil, fmt.Errorf("not logged in to %s: run 'magdesk login --user ID' first", c.Server())
+	}
+	sess, err := e.Sessions().Load(c.Server(), user)
+	if errors.Is(err, client.ErrNoSession) {
+		return nil, fmt.Errorf("no saved session for %s at %s: run 'magdesk login --user %s' first", user, c.Server(), user)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sess.CertSHA256 != "" {
+		// The session was opened with a certificate; present the same one in case the server
+		// binds sessions to it.
+		if cert, cerr := loginCertificate(ctx, e, user, sess.CertSHA256); cerr == nil && cert != nil {
+			c = c.WithCertificate(cert)
+		} else if cerr != nil {
+			e.Log.Warn("certificate of the session not available", "user", user, "err", cerr)
+		}
+	}
+	c.SetSession(sess.UserID, sess.Token)
+	return c, nil
+}
+
+// Secret reads one secret: the next line of standard input with --password-stdin, else a
+// prompt without echo on the terminal. Without either it is a usage error.
+func (e *Env) Secret(prompt string) (string, error) {
+	if e.PasswordStdin {
+		line, err := e.line()
+		if err != nil {
+			return "", usageErrorf("--password-stdin: standard input ended before %s", strings.TrimSuffix(strings.TrimSpace(prompt), ":"))
+		}
+		return line, nil
+	}
+	if !e.Terminal {
+		return "", usageErrorf("%s is needed but standard input is not a terminal: pass --password-stdin and give it on standard input",
+			strings.ToLower(strings.TrimSuffix(strings.TrimSpace(prompt), ":")))
+	}
+	fmt.Fprint(e.IO.Err, prompt)
+	b, err := term.ReadPassword(e.termFd)
+	fmt.Fprintln(e.IO.Err)
+	if err != nil {
+		return "", fmt.Errorf("reading from the terminal: %w", err)
+	}
+	return string(b), nil
+}
+
+// NewSecret asks for a new secret twice on a terminal (once from stdin) and checks they match.
+func (e *Env) NewSecret(prompt, again string) (string, error) {
+	first, err := e.Secret(prompt)
+	if err != nil || e.PasswordStdin {
+		return first, err
+	}
+	second, err := e.Secret(again)
+	if err != nil {
+		return "", err
+	}
+	if first != second {
+		return "", errors.New("the two entries do not match; run the command again")
+	}
+	return first, nil
+}
+
+// Ask reads a visible answer (a code, a choice): a line of stdin, after a prompt on a terminal.
+func (e *Env) Ask(prompt string) (string, error) {
+	if e.Terminal {
+		fmt.Fprint(e.IO.Err, prompt)
+	}
+	line, err := e.line()
+	if err != nil {
+		return "", usageErrorf("%s is needed but standard input ended", strings.ToLower(strings.TrimSuffix(strings.TrimSpace(prompt), ":")))
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func (e *Env) line() (string, error) {
+	if e.in == nil {
+		e.in = bufio.NewReader(e.IO.In)
+	}
+	s, err := e.in.ReadString('\n')
+	if err != nil && (err != io.EOF || s == "") {
+		return "", err
+	}
+	return strings.TrimRight(s, "\r\n"), nil
+}
+
+// Output writes v as JSON with --json, else calls text.
+func (e *Env) Output(v any, text func(w io.Writer)) int {
+	if e.JSON {
+		enc := json.NewEncoder(e.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return e.Fail(err)
+		}
+		return ExitOK
+	}
+	text(e.IO.Out)
+	return ExitOK
+}
+
+// Fail reports err and returns its exit status: 2 for usage errors, 1 otherwise. The message
+// is client.UserMessage; with --json an {"error": ...} object also goes to stdout.
+func (e *Env) Fail(err error) int {
+	var ue *usageError
+	status := ExitError
+	msg := client.UserMessage(err)
+	if errors.As(err, &ue) {
+		status, msg = ExitUsage, ue.msg
+	}
+	e.Log.Info("command failed", "err", err.Error())
+	fmt.Fprintln(e.IO.Err, "magdesk:", msg)
+	if e.JSON {
+		out := jsonError{Message: msg, Kind: "usage"}
+		if status != ExitUsage {
+			out.Kind = "error"
+			if ce, ok := client.AsError(err); ok {
+				out.Kind = ce.Kind.String()
+				out.Status = ce.Status
+			}
+			if p := client.ProblemOf(err); p != nil {
+				out.Code, out.MagCode = string(p.Code), p.MagCode
+			}
+		}
+		_ = json.NewEncoder(e.IO.Out).Encode(map[string]jsonError{"error": out})
+	}
+	return status
+}
+
+type jsonError struct {
+	Kind    string `json:"kind"`
+	Code    string `json:"code,omitempty"`
+	MagCode int    `json:"mag_code,omitempty"`
+	Status  int    `json:"status,omitempty"`
+	Message string `json:"message"`
+}
+
+// usageError is a mistake in how the command was called (exit 2).
+type usageError struct{ msg string }
+
+func (u *usageError) Error() string { return u.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Usagef reports a usage error and returns exit status 2.
+func (e *Env) Usagef(format string, args ...any) int {
+	return e.Fail(usageErrorf(format, args...))
+}

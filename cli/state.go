@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// stateFile records which user is current on each server and the last server used. It holds
+// no secret (tokens are in the keyring), so a plain file in MAGDESK_HOME is right for it.
+const stateFile = "cli-state.json"
+
+type state struct {
+	// Current maps a normalised server URL to the user id the commands act as.
+	Current map[string]string `json:"current"`
+	// LastServer is used when neither --server nor the settings name one.
+	LastServer string `json:"last_server,omitempty"`
+	// Enrollments maps "server|user" to a pending TOTP enrolment id between otp enroll and
+	// otp verify (an id, not the secret).
+	Enrollments map[string]string `json:"enrollments,omitempty"`
+}
+
+func loadState(home string) (state, error) {
+	st := state{Current: map[string]string{}, Enrollments: map[string]string{}}
+	if home == "" {
+		return st, nil
+	}
+	data, err := os.ReadFile(filepath.Join(home, stateFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		// A damaged state file only loses the notion of "current user"; start afresh.
+		return state{Current: map[string]string{}, Enrollments: map[string]string{}}, nil
+	}
+	if st.Current == nil {
+		st.Current = map[string]string{}
+	}
+	if st.Enrollments == nil {
+		st.Enrollments = map[string]string{}
+	}
+	return st, nil
+}
+
+// saveState writes the state atomically (temp file + rename), mode 0600.
+func saveState(home string, st state) error {
+	if home == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(home, stateFile+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), filepath.Join(home, stateFile))
+}
+
+// setCurrent makes user current on server ("" forgets it) and remembers server as the last one.
+func (e *Env) setCurrent(server, user string) error {
+	st, err := loadState(e.Home)
+	if err != nil {
+		return err
+	}
+	if user == "" {
+		delete(st.Current, server)
+	} else {
+		st.Current[server] = user
+	}
+	st.LastServer = server
+	return saveState(e.Home, st)
+}
+
+// setEnrollment remembers (id != "") or forgets the pending TOTP enrolment of user on server.
+func (e *Env) setEnrollment(server, user, id string) error {
+	st, err := loadState(e.Home)
+	if err != nil {
+		return err
+	}
+	key := server + "|" + user
+	if id == "" {
+		delete(st.Enrollments, key)
+	} else {
+		st.Enrollments[key] = id
+	}
+	return saveState(e.Home, st)
+}
+
+func (e *Env) enrollment(server, user string) string {
+	st, _ := loadState(e.Home)
+	return st.Enrollments[server+"|"+user]
+}

@@ -1,0 +1,228 @@
+package client
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"syscall"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+)
+
+// Kind tells apart what went wrong, independently of the server's problem code.
+type Kind int
+
+// Kinds of errors. KindProblem is an answer of the API (see Error.Problem); the others
+// mean no usable answer arrived.
+const (
+	KindProblem         Kind = iota + 1 // the server answered with problem+json
+	KindOffline                         // no network, DNS failure, connection refused or reset
+	KindTimeout                         // the server did not answer in time
+	KindUntrustedServer                 // the server's certificate is not trusted or not for this name
+	KindTLS                             // the secure connection failed for another reason
+	KindServer                          // 5xx without problem+json, HTML, garbage, body too large
+	KindAccountMismatch                 // the session belongs to another account than expected
+	KindCanceled                        // the caller cancelled
+	KindConfig                          // bad server URL, CA bundle or proxy
+	KindInput                           // bad input caught before sending (e.g. a malformed link)
+)
+
+var kindNames = map[Kind]string{
+	KindProblem: "problem", KindOffline: "offline", KindTimeout: "timeout",
+	KindUntrustedServer: "untrusted_server", KindTLS: "tls", KindServer: "server_error",
+	KindAccountMismatch: "account_mismatch", KindCanceled: "canceled", KindConfig: "config",
+	KindInput: "input",
+}
+
+func (k Kind) String() string {
+	if s, ok := kindNames[k]; ok {
+		return s
+	}
+	return "unknown"
+}
+
+// Error is every error the client returns. errors.As(err, new(*api.Problem)) finds the
+// server's problem when there is one.
+type Error struct {
+	Kind    Kind
+	Op      string       // what was attempted, e.g. "login"
+	Server  string       // host:port
+	Status  int          // HTTP status, 0 when no answer
+	Problem *api.Problem // the server's answer, for KindProblem (and a mismatch the server found)
+	Err     error        // the underlying cause
+	// ExpectedUser and ActualUser are set for KindAccountMismatch when known.
+	ExpectedUser, ActualUser string
+}
+
+func (e *Error) Error() string {
+	prefix := e.Op
+	if prefix == "" {
+		prefix = "request"
+	}
+	switch {
+	case e.Problem != nil:
+		return prefix + ": " + e.Problem.Error()
+	case e.Err != nil:
+		return fmt.Sprintf("%s: %s: %v", prefix, e.Kind, e.Err)
+	default:
+		return prefix + ": " + e.Kind.String()
+	}
+}
+
+// Unwrap exposes both the problem and the cause to errors.Is/As.
+func (e *Error) Unwrap() []error {
+	var out []error
+	if e.Problem != nil {
+		out = append(out, e.Problem)
+	}
+	if e.Err != nil {
+		out = append(out, e.Err)
+	}
+	return out
+}
+
+// Code is the problem code, or "" when the server gave none.
+func (e *Error) Code() api.Code {
+	if e.Problem == nil {
+		return ""
+	}
+	return e.Problem.Code
+}
+
+// AsError finds the client's Error in err's chain.
+func AsError(err error) (*Error, bool) {
+	var ce *Error
+	ok := errors.As(err, &ce)
+	return ce, ok
+}
+
+// ProblemOf returns the server's problem in err's chain, or nil.
+func ProblemOf(err error) *api.Problem {
+	var p *api.Problem
+	if errors.As(err, &p) {
+		return p
+	}
+	return nil
+}
+
+// HasCode reports whether err carries the problem code.
+func HasCode(err error, code api.Code) bool {
+	p := ProblemOf(err)
+	return p != nil && p.Code == code
+}
+
+func isKind(err error, k Kind) bool {
+	ce, ok := AsError(err)
+	return ok && ce.Kind == k
+}
+
+// IsWrongCertificate reports Error 2035: the certificate presented is bound to another account.
+func IsWrongCertificate(err error) bool {
+	p := ProblemOf(err)
+	return p != nil && (p.Code == api.CodeCertWrongAccount || p.MagCode == api.MagCodeWrongCertificate)
+}
+
+// IsAccountMismatch reports that the cached session acts as another account than expected
+// (SESSION_ACCOUNT_MISMATCH, or GET /v1/me naming someone else). Offer to clear cached sessions.
+func IsAccountMismatch(err error) bool {
+	return isKind(err, KindAccountMismatch) || HasCode(err, api.CodeSessionAccountMismatch)
+}
+
+// IsMFARequired reports that the password was right and a one-time code is needed; ticket
+// goes to LoginMFA.
+func IsMFARequired(err error) (ticket string, ok bool) {
+	p := ProblemOf(err)
+	if p == nil || p.Code != api.CodeMFARequired {
+		return "", false
+	}
+	return p.MFATicket, true
+}
+
+// IsLocked reports a temporary lockout and how long to wait (0 when the server did not say).
+func IsLocked(err error) (retryAfter time.Duration, ok bool) {
+	p := ProblemOf(err)
+	if p == nil || p.Code != api.CodeAccountLocked {
+		return 0, false
+	}
+	return time.Duration(p.RetryAfter) * time.Second, true
+}
+
+// IsOffline reports that the server could not be reached at all (network, DNS, refused, timeout).
+func IsOffline(err error) bool { return isKind(err, KindOffline) || isKind(err, KindTimeout) }
+
+// IsTimeout reports that the server did not answer in time.
+func IsTimeout(err error) bool { return isKind(err, KindTimeout) }
+
+// IsUntrustedServer reports that the server's certificate was not trusted: wrong server, or a
+// private CA that needs adding (--ca, settings).
+func IsUntrustedServer(err error) bool { return isKind(err, KindUntrustedServer) }
+
+// IsServerError reports a broken answer: 5xx, HTML, garbage.
+func IsServerError(err error) bool {
+	return isKind(err, KindServer) || HasCode(err, api.CodeInternal)
+}
+
+// IsUnauthenticated reports that the session is gone (expired, revoked, never valid): log in again.
+func IsUnauthenticated(err error) bool {
+	return HasCode(err, api.CodeUnauthenticated) || HasCode(err, api.CodeSessionExpired)
+}
+
+// classifyTransport turns an error of the HTTP round trip into an *Error.
+func classifyTransport(ctx context.Context, op, server string, err error) *Error {
+	e := &Error{Op: op, Server: server, Err: err}
+	var (
+		unknownCA  x509.UnknownAuthorityError
+		hostErr    x509.HostnameError
+		invalid    x509.CertificateInvalidError
+		verifyErr  *tls.CertificateVerificationError
+		dnsErr     *net.DNSError
+		netErr     net.Error
+		recordErr  tls.RecordHeaderError
+		alertErr   tls.AlertError
+		opErr      *net.OpError
+		tooLargeIs = errors.Is(err, errBodyTooLarge)
+	)
+	switch {
+	case ctx.Err() == context.Canceled:
+		e.Kind = KindCanceled
+	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid),
+		errors.As(err, &verifyErr):
+		e.Kind = KindUntrustedServer
+	case tooLargeIs:
+		e.Kind = KindServer
+	case errors.As(err, &dnsErr):
+		e.Kind = KindOffline
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+		e.Kind = KindTimeout
+	case errors.As(err, &recordErr), errors.As(err, &alertErr):
+		e.Kind = KindTLS
+	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ECONNRESET),
+		errors.Is(err, syscall.ENETUNREACH), errors.Is(err, syscall.EHOSTUNREACH),
+		errors.Is(err, syscall.ECONNABORTED), errors.Is(err, syscall.EPIPE):
+		e.Kind = KindOffline
+	case errors.As(err, &opErr):
+		e.Kind = KindOffline
+	default:
+		// EOF and friends: the server hung up mid-answer; treat it as unreachable so
+		// idempotent calls are retried and the user is told to try again.
+		e.Kind = KindOffline
+	}
+	return e
+}
+
+// dnsOrRefused tells which kind of offline it was, for the message.
+func offlineDetail(err error) string {
+	var dnsErr *net.DNSError
+	switch {
+	case errors.As(err, &dnsErr):
+		return "dns"
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "refused"
+	default:
+		return ""
+	}
+}

@@ -1,0 +1,251 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+)
+
+// UserMessage says in plain words what happened and what to do. The CLI and the GUI show it
+// as is; it never contains a secret.
+func UserMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	ce, ok := AsError(err)
+	if !ok {
+		if p := ProblemOf(err); p != nil {
+			return problemMessage(p, "")
+		}
+		return sentence(err.Error())
+	}
+	host := ce.Server
+	if host == "" {
+		host = "the server"
+	}
+	switch ce.Kind {
+	case KindProblem:
+		return problemMessage(ce.Problem, ce.ExpectedUser)
+	case KindAccountMismatch:
+		if ce.ExpectedUser != "" && ce.ActualUser != "" {
+			return fmt.Sprintf("The saved session belongs to %s, not to %s. Clear cached sessions (magdesk sessions clear, or Clear cached sessions in the menu) and log in again as %s.",
+				ce.ActualUser, ce.ExpectedUser, ce.ExpectedUser)
+		}
+		return "The saved session belongs to a different account than the one you chose. Clear cached sessions (magdesk sessions clear, or Clear cached sessions in the menu) and log in again."
+	case KindOffline:
+		switch offlineDetail(ce.Err) {
+		case "dns":
+			return fmt.Sprintf("The server name %s could not be found. Check the server address in the settings and your network connection, then try again.", host)
+		case "refused":
+			return fmt.Sprintf("%s refused the connection: the server is down or the address or port is wrong. Check the server address, or try again later.", host)
+		}
+		return fmt.Sprintf("Cannot reach %s: you may be offline, or the server may be down. Check your network connection and try again.", host)
+	case KindTimeout:
+		return fmt.Sprintf("%s did not answer in time. Check your network connection and try again; if it keeps happening, the server may be overloaded or down.", host)
+	case KindUntrustedServer:
+		return fmt.Sprintf("The certificate of %s is not trusted (%s), so this may not be your gateway. If your IT department gave you a CA certificate, add it (--ca FILE, or CA bundle in the settings); otherwise do not continue and contact your help desk.",
+			host, shortCause(ce.Err))
+	case KindTLS:
+		return fmt.Sprintf("A secure connection to %s could not be set up (%s). Check the server address; a proxy or firewall may be interfering.", host, shortCause(ce.Err))
+	case KindServer:
+		if ce.Status >= 500 {
+			return fmt.Sprintf("%s had a problem and could not answer (HTTP %d). Try again later; if it keeps happening, contact your help desk.", host, ce.Status)
+		}
+		return fmt.Sprintf("%s did not answer like a MAG gateway (%s). Check the server address; a proxy or captive portal may be in the way.", host, shortCause(ce.Err))
+	case KindCanceled:
+		return "The operation was cancelled."
+	case KindConfig, KindInput:
+		return sentence(causeText(ce.Err))
+	}
+	return sentence(err.Error())
+}
+
+func causeText(err error) string {
+	if err == nil {
+		return "something went wrong"
+	}
+	return err.Error()
+}
+
+// shortCause is the innermost message of err, without Go's "Get \"https://...\":" prefixes.
+func shortCause(err error) string {
+	for err != nil {
+		next := errors.Unwrap(err)
+		if next == nil {
+			break
+		}
+		err = next
+	}
+	if err == nil {
+		return "unknown cause"
+	}
+	s := err.Error()
+	if i := strings.LastIndex(s, ": "); i >= 0 && len(s)-i > 12 {
+		s = s[i+2:]
+	}
+	return s
+}
+
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "Something went wrong."
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
+		s += "."
+	}
+	return s
+}
+
+// wait formats a retry delay for people: "45 seconds", "5 minutes".
+func wait(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "a few minutes"
+	case d < time.Minute:
+		return plural(int(d.Round(time.Second)/time.Second), "second")
+	case d < time.Hour:
+		return plural(int((d+30*time.Second)/time.Minute), "minute")
+	default:
+		return plural(int((d+30*time.Minute)/time.Hour), "hour")
+	}
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// problemMessage explains the server's problem. The server's detail is included where it
+// carries the specifics (which password rule, which field).
+func problemMessage(p *api.Problem, user string) string {
+	if p == nil {
+		return "The server refused the request."
+	}
+	detail := strings.TrimSpace(p.Detail)
+	withDetail := func(s string) string {
+		if detail == "" {
+			return s
+		}
+		return sentence(detail) + " " + s
+	}
+	retry := time.Duration(p.RetryAfter) * time.Second
+	switch p.Code {
+	case api.CodeValidationFailed:
+		var fields []string
+		for _, f := range p.Errors {
+			fields = append(fields, f.Field+": "+f.Message)
+		}
+		if len(fields) > 0 {
+			return "Some input is not valid (" + strings.Join(fields, "; ") + "). Correct it and try again."
+		}
+		return withDetail("Correct the input and try again.")
+	case api.CodePasswordMismatch:
+		return "The two passwords do not match. Type the same new password twice."
+	case api.CodePasswordTooShort, api.CodePasswordTooLong, api.CodePasswordBlocklisted:
+		return withDetail("Choose another password: a long passphrase of several unrelated words works well.")
+	case api.CodeSecurityQuestionsInvalid:
+		return withDetail("Answer four different questions from the list.")
+	case api.CodeActivationTokenInvalid:
+		return "The activation link is not valid. Copy the whole link from the activation email, or use \"Link doesn't work?\" (magdesk recover activation) to get a new one."
+	case api.CodeActivationTokenExpired:
+		return "The activation link has expired. Ask for a new one with \"Link doesn't work?\" (magdesk recover activation) or from your organisation administrator."
+	case api.CodeActivationTokenUsed:
+		return "This activation link was already used or replaced by a newer one. If you completed activation, log in with your user ID; otherwise use the newest activation email."
+	case api.CodeInvalidCredentials:
+		return "The user ID or password is wrong. Check both and try again; after several failed attempts the account is locked for a while. Forgot them? Use \"Forgot user ID?\" or \"Forgot password?\" (magdesk recover)."
+	case api.CodeMFARequired:
+		return "Your password was accepted; now enter the 6-digit code from your authenticator app."
+	case api.CodeMFATicketInvalid:
+		return "The login attempt has expired. Log in again from the start."
+	case api.CodeOTPInvalid:
+		return "The one-time code is wrong. Enter the current 6-digit code from your authenticator app (check that the phone's clock is right)."
+	case api.CodeOTPReplayed:
+		return "That one-time code was already used. Wait for the next code in your authenticator app (at most 30 seconds) and enter it."
+	case api.CodeAccountLocked:
+		return fmt.Sprintf("The account is locked for %s after too many failed attempts. Wait, then try again, or use \"Forgot password?\" (magdesk recover password).", wait(retry))
+	case api.CodeAccountDisabled:
+		return "This account is disabled. Contact your organisation administrator."
+	case api.CodeUnauthenticated:
+		return "You are not logged in, or your session was ended. Log in again."
+	case api.CodeSessionExpired:
+		return "Your session has expired. Log in again."
+	case api.CodeSessionAccountMismatch:
+		who := "the account you chose"
+		if user != "" {
+			who = user
+		}
+		return fmt.Sprintf("The saved session belongs to a different account than %s. Clear cached sessions (magdesk sessions clear, or Clear cached sessions in the menu) and log in again.", who)
+	case api.CodeReauthRequired:
+		return "For this change you must have logged in recently. Log out, log in again, and repeat it."
+	case api.CodeCertWrongAccount:
+		return "Error 2035: the certificate on this computer belongs to a different account. Remove it from this computer (magdesk certs check, then certs remove) or connect it to this account (Account Connections), then log in again; close all browser windows afterwards."
+	case api.CodeCertNotRegistered:
+		return "The certificate presented is not registered to any account. Log in without it (--cert none) and request a new certificate, or remove it from this computer."
+	case api.CodeCertExpired:
+		return "The certificate presented has expired. Log in without it (--cert none), request a new one, and remove the old one from this computer."
+	case api.CodeCertRevoked:
+		return "The certificate presented was revoked. Log in without it (--cert none) and remove it from this computer."
+	case api.CodeCertUntrusted:
+		return "The certificate presented was not issued by this gateway. Log in without it (--cert none), or choose the certificate this gateway issued to you."
+	case api.CodeCertRequired:
+		return "This needs a certificate on the connection. Choose the certificate (--cert SHA256) and try again."
+	case api.CodeCertAlreadyConnected:
+		return "This certificate is already connected to this account; nothing to do."
+	case api.CodeConnectionSourceAuth:
+		return "The user ID, password or code of the account that owns the certificate is wrong. Check them and try again."
+	case api.CodeCSRInvalid, api.CodeCSRSignatureInvalid, api.CodeCSRKeyUnsupported:
+		return withDetail("The certificate request was refused; request a new certificate from the app.")
+	case api.CodeTermsNotAccepted:
+		return "Your organisation administrator has not accepted the Terms and Conditions of this application yet. Ask them to accept it, then request access."
+	case api.CodeTermsVersionStale:
+		return "The Terms and Conditions changed while you were reading them. Open them again, read the new version, and agree to that."
+	case api.CodeAccessRequestExists:
+		return "Access was already requested; wait for the application administrator to decide."
+	case api.CodeAlreadyHasAccess:
+		return "You already have access to this application; open it."
+	case api.CodeNotSubscribed:
+		return "Your organisation is not subscribed to this application. Contact your organisation administrator."
+	case api.CodeLaunchNotAllowed:
+		return withDetail("Check the application's status in the list (access may not be granted yet).")
+	case api.CodeStepUpRequired:
+		return "This application needs a stronger login. Register an authenticator app (magdesk otp enroll) or a certificate, then log in again with it."
+	case api.CodeTOTPAlreadyEnrolled:
+		return "An authenticator app is already registered for this account."
+	case api.CodeEnrollmentExpired:
+		return "The registration took too long and expired. Start again (magdesk otp enroll)."
+	case api.CodeRecoveryInvalid:
+		return "The recovery could not be completed: the code or the answers are wrong, or the code expired. Check the newest email and try again, or start over."
+	case api.CodeForbidden:
+		return "You are not allowed to do this. Only an organisation administrator can; ask yours."
+	case api.CodeNotFound:
+		return withDetail("Check the name or id and try again.")
+	case api.CodeRateLimited, api.CodeServerBusy:
+		if retry > 0 {
+			return fmt.Sprintf("The server is busy. Wait %s and try again.", wait(retry))
+		}
+		return "The server is busy. Wait a moment and try again."
+	case api.CodeStorageFull:
+		return "The server is out of storage and cannot save anything. Contact your help desk."
+	case api.CodeInternal:
+		msg := "The server had an internal error. Try again later; if it keeps happening, contact your help desk"
+		if p.RequestID != "" {
+			msg += " and quote request " + p.RequestID
+		}
+		return msg + "."
+	}
+	title := strings.TrimSpace(p.Title)
+	if title == "" {
+		title = "The server refused the request"
+	}
+	if detail != "" {
+		return sentence(title) + " " + sentence(detail)
+	}
+	return sentence(title)
+}

@@ -20,15 +20,11 @@ func runApps(e *Env, args []string) int {
 }
 
 func appsList(e *Env, args []string) int {
-	if _, err := parseArgs(e.Flags("apps"), args); err != nil {
-		return e.Fail(err)
-	}
-	ctx := e.Context()
-	c, err := e.Current(ctx)
+	_, c, err := e.withSession(e.Flags("apps"), args, 0, "no arguments")
 	if err != nil {
 		return e.Fail(err)
 	}
-	apps, err := c.Applications(ctx)
+	apps, err := c.Applications(e.Context())
 	if err != nil {
 		return e.failSession(c, err)
 	}
@@ -75,19 +71,11 @@ func statusText(a api.Application) string {
 }
 
 func appsRequest(e *Env, args []string) int {
-	pos, err := parseArgs(e.Flags("apps request"), args)
-	if err == nil {
-		err = wantArgs(pos, 1, "the application id (see magdesk apps)")
-	}
+	pos, c, err := e.withSession(e.Flags("apps request"), args, 1, "the application id (see magdesk apps)")
 	if err != nil {
 		return e.Fail(err)
 	}
-	ctx := e.Context()
-	c, err := e.Current(ctx)
-	if err != nil {
-		return e.Fail(err)
-	}
-	req, err := c.RequestAccess(ctx, pos[0])
+	req, err := c.RequestAccess(e.Context(), pos[0])
 	if err != nil {
 		return e.failSession(c, err)
 	}
@@ -99,19 +87,11 @@ func appsRequest(e *Env, args []string) int {
 func appsOpen(e *Env, args []string) int {
 	fs := e.Flags("apps open")
 	printOnly := fs.Bool("print", false, "print the single-use link instead of opening the browser")
-	pos, err := parseArgs(fs, args)
-	if err == nil {
-		err = wantArgs(pos, 1, "the application id (see magdesk apps)")
-	}
+	pos, c, err := e.withSession(fs, args, 1, "the application id (see magdesk apps)")
 	if err != nil {
 		return e.Fail(err)
 	}
-	ctx := e.Context()
-	c, err := e.Current(ctx)
-	if err != nil {
-		return e.Fail(err)
-	}
-	l, err := c.Launch(ctx, pos[0])
+	l, err := c.Launch(e.Context(), pos[0])
 	if err != nil {
 		return e.failSession(c, err)
 	}
@@ -142,18 +122,11 @@ func (e *Env) adminContext(name string, args []string, n int, what string) (pos 
 }
 
 func (e *Env) adminContextFlags(fs *flag.FlagSet, args []string, n int, what string) (pos []string, c *client.Client, org string, status int) {
-	pos, err := parseArgs(fs, args)
-	if err == nil {
-		err = wantArgs(pos, n, what)
-	}
+	pos, c, err := e.withSession(fs, args, n, what)
 	if err != nil {
 		return nil, nil, "", e.Fail(err)
 	}
-	ctx := e.Context()
-	if c, err = e.Current(ctx); err != nil {
-		return nil, nil, "", e.Fail(err)
-	}
-	me, err := c.Me(ctx)
+	me, err := c.Me(e.Context())
 	if err != nil {
 		return nil, nil, "", e.failSession(c, err)
 	}

@@ -250,15 +250,11 @@ func runLogout(e *Env, args []string) int {
 
 // runMe shows the account behind the current session.
 func runMe(e *Env, args []string) int {
-	if _, err := parseArgs(e.Flags("me"), args); err != nil {
-		return e.Fail(err)
-	}
-	ctx := e.Context()
-	c, err := e.Current(ctx)
+	_, c, err := e.withSession(e.Flags("me"), args, 0, "no arguments")
 	if err != nil {
 		return e.Fail(err)
 	}
-	me, err := c.Me(ctx)
+	me, err := c.Me(e.Context())
 	if err != nil {
 		return e.failSession(c, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -161,6 +162,23 @@ func (e *Env) Current(ctx context.Context) (*client.Client, error) {
 	}
 	c.SetSession(sess.UserID, sess.Token)
 	return c, nil
+}
+
+// withSession parses a command's flags and its n positional arguments (what describes them in
+// the usage error) and returns them with a client acting as the current user.
+func (e *Env) withSession(fs *flag.FlagSet, args []string, n int, what string) ([]string, *client.Client, error) {
+	pos, err := parseArgs(fs, args)
+	if err == nil {
+		err = wantArgs(pos, n, what)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := e.Current(e.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	return pos, c, nil
 }
 
 // Secret reads one secret: the next line of standard input with --password-stdin, else a

@@ -18,15 +18,11 @@ func runOTP(e *Env, args []string) int {
 }
 
 func otpEnroll(e *Env, args []string) int {
-	if _, err := parseArgs(e.Flags("otp enroll"), args); err != nil {
-		return e.Fail(err)
-	}
-	ctx := e.Context()
-	c, err := e.Current(ctx)
+	_, c, err := e.withSession(e.Flags("otp enroll"), args, 0, "no arguments")
 	if err != nil {
 		return e.Fail(err)
 	}
-	en, err := c.StartTOTP(ctx)
+	en, err := c.StartTOTP(e.Context())
 	if err != nil {
 		return e.failSession(c, err)
 	}
@@ -42,15 +38,7 @@ func otpEnroll(e *Env, args []string) int {
 }
 
 func otpVerify(e *Env, args []string) int {
-	pos, err := parseArgs(e.Flags("otp verify"), args)
-	if err == nil {
-		err = wantArgs(pos, 1, "the 6-digit code from the authenticator app")
-	}
-	if err != nil {
-		return e.Fail(err)
-	}
-	ctx := e.Context()
-	c, err := e.Current(ctx)
+	pos, c, err := e.withSession(e.Flags("otp verify"), args, 1, "the 6-digit code from the authenticator app")
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -58,7 +46,7 @@ func otpVerify(e *Env, args []string) int {
 	if id == "" {
 		return e.Fail(fmt.Errorf("no registration is in progress for %s: run 'magdesk otp enroll' first", c.UserID()))
 	}
-	cred, err := c.VerifyTOTP(ctx, id, pos[0])
+	cred, err := c.VerifyTOTP(e.Context(), id, pos[0])
 	if err != nil {
 		return e.failSession(c, err)
 	}

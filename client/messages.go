@@ -54,7 +54,7 @@ func UserMessage(err error) string {
 		if ce.Status >= 500 {
 			return fmt.Sprintf("%s had a problem and could not answer (HTTP %d). Try again later; if it keeps happening, contact your help desk.", host, ce.Status)
 		}
-		return fmt.Sprintf("%s did not answer like a MAG gateway (%s). Check the server address; a proxy or captive portal may be in the way.", host, shortCause(ce.Err))
+		return fmt.Sprintf("%s did not answer like a MAG gateway (%s). Check the server address; a proxy or captive portal may be in the way.", host, causeText(ce.Err))
 	case KindCanceled:
 		return "The operation was cancelled."
 	case KindConfig, KindInput:

@@ -1,0 +1,84 @@
+// Command magd is the reference gateway server: `magd serve` runs it, `magd admin` manages
+// organisations, users and applications in the same data folder (also while serve runs).
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/mag-desktop/magdesk/version"
+)
+
+const usage = `magd — the MAG Desktop reference gateway server
+
+  magd serve --data DIR [--addr 127.0.0.1:8443] [--hostname NAME]... [--demo]
+             [--no-security-questions] [--smtp-addr HOST:PORT --smtp-user U --smtp-from ADDR]
+             (the SMTP password is read from the environment variable MAGD_SMTP_PASSWORD)
+  magd admin --data DIR [--json] org add --name NAME
+  magd admin --data DIR [--json] user add --org ORG --email E --first F --last L [--role org_admin]
+  magd admin --data DIR [--json] user resend-activation USER_ID
+  magd admin --data DIR [--json] app add --id APP --name NAME --url URL --terms FILE [--required-aal 2] [--description TEXT]
+  magd admin --data DIR [--json] app subscribe --org ORG --app APP
+  magd version
+`
+
+// errUsage marks a command-line mistake (exit status 2).
+var errUsage = errors.New("usage")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = serve(args[1:], stdout, stderr)
+	case "admin":
+		err = admin(args[1:], stdout)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "magd", version.Version)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		err = fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		fmt.Fprintf(stderr, "magd: %v\n\n%s", err, usage)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "magd: %v\n", err)
+		return 1
+	}
+}
+
+// newFlags makes a flag set that reports errors to the caller instead of exiting.
+func newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	return fs
+}
+
+// parse parses flags and turns a flag error into a usage error.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w: %s: %v", errUsage, fs.Name(), err)
+	}
+	return nil
+}
+
+// multi is a repeatable string flag.
+type multi []string
+
+func (m *multi) String() string     { return fmt.Sprint(*m) }
+func (m *multi) Set(v string) error { *m = append(*m, v); return nil }

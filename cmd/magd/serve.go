@@ -1,0 +1,83 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/mag-desktop/magdesk/server"
+	"github.com/mag-desktop/magdesk/server/mail"
+)
+
+func serve(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("serve")
+	data := fs.String("data", "", "data folder (created on first start)")
+	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on")
+	var hostnames multi
+	fs.Var(&hostnames, "hostname", "extra host name for the server certificate (repeatable)")
+	demo := fs.Bool("demo", false, "seed demo data into an empty data folder")
+	noQuestions := fs.Bool("no-security-questions", false, "do not ask for security questions at activation")
+	smtpAddr := fs.String("smtp-addr", "", "deliver mail through this SMTP server (host:port) instead of the Maildir")
+	smtpUser := fs.String("smtp-user", "", "SMTP user name (password from MAGD_SMTP_PASSWORD)")
+	smtpFrom := fs.String("smtp-from", "", "sender address of the emails")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *data == "" || fs.NArg() > 0 {
+		return fmt.Errorf("%w: serve needs --data DIR and no other arguments", errUsage)
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("%w: --log-level %q", errUsage, *logLevel)
+	}
+	cfg := server.Config{DataDir: *data, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
+		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
+	if *smtpAddr != "" {
+		cfg.SMTP = &mail.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: os.Getenv("MAGD_SMTP_PASSWORD"), From: *smtpFrom, RequireTLS: true}
+	}
+	s, err := server.Open(cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(); err != nil {
+		_ = s.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "magd is running at %s\nCA certificate (trust it in MAG Desktop): %s\nMail: %s\n",
+		s.URL(), filepath.Join(*data, "ca", "ca.pem"), s.MailDir())
+	if d := s.Demo(); d != nil {
+		printDemo(stdout, d)
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	fmt.Fprintln(stdout, "magd: shutting down")
+	return s.Close()
+}
+
+func printDemo(w io.Writer, d *server.DemoInfo) {
+	fp := ""
+	if b, _ := pem.Decode(d.SecondCertPEM); b != nil {
+		sum := sha256.Sum256(b.Bytes)
+		fp = hex.EncodeToString(sum[:])
+	}
+	fmt.Fprintf(w, `
+Demo data (organisation %q, %s):
+  org admin       user id %-16s password %s
+  user            user id %-16s password %s
+  same person's second account
+                  user id %-16s password %s
+                  (has a certificate, SHA-256 %s, kept in memory only)
+  pending account user id %s — activation link:
+                  %s
+`, d.OrgName, d.OrgID, d.AdminUserID, d.AdminPassword, d.UserUserID, d.UserPassword, d.SecondUserID, d.SecondPassword, fp,
+		d.PendingUserID, d.ActivationLink)
+}

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
@@ -81,7 +82,11 @@ func (e *Env) Context() context.Context {
 // ClientOptions are the options every client of this run uses.
 func (e *Env) ClientOptions(server string) client.Options {
 	host, _ := os.Hostname()
+	// MAGDESK_TIMEOUT (a Go duration such as 45s) lengthens or shortens each call's timeout,
+	// for slow links and for tests of unresponsive servers.
+	timeout, _ := time.ParseDuration(os.Getenv("MAGDESK_TIMEOUT"))
 	return client.Options{
+		Timeout:    timeout,
 		ServerURL:  server,
 		CAFile:     e.CAFile,
 		ProxyURL:   e.Settings.ProxyURL,

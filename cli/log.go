@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
+
+	"github.com/mag-desktop/magdesk/logging"
 )
 
-// openLog is the command line's logger: debug lines on stderr when asked for, else nothing.
-func openLog(_ string, level string, stderr io.Writer) *slog.Logger {
-	if level != "debug" {
-		return slog.New(slog.DiscardHandler)
+// openLog is the app log (rotating file in the per-user log folder, secrets redacted). A log
+// that cannot be opened is reported once and the command goes on.
+func openLog(home, level string, stderr io.Writer) *slog.Logger {
+	log, err := logging.Setup(home, level)
+	if err != nil {
+		fmt.Fprintln(stderr, "magdesk: warning: log:", err)
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return log
 }

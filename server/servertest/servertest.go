@@ -192,6 +192,12 @@ func (e *Env) Client(t testing.TB, cert *tls.Certificate) *http.Client {
 // it returns the decoded problem.
 func (e *Env) Do(t testing.TB, c *http.Client, method, path, token string, body, out any) (int, *api.Problem) {
 	t.Helper()
+	return e.DoHeaders(t, c, method, path, token, nil, body, out)
+}
+
+// DoHeaders is Do with extra request headers (Expected-User-Id, for instance).
+func (e *Env) DoHeaders(t testing.TB, c *http.Client, method, path, token string, h http.Header, body, out any) (int, *api.Problem) {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -209,6 +215,9 @@ func (e *Env) Do(t testing.TB, c *http.Client, method, path, token string, body,
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range h {
+		req.Header[k] = v
 	}
 	resp, err := c.Do(req)
 	if err != nil {

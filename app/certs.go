@@ -1,0 +1,216 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mag-desktop/magdesk/desk"
+)
+
+// certsScreen lists every certificate with a private key found in any store on this computer.
+type certsScreen struct {
+	u        *UI
+	content  *fyne.Container
+	list     *fyne.Container
+	err      *widget.Label
+	reload   *widget.Button
+	request  *widget.Button
+	importB  *widget.Button
+	ids      []desk.Identity
+	fixFor   map[string]*widget.Button // sha256 -> "Fix…" button of wrong-account certificates
+	exportOf map[string]*widget.Button
+}
+
+func newCertsScreen(u *UI) *certsScreen {
+	s := &certsScreen{u: u, list: container.NewVBox(), err: errorLabel()}
+	s.reload = widget.NewButton("Refresh", s.refresh)
+	s.request = widget.NewButton("Request a new certificate", s.doRequest)
+	s.importB = widget.NewButton("Import…", s.askImport)
+	s.content = container.NewBorder(
+		container.NewVBox(heading("Certificates", "Certificates with their private keys in every store on this computer "+
+			"(this app's store, your browsers' stores and the system's). A certificate of another of your accounts causes Error 2035."), s.err),
+		container.NewHBox(s.request, s.importB, s.reload), nil, nil, container.NewVScroll(s.list))
+	return s
+}
+
+func (s *certsScreen) refresh() {
+	u := s.u
+	run(u, s.reload, func(ctx context.Context) ([]desk.Identity, error) { return u.be.Identities(ctx) },
+		func(ids []desk.Identity, err error) {
+			if err != nil {
+				u.sessionError(err, s.err)
+				return
+			}
+			setError(s.err, "")
+			s.ids = ids
+			s.render()
+		})
+}
+
+func certBadge(status string) (string, widget.Importance) {
+	switch status {
+	case desk.CertBound:
+		return "Yours — this account", widget.SuccessImportance
+	case desk.CertWrongAccount:
+		return "Error 2035: belongs to another account", widget.DangerImportance
+	case desk.CertExpired:
+		return "Expired", widget.DangerImportance
+	case desk.CertRevoked:
+		return "Revoked", widget.DangerImportance
+	case desk.CertNotBound:
+		return "Not connected to an account", widget.WarningImportance
+	case desk.CertForeign:
+		return "Not from this gateway", widget.MediumImportance
+	}
+	return status, widget.MediumImportance
+}
+
+func (s *certsScreen) render() {
+	u := s.u
+	s.list.RemoveAll()
+	s.fixFor = map[string]*widget.Button{}
+	s.exportOf = map[string]*widget.Button{}
+	if len(s.ids) == 0 {
+		s.list.Add(widget.NewLabel("No certificates found on this computer. Request one if an application needs it."))
+	}
+	now := u.now()
+	for _, id := range s.ids {
+		badgeText, imp := certBadge(id.Status)
+		badge := widget.NewLabelWithStyle(badgeText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		badge.Importance = imp
+		lines := []string{fmt.Sprintf("%s — in %s", id.Subject, id.Store)}
+		if id.StatusText != "" {
+			lines = append(lines, id.StatusText)
+		}
+		if id.ExpiresSoon(now) && id.Status != desk.CertExpired {
+			lines = append(lines, fmt.Sprintf("⚠ Expires on %s: request a new one before then.", id.NotAfter.Local().Format("2 Jan 2006")))
+		}
+		text := widget.NewLabel(strings.Join(lines, "\n"))
+		text.Wrapping = fyne.TextWrapWord
+		actions := container.NewHBox(widget.NewButton("Details", func() { s.details(id) }))
+		if id.Exportable {
+			b := widget.NewButton("Export…", func() { s.askExport(id) })
+			s.exportOf[id.SHA256] = b
+			actions.Add(b)
+		}
+		if id.Status == desk.CertWrongAccount {
+			b := widget.NewButton("Fix Error 2035…", func() { u.startFix2035(id.SHA256, nil) })
+			b.Importance = widget.DangerImportance
+			s.fixFor[id.SHA256] = b
+			actions.Add(b)
+		}
+		s.list.Add(widget.NewCard("", "", container.NewVBox(badge, text, actions)))
+	}
+	s.list.Refresh()
+}
+
+func (s *certsScreen) details(id desk.Identity) {
+	rows := [][2]string{
+		{"Subject", id.Subject}, {"Issuer", id.Issuer}, {"Serial", id.Serial},
+		{"Valid from", id.NotBefore.Local().Format("2 Jan 2006 15:04")}, {"Valid until", id.NotAfter.Local().Format("2 Jan 2006 15:04")},
+		{"Key", id.KeyAlgorithm}, {"Store", id.Store}, {"Location", id.Location}, {"Account", orNone(id.Account)},
+		{"SHA-256", id.SHA256},
+	}
+	f := widget.NewForm()
+	for _, r := range rows {
+		l := widget.NewLabel(r[1])
+		l.Selectable = true
+		l.Wrapping = fyne.TextWrapBreak
+		f.Append(r[0], l)
+	}
+	d := dialog.NewCustom("Certificate details", "Close", container.NewVScroll(f), s.u.Win)
+	d.Resize(fyne.NewSize(640, 480))
+	s.u.showDialog(d)
+}
+
+func (s *certsScreen) doRequest() {
+	u := s.u
+	run(u, s.request, func(ctx context.Context) (desk.Identity, error) { return u.be.RequestCertificate(ctx) },
+		func(id desk.Identity, err error) {
+			if err != nil {
+				u.sessionError(err, s.err)
+				return
+			}
+			u.info("Certificate issued", fmt.Sprintf("A new certificate for %s is stored in %s. Its private key was made on this computer and never left it.", u.me.Account.UserID, id.Store))
+			s.refresh()
+		})
+}
+
+// pathAndPassword is a form for a file path and a password, typed twice when confirm is set.
+func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bool, done func(path, pw string) error) {
+	path := widget.NewEntry()
+	path.SetPlaceHolder(pathHint)
+	pw, pw2 := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	items := []*widget.FormItem{widget.NewFormItem("File", path), widget.NewFormItem("File password", pw)}
+	if confirm {
+		items = append(items, widget.NewFormItem("Type it again", pw2))
+	}
+	d := dialog.NewForm(title, action, "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := done(strings.TrimSpace(path.Text), pw.Text); err != nil {
+			setError(s.err, err.Error())
+		}
+	}, s.u.Win)
+	path.Validator = func(t string) error {
+		if strings.TrimSpace(t) == "" {
+			return fmt.Errorf("enter the full path of the file")
+		}
+		return nil
+	}
+	pw.Validator = func(t string) error {
+		if confirm && len(t) < 8 {
+			return fmt.Errorf("use at least 8 characters")
+		}
+		return nil
+	}
+	if confirm {
+		pw2.Validator = func(t string) error {
+			if t != pw.Text {
+				return fmt.Errorf("the passwords don't match")
+			}
+			return nil
+		}
+	}
+	d.Resize(fyne.NewSize(520, 260))
+	s.u.showDialog(d)
+	s.u.Win.Canvas().Focus(path)
+}
+
+func (s *certsScreen) askExport(id desk.Identity) {
+	u := s.u
+	s.pathAndPassword("Export certificate and key", "Export", "/home/you/my-certificate.p12", true, func(path, pw string) error {
+		runErr(u, s.exportOf[id.SHA256], func(ctx context.Context) error { return u.be.ExportIdentity(ctx, id.SHA256, path, pw) },
+			func(err error) {
+				if err != nil {
+					setError(s.err, u.explain(err).Message)
+					return
+				}
+				u.info("Exported", "The certificate and its key were saved, encrypted with your password, to "+path+".")
+			})
+		return nil
+	})
+}
+
+func (s *certsScreen) askImport() {
+	u := s.u
+	s.pathAndPassword("Import a certificate", "Import", "/home/you/certificate.p12 (PKCS#12 / .pfx)", false, func(path, pw string) error {
+		run(u, s.importB, func(ctx context.Context) (desk.Identity, error) { return u.be.ImportIdentity(ctx, path, pw) },
+			func(id desk.Identity, err error) {
+				if err != nil {
+					setError(s.err, u.explain(err).Message)
+					return
+				}
+				u.info("Imported", id.Subject+" is now in "+id.Store+".")
+				s.refresh()
+			})
+		return nil
+	})
+}

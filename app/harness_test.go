@@ -1,0 +1,186 @@
+package app
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+	"github.com/pquerna/otp/totp"
+	"github.com/zalando/go-keyring"
+
+	"github.com/mag-desktop/magdesk/config"
+	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/server/servertest"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("MAGDESK_REAL_KEYRING") != "1" {
+		keyring.MockInit()
+	}
+	os.Exit(m.Run())
+}
+
+// clock is the magd clock of a test: moving it lets one-time codes of the next 30 s step be used.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+// harness is the window of the real app, headless, against a real in-process magd over TLS.
+type harness struct {
+	t      *testing.T
+	env    *servertest.Env
+	clock  *clock
+	home   string
+	svc    *desk.Service
+	u      *UI
+	mu     sync.Mutex
+	opened []string
+}
+
+const testPassword = "plum orbit cactus lantern 42"
+
+func newHarness(t *testing.T, opts ...servertest.Option) *harness {
+	t.Helper()
+	a := test.NewTempApp(t)
+	h := &harness{t: t, clock: &clock{}, home: t.TempDir()}
+	h.env = servertest.Start(t, append([]servertest.Option{servertest.WithNow(h.clock.now)}, opts...)...)
+	ca := filepath.Join(h.home, "gateway-ca.pem")
+	if err := os.WriteFile(ca, h.env.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st := config.Defaults()
+	st.ServerURL, st.CABundle = h.env.URL, ca
+	if err := config.SaveUser(h.home, st); err != nil {
+		t.Fatal(err)
+	}
+	eff, err := config.Load(h.home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.svc = desk.NewService(desk.Options{Home: h.home, Settings: eff, Version: "test"})
+	w := a.NewWindow("test")
+	w.Resize(fyne.NewSize(900, 700))
+	h.u = New(a, w, h.svc)
+	h.u.OpenURL = func(l *url.URL) error {
+		h.mu.Lock()
+		h.opened = append(h.opened, l.String())
+		h.mu.Unlock()
+		return nil
+	}
+	t.Cleanup(func() {
+		h.u.Wait()
+		h.u.Close()
+		_, _ = h.svc.ClearSessions(context.Background())
+	})
+	return h
+}
+
+// tap taps a button and waits for the work it started.
+func (h *harness) tap(b *widget.Button) {
+	h.t.Helper()
+	if b == nil {
+		h.t.Fatal("no such button")
+	}
+	test.Tap(b)
+	h.u.Wait()
+}
+
+// typeIn replaces an entry's text as a user would type it.
+func (h *harness) typeIn(e *widget.Entry, text string) {
+	e.SetText("")
+	test.Type(e, text)
+}
+
+func (h *harness) user(admin bool) string {
+	org := h.env.CreateOrg(h.t, "Acme Aero")
+	return h.env.CreateActiveUser(h.t, org, "pat@example.com", "Pat", "Lee", testPassword, admin)
+}
+
+// login goes through the Login screen.
+func (h *harness) login(userID, password string) {
+	h.t.Helper()
+	if h.u.login == nil || h.u.Screen() != "Login" {
+		h.u.ShowLogin("")
+	}
+	h.typeIn(h.u.login.userID, userID)
+	h.typeIn(h.u.login.password, password)
+	h.tap(h.u.login.submit)
+}
+
+// code is the TOTP code for secret at the server's current time step.
+func (h *harness) code(secret string) string {
+	c, err := totp.GenerateCode(secret, h.clock.now())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+// topDialogText is every label text of the dialog Esc would close.
+func (h *harness) dialogShown() dialog.Dialog { return h.u.TopDialog() }
+
+func (h *harness) mustContain(got, want string) {
+	h.t.Helper()
+	if !strings.Contains(got, want) {
+		h.t.Fatalf("%q does not contain %q", got, want)
+	}
+}
+
+// labels collects the text of every label and button under o (what the user reads).
+func labels(o fyne.CanvasObject) string {
+	var b strings.Builder
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		if o == nil {
+			return
+		}
+		switch w := o.(type) {
+		case *widget.Label:
+			b.WriteString(w.Text + "\n")
+		case *widget.Button:
+			b.WriteString("[" + w.Text + "]\n")
+		case *widget.Card:
+			b.WriteString(w.Title + "\n")
+			walk(w.Content)
+		case *widget.Form:
+			for _, it := range w.Items {
+				b.WriteString(it.Text + ": ")
+				walk(it.Widget)
+			}
+		case *container.Scroll:
+			walk(w.Content)
+		case *container.Split:
+			walk(w.Leading)
+			walk(w.Trailing)
+		case *fyne.Container:
+			for _, c := range w.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return b.String()
+}

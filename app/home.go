@@ -1,0 +1,177 @@
+package app
+
+import (
+	"context"
+	"net/url"
+	"slices"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mag-desktop/magdesk/api"
+)
+
+// homeScreen lists the applications with their status and what can be done.
+type homeScreen struct {
+	u       *UI
+	content *fyne.Container
+	list    *fyne.Container
+	err     *widget.Label
+	reload  *widget.Button
+	apps    []api.Application
+	// buttons by app id and action, for keyboard users' focus and for tests.
+	buttons map[string]*widget.Button
+}
+
+func newHomeScreen(u *UI) *homeScreen {
+	s := &homeScreen{u: u, list: container.NewVBox(), err: errorLabel(), buttons: map[string]*widget.Button{}}
+	s.reload = widget.NewButton("Refresh", s.refresh)
+	who := u.me.Account.DisplayName + " (" + u.me.Account.UserID + "), " + u.me.Account.Org.Name
+	s.content = container.NewBorder(
+		container.NewVBox(heading("Your applications", "Signed in as "+who+". Open an application, or request access to one."), s.err),
+		container.NewHBox(s.reload), nil, nil, container.NewVScroll(s.list))
+	return s
+}
+
+// statusBadge is the short status word shown beside an application (text, not colour only).
+func statusBadge(status string) (string, widget.Importance) {
+	switch status {
+	case api.StatusAccessGranted:
+		return "Ready", widget.SuccessImportance
+	case api.StatusAvailable:
+		return "Available to request", widget.HighImportance
+	case api.StatusAccessRequested:
+		return "Requested", widget.WarningImportance
+	case api.StatusPendingTerms:
+		return "Waiting for Terms", widget.WarningImportance
+	case api.StatusAccessDenied:
+		return "Denied", widget.DangerImportance
+	case api.StatusSuspended:
+		return "Suspended", widget.DangerImportance
+	}
+	return status, widget.MediumImportance
+}
+
+// statusExplanation says in plain words what a status means, when the server gave no text.
+func statusExplanation(a api.Application) string {
+	if a.StatusText != "" {
+		return a.StatusText
+	}
+	switch a.Status {
+	case api.StatusAccessGranted:
+		return "You have access. Press Open to use it in your browser."
+	case api.StatusAvailable:
+		return "Your organisation subscribes to this application. Request access and an administrator will decide."
+	case api.StatusAccessRequested:
+		return "Your request was sent. You will get an email when an administrator decides."
+	case api.StatusPendingTerms:
+		return "Your organisation administrator must accept the Terms and Conditions before anyone can use it."
+	case api.StatusAccessDenied:
+		return "Your request was denied. Contact your organisation administrator."
+	case api.StatusSuspended:
+		return "This application is suspended for your organisation."
+	}
+	return ""
+}
+
+func (s *homeScreen) refresh() {
+	u := s.u
+	run(u, s.reload, func(ctx context.Context) ([]api.Application, error) { return u.be.Applications(ctx) },
+		func(apps []api.Application, err error) {
+			if err != nil {
+				s.failed(err)
+				return
+			}
+			setError(s.err, "")
+			s.apps = apps
+			s.render()
+		})
+}
+
+// failed shows an error; a lost or mismatched session sends the user back to its fix.
+func (s *homeScreen) failed(err error) { s.u.sessionError(err, s.err) }
+
+func (s *homeScreen) render() {
+	u := s.u
+	s.list.RemoveAll()
+	s.buttons = map[string]*widget.Button{}
+	if len(s.apps) == 0 {
+		s.list.Add(widget.NewLabel("Your organisation has no applications yet."))
+	}
+	for _, a := range s.apps {
+		badgeText, imp := statusBadge(a.Status)
+		badge := widget.NewLabelWithStyle(badgeText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		badge.Importance = imp
+		text := widget.NewLabel(statusExplanation(a))
+		text.Wrapping = fyne.TextWrapWord
+		if a.DenyReason != "" {
+			text.SetText(text.Text + " Reason: " + a.DenyReason)
+		}
+		actions := container.NewHBox()
+		for _, act := range a.Actions {
+			if b := s.actionButton(a, act); b != nil {
+				s.buttons[a.AppID+"/"+act] = b
+				actions.Add(b)
+			}
+		}
+		if a.Status == api.StatusPendingTerms && isOrgAdmin(u.me) && !slices.Contains(a.Actions, api.ActionAcceptTerms) {
+			b := widget.NewButton("Review Terms and Conditions", func() { u.admin.showTerms(a) })
+			s.buttons[a.AppID+"/"+api.ActionAcceptTerms] = b
+			actions.Add(b)
+		}
+		card := widget.NewCard(a.Name, a.Description, container.NewVBox(badge, text, actions))
+		s.list.Add(card)
+	}
+	s.list.Refresh()
+}
+
+func (s *homeScreen) actionButton(a api.Application, act string) *widget.Button {
+	u := s.u
+	switch act {
+	case api.ActionOpen:
+		var b *widget.Button
+		b = widget.NewButton("Open Application", func() { s.open(a, b) })
+		b.Importance = widget.HighImportance
+		return b
+	case api.ActionRequestAccess:
+		var b *widget.Button
+		b = widget.NewButton("Request Access", func() {
+			runErr(u, b, func(ctx context.Context) error { return u.be.RequestAccess(ctx, a.AppID) }, func(err error) {
+				if err != nil {
+					s.failed(err)
+					return
+				}
+				u.info("Access requested", "Your request for "+a.Name+" was sent to your organisation administrator. You will get an email when they decide.")
+				s.refresh()
+			})
+		})
+		return b
+	case api.ActionViewTerms, api.ActionAcceptTerms:
+		if isOrgAdmin(u.me) && u.admin != nil {
+			return widget.NewButton("Review Terms and Conditions", func() { u.admin.showTerms(a) })
+		}
+	}
+	return nil
+}
+
+// open asks for a single-use launch link and hands it to the default browser.
+func (s *homeScreen) open(a api.Application, b *widget.Button) {
+	u := s.u
+	run(u, b, func(ctx context.Context) (api.LaunchResponse, error) { return u.be.Launch(ctx, a.AppID) },
+		func(l api.LaunchResponse, err error) {
+			if err != nil {
+				s.failed(err)
+				return
+			}
+			link, err := url.Parse(l.LaunchURL)
+			if err == nil {
+				err = u.OpenURL(link)
+			}
+			if err != nil {
+				u.info("Could not open your browser", "Copy this link into your browser within a minute (it works once): "+l.LaunchURL)
+				return
+			}
+			setError(s.err, "")
+		})
+}

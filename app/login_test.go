@@ -1,0 +1,95 @@
+package app
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+)
+
+func TestLoginReachesHome(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	h.u.Start(nil)
+	h.u.Wait()
+	if h.u.Screen() != "Login" {
+		t.Fatalf("first screen = %q, want Login", h.u.Screen())
+	}
+	h.login(id, testPassword)
+	if h.u.LoggedIn() == nil || h.u.Screen() != TabHome {
+		t.Fatalf("not on Home after login: screen %q, error %q", h.u.Screen(), h.u.login.err.Text)
+	}
+	if !strings.Contains(h.u.Win.Title(), id) {
+		t.Fatalf("window title %q does not name the user", h.u.Win.Title())
+	}
+	h.mustContain(labels(h.u.home.content), "Signed in as Pat Lee ("+id+")")
+	// The user id is remembered for the next start.
+	if got := h.svc.RememberedUserID(); got != id {
+		t.Fatalf("remembered user id = %q", got)
+	}
+}
+
+func TestLoginErrors(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	h.u.Start(nil)
+	h.u.Wait()
+
+	// Nothing typed: said before anything is sent.
+	h.tap(h.u.login.submit)
+	h.mustContain(h.u.login.err.Text, "Enter your user ID and your password")
+
+	// Wrong password: plain words, still on Login, password kept for correction.
+	h.login(id, "wrong password of some length")
+	if h.u.LoggedIn() != nil {
+		t.Fatal("logged in with a wrong password")
+	}
+	h.mustContain(strings.ToLower(h.u.login.err.Text), "password")
+
+	// Enter in the password field submits (keyboard-first).
+	h.typeIn(h.u.login.password, "another wrong password")
+	h.u.login.password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.u.Wait()
+	if h.u.LoggedIn() != nil {
+		t.Fatal("logged in with a wrong password")
+	}
+
+	// Keep failing until the lockout: the remaining time is shown.
+	for i := 0; i < 8 && !strings.Contains(h.u.login.err.Text, "Too many failed attempts"); i++ {
+		h.login(id, "wrong password number "+string(rune('a'+i)))
+	}
+	h.mustContain(h.u.login.err.Text, "locked for")
+	h.mustContain(h.u.login.err.Text, "until")
+
+	// Even the right password waits for the lockout to end...
+	h.login(id, testPassword)
+	if h.u.LoggedIn() != nil {
+		t.Fatal("logged in during a lockout")
+	}
+	// ...and works after it.
+	h.clock.advance(20 * time.Minute)
+	h.login(id, testPassword)
+	if h.u.LoggedIn() == nil {
+		t.Fatalf("not logged in after the lockout: %q", h.u.login.err.Text)
+	}
+}
+
+func TestLoginUnreachableServer(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	h.u.Start(nil)
+	h.u.Wait()
+	// Port 1 on loopback refuses connections: the gateway is "down".
+	st := h.svc.Settings()
+	st.ServerURL = "https://127.0.0.1:1"
+	if err := h.svc.SaveSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	h.login(id, testPassword)
+	e := h.u.login.err.Text
+	if h.u.LoggedIn() != nil || e == "" {
+		t.Fatalf("login against a stopped server: %q", e)
+	}
+	h.mustContain(strings.ToLower(e), "try again")
+}

@@ -1,0 +1,81 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mag-desktop/magdesk/desk"
+)
+
+// ConfirmClearSessions says which cached sessions will be cleared and clears them when the
+// user agrees. It is a menu action and is offered when an account mismatch is detected.
+func (u *UI) ConfirmClearSessions() {
+	run(u, nil, func(ctx context.Context) ([]desk.CachedSession, error) { return u.be.CachedSessions(ctx) },
+		func(list []desk.CachedSession, err error) {
+			var lines []string
+			for _, s := range list {
+				lines = append(lines, fmt.Sprintf("• %s on %s", s.UserID, s.ServerURL))
+			}
+			msg := "This logs out every account this app remembers on this computer, on the server too when it can be reached:\n" +
+				strings.Join(lines, "\n")
+			if len(list) == 0 {
+				msg = "No sessions are cached on this computer. Clearing anyway makes sure nothing is left in the keyring."
+			}
+			if err != nil {
+				msg = "The list of cached sessions could not be read (" + u.explain(err).Message + "). Clearing still removes them all."
+			}
+			msg += "\n\nUse this when the wrong account keeps appearing. Also close your browser windows: browsers keep their own sessions."
+			d := dialog.NewConfirm("Clear cached sessions?", msg, func(ok bool) {
+				if ok {
+					u.clearSessions()
+				}
+			}, u.Win)
+			d.SetConfirmText("Clear sessions")
+			d.SetConfirmImportance(widget.DangerImportance)
+			u.showDialog(d)
+		})
+}
+
+func (u *UI) clearSessions() {
+	run(u, nil, func(ctx context.Context) (desk.ClearReport, error) { return u.be.ClearSessions(ctx) },
+		func(r desk.ClearReport, err error) {
+			if err != nil {
+				u.info("Sessions not cleared", u.explain(err).Message)
+				return
+			}
+			userID := ""
+			if u.me != nil {
+				userID = u.me.Account.UserID
+				u.me = nil
+				u.Win.SetTitle(Title)
+			}
+			u.ShowLogin(userID)
+			u.info("Cached sessions cleared", r.Message)
+		})
+}
+
+// sessionError shows err in l; an ended session goes back to Login, an account mismatch
+// offers to clear cached sessions.
+func (u *UI) sessionError(err error, l *widget.Label) {
+	e := u.explain(err)
+	switch e.Kind {
+	case desk.KindUnauthenticated:
+		userID := ""
+		if u.me != nil {
+			userID = u.me.Account.UserID
+		}
+		u.me = nil
+		u.Win.SetTitle(Title)
+		u.ShowLogin(userID)
+		setError(u.login.err, e.Message)
+	case desk.KindAccountMismatch:
+		setError(l, e.Message)
+		u.ConfirmClearSessions()
+	default:
+		setError(l, e.Message)
+	}
+}

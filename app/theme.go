@@ -1,0 +1,31 @@
+package app
+
+import (
+	"image/color"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+)
+
+// variantTheme forces light or dark; the default theme follows the OS.
+type variantTheme struct {
+	fyne.Theme
+	variant fyne.ThemeVariant
+}
+
+func (t variantTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, t.variant)
+}
+
+// themeFor maps the Settings theme ("", "system", "light", "dark") to a Fyne theme.
+func themeFor(name string) fyne.Theme {
+	switch name {
+	case "light":
+		return variantTheme{theme.DefaultTheme(), theme.VariantLight}
+	case "dark":
+		return variantTheme{theme.DefaultTheme(), theme.VariantDark}
+	}
+	return theme.DefaultTheme()
+}
+
+func applyTheme(a fyne.App, name string) { a.Settings().SetTheme(themeFor(name)) }

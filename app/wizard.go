@@ -1,0 +1,374 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/setup"
+)
+
+// setupScreen is the first-time-setup wizard: link, password, security questions, summary.
+type setupScreen struct {
+	u    *UI
+	m    *setup.Machine
+	info api.ActivationInfo
+	err  *widget.Label
+
+	// Step 1.
+	link *widget.Entry
+	next *widget.Button
+	// Step 2: the password stays in these entries only (never saved).
+	password, confirm *widget.Entry
+	feedback          *widget.Label
+	meter             *widget.ProgressBar
+	pwNext            *widget.Button
+	// Step 3.
+	catalogue []api.SecurityQuestion
+	selects   []*widget.Select
+	answers   []*widget.Entry
+	qNext     *widget.Button
+	// Step 4.
+	activate *widget.Button
+	loginNow *widget.Button
+}
+
+// ShowSetup opens the wizard; link, when given (a magdesk://activate link from the command
+// line or a second start), is checked right away.
+func (u *UI) ShowSetup(link string) {
+	s := &setupScreen{u: u, err: errorLabel()}
+	m, err := u.be.SetupMachine()
+	if err != nil {
+		u.info("Setup progress", err.Error())
+	}
+	s.m = m
+	u.wizard = s
+	s.showLink(link)
+	if link != "" {
+		s.submitLink()
+	}
+}
+
+// offerResume asks whether to continue an interrupted setup.
+func (u *UI) offerResume() {
+	m, err := u.be.SetupMachine()
+	if err != nil {
+		u.info("Setup progress", err.Error())
+		return
+	}
+	if m == nil || !m.Resumable() {
+		return
+	}
+	st := m.State()
+	d := dialog.NewConfirm("Continue setting up your account?",
+		fmt.Sprintf("You started setting up %s (%s) and stopped at the %s step.\n"+
+			"Nothing secret was saved, so you will type your password and answers again.", st.UserID, st.OrgName, st.Step),
+		func(ok bool) {
+			if !ok {
+				_ = m.Abandon()
+				return
+			}
+			u.resumeSetup(m)
+		}, u.Win)
+	d.SetConfirmText("Continue")
+	d.SetDismissText("Start over later")
+	u.showDialog(d)
+}
+
+func (u *UI) resumeSetup(m *setup.Machine) {
+	s := &setupScreen{u: u, m: m, err: errorLabel()}
+	u.wizard = s
+	if err := m.Resume(); err != nil {
+		_ = m.Abandon()
+		s.showLink("")
+		setError(s.err, err.Error())
+		return
+	}
+	// The password is never saved, so a resumed setup always asks for it again; the
+	// question choices are kept.
+	for m.State().Step > setup.StepPassword {
+		if m.Back() != nil {
+			break
+		}
+	}
+	s.showLink("")
+	s.inspect(m.Token(), true)
+}
+
+func (s *setupScreen) page(step int, title, explain string, body ...fyne.CanvasObject) fyne.CanvasObject {
+	crumbs := widget.NewLabel(fmt.Sprintf("Step %d of 4", step))
+	objs := append([]fyne.CanvasObject{crumbs, heading(title, explain)}, body...)
+	return container.NewVBox(append(objs, s.err)...)
+}
+
+func (s *setupScreen) showLink(link string) {
+	u := s.u
+	s.link = widget.NewMultiLineEntry()
+	s.link.Wrapping = fyne.TextWrapBreak
+	s.link.SetMinRowsVisible(3)
+	s.link.SetPlaceHolder("magdesk://activate?token=…  or  https://…/activate#token=…  or the token alone")
+	s.link.SetText(link)
+	s.next = widget.NewButton("Continue", s.submitLink)
+	s.next.Importance = widget.HighImportance
+	help := widget.NewButton("Link doesn't work?", u.ShowRecoverActivation)
+	back := widget.NewButton("Back to login", func() { u.ShowLogin("") })
+	u.show("Setup: link", s.page(1, "First-time setup",
+		"Open the activation email from your organisation and copy either link in it (or just the token). "+
+			"Paste it here. Don't use the browser's Back button during setup — this app keeps your place.",
+		s.link, container.NewHBox(s.next, help, back)), s.link)
+}
+
+func (s *setupScreen) submitLink() {
+	token, err := s.u.be.ParseActivationLink(s.link.Text)
+	if err != nil {
+		setError(s.err, s.u.explain(err).Message)
+		return
+	}
+	s.inspect(token, false)
+}
+
+func (s *setupScreen) inspect(token string, resumed bool) {
+	u := s.u
+	setError(s.err, "")
+	type result struct {
+		info api.ActivationInfo
+		qs   []api.SecurityQuestion
+	}
+	run(u, s.next, func(ctx context.Context) (result, error) {
+		info, err := u.be.InspectActivation(ctx, token)
+		if err != nil {
+			return result{}, err
+		}
+		var qs []api.SecurityQuestion
+		if info.SecurityQuestionsRequired > 0 {
+			qs, err = u.be.SecurityQuestions(ctx)
+		}
+		return result{info, qs}, err
+	}, func(r result, err error) {
+		if err != nil {
+			e := u.explain(err)
+			msg := e.Message
+			if e.Kind == desk.KindActivationLink {
+				msg += " Use \"Link doesn't work?\" to get a new email."
+			}
+			setError(s.err, msg)
+			return
+		}
+		s.info, s.catalogue = r.info, r.qs
+		if !resumed || s.m.State().UserID != r.info.UserID {
+			err := s.m.Begin(token, setup.Info{ServerURL: u.be.Settings().ServerURL, UserID: r.info.UserID,
+				DisplayName: r.info.DisplayName, OrgName: r.info.OrgName,
+				NeedsQuestions: r.info.SecurityQuestionsRequired > 0, ExpiresAt: r.info.ExpiresAt})
+			if err != nil {
+				u.info("Setup can't be resumed later", err.Error())
+			}
+		}
+		s.showPassword()
+	})
+}
+
+func (s *setupScreen) who() string {
+	name := s.info.DisplayName
+	if name == "" {
+		name = s.info.UserID
+	}
+	return fmt.Sprintf("Account: %s — user ID %s, organisation %s", name, s.info.UserID, s.info.OrgName)
+}
+
+func (s *setupScreen) showPassword() {
+	u := s.u
+	s.password, s.confirm = widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	s.feedback = widget.NewLabel("")
+	s.feedback.Wrapping = fyne.TextWrapWord
+	s.meter = widget.NewProgressBar()
+	s.meter.Max = 4
+	s.meter.TextFormatter = func() string { return "Strength: " + setup.Strength(int(s.meter.Value)).String() }
+	s.pwNext = widget.NewButton("Next", s.passwordDone)
+	s.pwNext.Importance = widget.HighImportance
+	s.password.OnChanged = func(string) { s.checkPassword() }
+	s.confirm.OnChanged = func(string) { s.checkPassword() }
+	s.password.OnSubmitted = func(string) { u.Win.Canvas().Focus(s.confirm) }
+	s.confirm.OnSubmitted = func(string) { s.passwordDone() }
+	pol := s.info.PasswordPolicy
+	rules := fmt.Sprintf("Choose a password of at least %d characters. A few unrelated words make a long password that is easy to remember. "+
+		"There are no rules about symbols or capitals; very common passwords are refused.", pol.MinLength)
+	form := widget.NewForm(widget.NewFormItem("New password", s.password), widget.NewFormItem("Type it again", s.confirm))
+	u.show("Setup: password", s.page(2, "Choose your password", rules,
+		widget.NewLabel(s.who()), form, s.meter, s.feedback,
+		container.NewHBox(s.pwNext, widget.NewButton("Cancel", func() { u.ShowLogin("") }))), s.password)
+	s.checkPassword()
+}
+
+func (s *setupScreen) checkPassword() {
+	fb := setup.CheckPassword(s.password.Text, s.confirm.Text, s.info.PasswordPolicy, s.info.UserID, s.info.DisplayName, s.info.OrgName)
+	s.meter.SetValue(float64(fb.Strength))
+	if fb.OK {
+		s.feedback.SetText("✓ This password meets the rules.")
+		s.pwNext.Enable()
+	} else {
+		s.feedback.SetText(strings.Join(fb.Problems, "\n"))
+		s.pwNext.Disable()
+	}
+}
+
+func (s *setupScreen) passwordDone() {
+	if s.pwNext.Disabled() {
+		return
+	}
+	if err := s.m.PasswordChosen(); err != nil {
+		setError(s.err, err.Error())
+		return
+	}
+	setError(s.err, "")
+	if s.info.SecurityQuestionsRequired > 0 {
+		s.showQuestions()
+	} else {
+		s.showSummary()
+	}
+}
+
+func (s *setupScreen) showQuestions() {
+	u := s.u
+	texts := make([]string, len(s.catalogue))
+	for i, q := range s.catalogue {
+		texts[i] = q.Text
+	}
+	saved := s.m.State().QuestionIDs
+	s.selects, s.answers = nil, nil
+	form := widget.NewForm()
+	for i := 0; i < setup.QuestionsRequired; i++ {
+		sel := widget.NewSelect(texts, func(string) { s.checkQuestions() })
+		sel.PlaceHolder = "Choose a question"
+		if i < len(saved) {
+			sel.SetSelected(s.questionText(saved[i]))
+		}
+		ans := widget.NewEntry()
+		ans.SetPlaceHolder("Your answer")
+		ans.OnChanged = func(string) { s.checkQuestions() }
+		s.selects, s.answers = append(s.selects, sel), append(s.answers, ans)
+		form.Append(fmt.Sprintf("Question %d", i+1), sel)
+		form.Append("Answer", ans)
+	}
+	s.answers[len(s.answers)-1].OnSubmitted = func(string) { s.questionsDone() }
+	s.qNext = widget.NewButton("Next", s.questionsDone)
+	s.qNext.Importance = widget.HighImportance
+	back := widget.NewButton("Back", func() {
+		if s.m.Back() == nil {
+			s.showPassword()
+		}
+	})
+	u.show("Setup: questions", s.page(3, "Security questions",
+		"Pick four different questions and answer them. They are only used, with a code sent to your email, if you ever forget your password. "+
+			"Answers are not case sensitive.", form, container.NewHBox(s.qNext, back)), s.selects[0])
+	s.checkQuestions()
+}
+
+func (s *setupScreen) questionText(id string) string {
+	for _, q := range s.catalogue {
+		if q.ID == id {
+			return q.Text
+		}
+	}
+	return ""
+}
+
+func (s *setupScreen) questionIDs() []string {
+	ids := make([]string, len(s.selects))
+	for i, sel := range s.selects {
+		if sel.SelectedIndex() >= 0 {
+			ids[i] = s.catalogue[sel.SelectedIndex()].ID
+		}
+	}
+	return ids
+}
+
+// checkQuestions enables Next only with four different questions, each answered.
+func (s *setupScreen) checkQuestions() {
+	if s.qNext == nil {
+		return
+	}
+	msg := ""
+	if setup.CheckDistinct(s.questionIDs()) != nil {
+		msg = "Choose four different questions."
+	}
+	for _, a := range s.answers {
+		if strings.TrimSpace(a.Text) == "" && msg == "" {
+			msg = "Answer every question."
+		}
+	}
+	setError(s.err, msg)
+	if msg == "" {
+		s.qNext.Enable()
+	} else {
+		s.qNext.Disable()
+	}
+}
+
+func (s *setupScreen) questionsDone() {
+	if s.qNext.Disabled() {
+		return
+	}
+	if err := s.m.QuestionsChosen(s.questionIDs()); err != nil {
+		setError(s.err, err.Error())
+		return
+	}
+	s.showSummary()
+}
+
+func (s *setupScreen) showSummary() {
+	u := s.u
+	lines := []string{s.who(), "Password: chosen (it is not shown or saved anywhere)"}
+	for i, id := range s.m.State().QuestionIDs {
+		lines = append(lines, fmt.Sprintf("Question %d: %s", i+1, s.questionText(id)))
+	}
+	summary := widget.NewLabel(strings.Join(lines, "\n"))
+	summary.Wrapping = fyne.TextWrapWord
+	s.activate = widget.NewButton("Activate my account", s.complete)
+	s.activate.Importance = widget.HighImportance
+	s.loginNow = widget.NewButton("Log in now", func() { u.showLogin(s.info.UserID, true) })
+	s.loginNow.Importance = widget.HighImportance
+	s.loginNow.Hide()
+	back := widget.NewButton("Back", func() {
+		if s.m.Back() != nil {
+			return
+		}
+		if s.m.State().Step == setup.StepQuestions {
+			s.showQuestions()
+		} else {
+			s.showPassword()
+		}
+	})
+	u.show("Setup: summary", s.page(4, "Check and activate", "Check the details, then activate your account.",
+		summary, container.NewHBox(s.activate, back), s.loginNow), s.activate)
+}
+
+func (s *setupScreen) complete() {
+	u := s.u
+	req := api.ActivationCompleteRequest{Token: s.m.Token(), Password: s.password.Text, PasswordConfirm: s.confirm.Text}
+	for i, id := range s.questionIDs() {
+		req.SecurityAnswers = append(req.SecurityAnswers, api.SecurityAnswer{QuestionID: id, Answer: s.answers[i].Text})
+	}
+	run(u, s.activate, func(ctx context.Context) (api.ActivationCompleteResponse, error) {
+		return u.be.CompleteActivation(ctx, req)
+	}, func(_ api.ActivationCompleteResponse, err error) {
+		if err != nil {
+			e := u.explain(err)
+			setError(s.err, e.Message)
+			return
+		}
+		_ = s.m.Completed()
+		setError(s.err, "")
+		s.activate.Hide()
+		s.loginNow.Show()
+		u.Win.Canvas().Focus(s.loginNow)
+		u.screen = "Setup: done"
+		u.screenShown(u.screen)
+	})
+}

@@ -249,3 +249,22 @@ func TestNoSessionNoRequest(t *testing.T) {
 		t.Fatal("errors.Is by problem code does not work")
 	}
 }
+
+// A server (or a proxy cache) answering GET /v1/me with another account: the client does not
+// act as that account, whatever the server checked.
+func TestMeNamingAnotherAccount(t *testing.T) {
+	c, _ := brokenServer(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(api.HeaderExpectedUserID) != "jdoe" {
+			t.Errorf("Expected-User-Id = %q", r.Header.Get(api.HeaderExpectedUserID))
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"account":{"user_id":"someone_else"}}`))
+	})
+	_, err := c.Me(context.Background())
+	if !IsAccountMismatch(err) {
+		t.Fatalf("Me naming another account: %v", err)
+	}
+	if msg := UserMessage(err); !strings.Contains(msg, "belongs to someone_else, not to jdoe") || !strings.Contains(msg, "sessions clear") {
+		t.Fatalf("message %q", msg)
+	}
+}

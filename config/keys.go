@@ -79,6 +79,21 @@ func Keys() []string {
 	return out
 }
 
+// PolicyKey is a setting IT may set: its policy.json key, its Windows registry value and macOS
+// plist key name, and its type ("string", "boolean" or "list").
+type PolicyKey struct{ Key, Name, Type string }
+
+// PolicyKeys lists the settings a policy may set.
+func PolicyKeys() []PolicyKey {
+	var out []PolicyKey
+	for _, s := range specs {
+		if s.policy {
+			out = append(out, PolicyKey{s.key, s.native, [...]string{"string", "boolean", "list"}[s.kind]})
+		}
+	}
+	return out
+}
+
 func specFor(name string, native bool) (keySpec, bool) {
 	for _, s := range specs {
 		if (!native && s.key == name) || (native && s.native != "" && strings.EqualFold(s.native, name)) {
@@ -130,10 +145,8 @@ func decode(code, origin string, raw map[string]any, native, policy bool) (map[s
 
 func policyNames(native bool) []string {
 	var out []string
-	for _, s := range specs {
-		if s.policy {
-			out = append(out, map[bool]string{false: s.key, true: s.native}[native])
-		}
+	for _, k := range PolicyKeys() {
+		out = append(out, map[bool]string{false: k.Key, true: k.Name}[native])
 	}
 	return out
 }

@@ -108,7 +108,10 @@ func TestDecodeRegistryPolicy(t *testing.T) {
 			{Name: "Theme", Type: regSZ, Str: "light"},
 		}, map[string]any{KeyTheme: "light"}, []string{origin, `"ServerURL"`, "registry type 3"}},
 		{"DWORD 7", []regValue{{Name: "DisableDemo", Type: regDWORD, Int: 7}}, map[string]any{}, []string{`"DisableDemo"`}},
-		{"string for bool", []regValue{{Name: "DisableDemo", Type: regSZ, Str: "1"}}, map[string]any{}, []string{`"DisableDemo"`, "true or false"}},
+		{"MSI strings for bools", []regValue{{Name: "DisableDemo", Type: regSZ, Str: "1"}, {Name: "RememberUserID", Type: regSZ, Str: "False"}},
+			map[string]any{KeyDisableDemo: true, KeyRememberUserID: false}, nil},
+		{"empty MSI string is not set", []regValue{{Name: "DisableDemo", Type: regSZ, Str: ""}, {Name: "ServerURL", Type: regSZ, Str: ""}}, map[string]any{}, nil},
+		{"bad string for bool", []regValue{{Name: "DisableDemo", Type: regSZ, Str: "yes"}}, map[string]any{}, []string{`"DisableDemo"`, "true or false"}},
 		{"unknown", []regValue{{Name: "AutoUpdate", Type: regDWORD, Int: 1}}, map[string]any{}, []string{`"AutoUpdate"`, "ServerURL"}},
 		{"snake names are not registry names", []regValue{{Name: "server_url", Type: regSZ, Str: "https://x"}}, map[string]any{}, []string{`"server_url"`}},
 	}

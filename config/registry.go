@@ -28,8 +28,8 @@ type regValue struct {
 
 // decodeRegistryPolicy validates the values of the policy key. Names are the registry-style
 // names (ServerURL, RememberUserID, ...), matched case-insensitively as Windows does. Booleans
-// are REG_DWORD 0/1; CertStores is REG_MULTI_SZ or a REG_SZ list separated by commas (what an
-// MSI property can carry).
+// are REG_DWORD 0/1 or REG_SZ "0"/"1"/"true"/"false"; CertStores is REG_MULTI_SZ or a REG_SZ
+// list separated by commas. (The MSI writes every value as REG_SZ from its properties.)
 func decodeRegistryPolicy(origin string, vals []regValue) (Policy, error) {
 	raw := map[string]any{}
 	var errs []error
@@ -37,9 +37,12 @@ func decodeRegistryPolicy(origin string, vals []regValue) (Policy, error) {
 		spec, known := specFor(v.Name, true)
 		switch v.Type {
 		case regSZ, regExpandSZ:
-			if known && spec.kind == kindList {
+			switch {
+			case known && spec.kind == kindList:
 				raw[v.Name] = splitList(v.Str)
-			} else {
+			case known && spec.kind == kindBool:
+				raw[v.Name] = stringBool(v.Str)
+			default:
 				raw[v.Name] = v.Str
 			}
 		case regMultiSZ:
@@ -62,4 +65,18 @@ func splitList(s string) []string {
 		}
 	}
 	return out
+}
+
+// stringBool maps a REG_SZ boolean to bool, "" to nil (not set), and leaves anything else as
+// the string so that decoding reports it.
+func stringBool(s string) any {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true":
+		return true
+	case "0", "false":
+		return false
+	case "":
+		return nil
+	}
+	return s
 }

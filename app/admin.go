@@ -27,6 +27,7 @@ type adminScreen struct {
 	agree  *widget.Button
 	queue  []api.AccessRequest
 	decide map[string][2]*widget.Button // request id -> approve, deny
+	reason *widget.Entry                // of the deny dialog
 }
 
 func newAdminScreen(u *UI) *adminScreen {
@@ -108,18 +109,19 @@ func (s *adminScreen) renderQueue(reqs []api.AccessRequest) {
 func (s *adminScreen) askDenyReason(r api.AccessRequest, btn *widget.Button) {
 	reason := widget.NewEntry()
 	reason.SetPlaceHolder("Tell the user why (they will see this)")
-	d := dialog.NewForm("Deny access to "+r.AppName, "Deny", "Cancel",
-		[]*widget.FormItem{widget.NewFormItem("Reason", reason)}, func(ok bool) {
-			if ok {
-				s.decideRequest(r, api.DecisionDeny, strings.TrimSpace(reason.Text), btn)
-			}
-		}, s.u.Win)
 	reason.Validator = func(t string) error {
 		if strings.TrimSpace(t) == "" {
 			return fmt.Errorf("give a reason")
 		}
 		return nil
 	}
+	s.reason = reason
+	d := dialog.NewForm("Deny access to "+r.AppName, "Deny", "Cancel",
+		[]*widget.FormItem{widget.NewFormItem("Reason", reason)}, func(ok bool) {
+			if ok {
+				s.decideRequest(r, api.DecisionDeny, strings.TrimSpace(reason.Text), btn)
+			}
+		}, s.u.Win)
 	reason.OnSubmitted = func(string) { d.Submit() }
 	s.u.showDialog(d)
 	s.u.Win.Canvas().Focus(reason)

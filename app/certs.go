@@ -147,18 +147,6 @@ func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bo
 	path := widget.NewEntry()
 	path.SetPlaceHolder(pathHint)
 	pw, pw2 := widget.NewPasswordEntry(), widget.NewPasswordEntry()
-	items := []*widget.FormItem{widget.NewFormItem("File", path), widget.NewFormItem("File password", pw)}
-	if confirm {
-		items = append(items, widget.NewFormItem("Type it again", pw2))
-	}
-	d := dialog.NewForm(title, action, "Cancel", items, func(ok bool) {
-		if !ok {
-			return
-		}
-		if err := done(strings.TrimSpace(path.Text), pw.Text); err != nil {
-			setError(s.err, err.Error())
-		}
-	}, s.u.Win)
 	path.Validator = func(t string) error {
 		if strings.TrimSpace(t) == "" {
 			return fmt.Errorf("enter the full path of the file")
@@ -179,6 +167,18 @@ func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bo
 			return nil
 		}
 	}
+	items := []*widget.FormItem{widget.NewFormItem("File", path), widget.NewFormItem("File password", pw)}
+	if confirm {
+		items = append(items, widget.NewFormItem("Type it again", pw2))
+	}
+	d := dialog.NewForm(title, action, "Cancel", items, func(ok bool) {
+		if !ok {
+			return
+		}
+		if err := done(strings.TrimSpace(path.Text), pw.Text); err != nil {
+			setError(s.err, err.Error())
+		}
+	}, s.u.Win)
 	d.Resize(fyne.NewSize(520, 260))
 	s.u.showDialog(d)
 	s.u.Win.Canvas().Focus(path)

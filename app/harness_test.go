@@ -12,7 +12,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 	"github.com/pquerna/otp/totp"
@@ -138,9 +137,6 @@ func (h *harness) code(secret string) string {
 	}
 	return c
 }
-
-// topDialogText is every label text of the dialog Esc would close.
-func (h *harness) dialogShown() dialog.Dialog { return h.u.TopDialog() }
 
 func (h *harness) mustContain(got, want string) {
 	h.t.Helper()

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"net/url"
-	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -110,12 +109,18 @@ func (s *homeScreen) render() {
 		}
 		actions := container.NewHBox()
 		for _, act := range a.Actions {
+			if act == api.ActionViewTerms {
+				act = api.ActionAcceptTerms // one "Review" button for both
+			}
+			if s.buttons[a.AppID+"/"+act] != nil {
+				continue
+			}
 			if b := s.actionButton(a, act); b != nil {
 				s.buttons[a.AppID+"/"+act] = b
 				actions.Add(b)
 			}
 		}
-		if a.Status == api.StatusPendingTerms && isOrgAdmin(u.me) && !slices.Contains(a.Actions, api.ActionAcceptTerms) {
+		if a.Status == api.StatusPendingTerms && isOrgAdmin(u.me) && s.buttons[a.AppID+"/"+api.ActionAcceptTerms] == nil {
 			b := widget.NewButton("Review Terms and Conditions", func() { u.admin.showTerms(a) })
 			s.buttons[a.AppID+"/"+api.ActionAcceptTerms] = b
 			actions.Add(b)
@@ -147,7 +152,7 @@ func (s *homeScreen) actionButton(a api.Application, act string) *widget.Button 
 			})
 		})
 		return b
-	case api.ActionViewTerms, api.ActionAcceptTerms:
+	case api.ActionAcceptTerms:
 		if isOrgAdmin(u.me) && u.admin != nil {
 			return widget.NewButton("Review Terms and Conditions", func() { u.admin.showTerms(a) })
 		}

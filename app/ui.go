@@ -39,6 +39,8 @@ type UI struct {
 
 	me      *api.Me // nil while logged out
 	demo    *Demo
+	// lastInfo is the last information shown in a dialog (tests read what the user read).
+	lastInfo string
 	dialogs []dialog.Dialog
 
 	// OpenURL opens a link in the default browser (App.OpenURL unless a test replaces it).
@@ -237,14 +239,9 @@ func (u *UI) typedKey(ev *fyne.KeyEvent) {
 }
 
 func (u *UI) info(title, msg string) {
+	u.lastInfo = title + ": " + msg
 	u.showDialog(dialog.NewInformation(title, msg, u.Win))
 }
 
 // explain turns an error into what to tell the user.
 func (u *UI) explain(err error) desk.Explanation { return desk.Explain(err) }
-
-// showError shows an error dialog with the plain-words message.
-func (u *UI) showError(err error) {
-	e := u.explain(err)
-	u.info("Something went wrong", e.Message)
-}

@@ -1,0 +1,158 @@
+package app
+
+import (
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+
+	"github.com/mag-desktop/magdesk/config"
+	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/setup"
+)
+
+// pendingUser creates an account waiting for activation and returns its id and email link.
+func (h *harness) pendingUser() (id, link string) {
+	org := h.env.CreateOrg(h.t, "Acme Aero")
+	id = h.env.CreateUser(h.t, org, "sam@example.com", "Sam", "Ortiz", false)
+	return id, "magdesk://activate?token=" + h.env.ActivationToken(h.t, id)
+}
+
+func (h *harness) choosePassword(pw string) {
+	h.t.Helper()
+	s := h.u.wizard
+	h.typeIn(s.password, pw)
+	h.typeIn(s.confirm, pw)
+	if s.pwNext.Disabled() {
+		h.t.Fatalf("Next disabled for a good password: %q", s.feedback.Text)
+	}
+	h.tap(s.pwNext)
+}
+
+func (h *harness) answerQuestions(distinct bool) {
+	h.t.Helper()
+	s := h.u.wizard
+	for i, sel := range s.selects {
+		n := i
+		if !distinct && i == 3 {
+			n = 0
+		}
+		sel.SetSelected(sel.Options[n])
+		h.typeIn(s.answers[i], "answer number "+string(rune('a'+i)))
+	}
+}
+
+func TestSetupWizardFromLinkArgumentWithResume(t *testing.T) {
+	h := newHarness(t)
+	id, link := h.pendingUser()
+
+	// Started with the magdesk://activate link as its argument.
+	h.u.Start([]string{link})
+	h.u.Wait()
+	if h.u.Screen() != "Setup: password" {
+		t.Fatalf("screen %q, error %q", h.u.Screen(), h.u.wizard.err.Text)
+	}
+	h.mustContain(labels(h.u.Win.Content()), "user ID "+id+", organisation Acme Aero")
+
+	// Live policy feedback and strength meter.
+	s := h.u.wizard
+	h.typeIn(s.password, "short")
+	h.typeIn(s.confirm, "short")
+	if !s.pwNext.Disabled() || !strings.Contains(s.feedback.Text, "at least 15") {
+		t.Fatalf("short password accepted: %q", s.feedback.Text)
+	}
+	weak := s.meter.Value
+	h.typeIn(s.password, testPassword)
+	if !s.pwNext.Disabled() || !strings.Contains(s.feedback.Text, "same password") {
+		t.Fatalf("mismatch not reported: %q", s.feedback.Text)
+	}
+	if s.meter.Value <= weak {
+		t.Fatalf("meter did not rise: %v -> %v", weak, s.meter.Value)
+	}
+	h.choosePassword(testPassword)
+	if h.u.Screen() != "Setup: questions" {
+		t.Fatalf("screen %q", h.u.Screen())
+	}
+
+	// Four distinct questions are required.
+	h.answerQuestions(false)
+	if !h.u.wizard.qNext.Disabled() || !strings.Contains(h.u.wizard.err.Text, "four different") {
+		t.Fatalf("duplicate question accepted: %q", h.u.wizard.err.Text)
+	}
+	h.answerQuestions(true)
+	h.tap(h.u.wizard.qNext)
+	if h.u.Screen() != "Setup: summary" {
+		t.Fatalf("screen %q: %q", h.u.Screen(), h.u.wizard.err.Text)
+	}
+	chosen := h.u.wizard.questionIDs()
+
+	// The app is closed here. The next start offers to resume; nothing secret is in the file.
+	eff, _ := config.Load(h.home)
+	h.svc = desk.NewService(desk.Options{Home: h.home, Settings: eff, Version: "test"})
+	w := h.u.App.NewWindow("second run")
+	h.u = New(h.u.App, w, h.svc)
+	h.u.Start(nil)
+	h.u.Wait()
+	d, ok := h.u.TopDialog().(*dialog.ConfirmDialog)
+	if !ok {
+		t.Fatalf("no resume offer, screen %q", h.u.Screen())
+	}
+	d.Confirm()
+	h.u.Wait()
+	if h.u.Screen() != "Setup: password" {
+		t.Fatalf("resume went to %q: %q", h.u.Screen(), h.u.wizard.err.Text)
+	}
+	h.choosePassword(testPassword)
+	if got := h.u.wizard.questionIDs(); strings.Join(got, ",") != strings.Join(chosen, ",") {
+		t.Fatalf("question choices not kept: %v vs %v", got, chosen)
+	}
+	h.answerQuestions(true)
+	h.tap(h.u.wizard.qNext)
+	h.tap(h.u.wizard.activate)
+	if h.u.Screen() != "Setup: done" || !h.u.wizard.loginNow.Visible() {
+		t.Fatalf("not activated: %q", h.u.wizard.err.Text)
+	}
+	m, _ := setup.Load(h.home, setup.Keyring{})
+	if m.Resumable() {
+		t.Fatal("setup progress left after activation")
+	}
+
+	// "Log in now": Login with the user id filled in, no certificate, then Home.
+	h.tap(h.u.wizard.loginNow)
+	if h.u.login.userID.Text != id || !h.u.login.noCert {
+		t.Fatalf("login after setup: user %q noCert %v", h.u.login.userID.Text, h.u.login.noCert)
+	}
+	h.typeIn(h.u.login.password, testPassword)
+	h.u.login.password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	h.u.Wait()
+	if h.u.LoggedIn() == nil {
+		t.Fatalf("first login failed: %q", h.u.login.err.Text)
+	}
+}
+
+func TestSetupLinkErrors(t *testing.T) {
+	h := newHarness(t)
+	_, link := h.pendingUser()
+	cases := []struct{ link, want string }{
+		{"", "activation link"},
+		{"https://example.com/something-else", "activation link"},
+		{"magdesk://activate?token=" + strings.Repeat("A", 43), "Link doesn't work?"},
+	}
+	for _, c := range cases {
+		h.u.ShowSetup("")
+		h.typeIn(h.u.wizard.link, c.link)
+		h.tap(h.u.wizard.next)
+		if h.u.Screen() != "Setup: link" || !strings.Contains(h.u.wizard.err.Text, c.want) {
+			t.Errorf("link %q: screen %q error %q", c.link, h.u.Screen(), h.u.wizard.err.Text)
+		}
+	}
+	// The https form of the link (as pasted from an email, with angle brackets) works too.
+	https := strings.Replace(link, "magdesk://activate?token=", h.env.URL+"/activate#token=", 1)
+	h.u.ShowSetup("")
+	h.typeIn(h.u.wizard.link, " <"+https+"> ")
+	h.tap(h.u.wizard.next)
+	if h.u.Screen() != "Setup: password" {
+		t.Fatalf("https link: %q", h.u.wizard.err.Text)
+	}
+}

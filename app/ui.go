@@ -37,11 +37,11 @@ type UI struct {
 	// pending counts work running off the UI goroutine; tests wait on it.
 	pending sync.WaitGroup
 
-	me      *api.Me // nil while logged out
-	demo    *Demo
+	me   *api.Me // nil while logged out
+	demo *Demo
 	// lastInfo is the last information shown in a dialog (tests read what the user read).
 	lastInfo string
-	dialogs []dialog.Dialog
+	dialogs  []dialog.Dialog
 
 	// OpenURL opens a link in the default browser (App.OpenURL unless a test replaces it).
 	OpenURL func(*url.URL) error

@@ -151,7 +151,7 @@ func (e *Env) Current(ctx context.Context) (*client.Client, error) {
 	}
 	sess, err := e.Sessions().Load(c.Server(), user)
 	if errors.Is(err, client.ErrNoSession) {
-		return nil, fmt.Errorf("no saved session for %s at %s: run 'magdesk login --user %s' first", user, c.Server(), user)
+		return nil, fmt.Errorf("not logged in as %s at %s (no saved session): run 'magdesk login --user %s' first", user, c.Server(), user)
 	}
 	if err != nil {
 		return nil, err

@@ -1,0 +1,269 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/server/mail"
+	"github.com/mag-desktop/magdesk/server/store"
+)
+
+func buildMagd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "magd")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// serving is a running `magd serve` and what it printed at start.
+type serving struct {
+	cmd    *exec.Cmd
+	url    string
+	lines  []string
+	client *http.Client
+}
+
+var urlRE = regexp.MustCompile(`magd is running at (https://\S+)`)
+
+func startServe(t *testing.T, bin, data string, args ...string) *serving {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--data", data, "--addr", "127.0.0.1:0"}, args...)...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = io.Discard
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	s := &serving{cmd: cmd}
+	sc := bufio.NewScanner(stdout)
+	deadline := time.AfterFunc(30*time.Second, func() { _ = cmd.Process.Kill() })
+	defer deadline.Stop()
+	for sc.Scan() {
+		line := sc.Text()
+		s.lines = append(s.lines, line)
+		if m := urlRE.FindStringSubmatch(line); m != nil {
+			s.url = m[1]
+		}
+		if s.url != "" && (!strings.Contains(strings.Join(args, " "), "--demo") || strings.Contains(line, "magdesk://activate")) {
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, stdout) }()
+	if s.url == "" {
+		t.Fatalf("magd serve did not start: %q", s.lines)
+	}
+	caPEM, err := os.ReadFile(filepath.Join(data, "ca", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(caPEM)
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	t.Cleanup(tr.CloseIdleConnections)
+	s.client = &http.Client{Transport: tr, Timeout: 20 * time.Second}
+	return s
+}
+
+func (s *serving) field(t *testing.T, re string) string {
+	t.Helper()
+	r := regexp.MustCompile(re)
+	for _, l := range s.lines {
+		if m := r.FindStringSubmatch(l); m != nil {
+			return m[1]
+		}
+	}
+	t.Fatalf("%s not in the output %q", re, s.lines)
+	return ""
+}
+
+func (s *serving) post(path string, body any, out any) (int, error) {
+	b, _ := json.Marshal(body)
+	resp, err := s.client.Post(s.url+path, "application/json", strings.NewReader(string(b)))
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if out != nil && resp.StatusCode < 300 {
+		return resp.StatusCode, json.NewDecoder(resp.Body).Decode(out)
+	}
+	return resp.StatusCode, nil
+}
+
+func (s *serving) me(token string) (int, error) {
+	req, _ := http.NewRequest("GET", s.url+api.PathMe, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := s.client.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+func adminCmd(bin, data string, args ...string) (string, error) {
+	out, err := exec.Command(bin, append([]string{"admin", "--data", data}, args...)...).Output()
+	return strings.TrimSpace(string(out)), err
+}
+
+// TestKillDuringWrites SIGKILLs `magd serve` while logins (sessions) and `magd admin` (orgs)
+// write, restarts it, and checks that every acknowledged write survived.
+func TestKillDuringWrites(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs magd")
+	}
+	bin := buildMagd(t)
+	data := t.TempDir()
+	s := startServe(t, bin, data, "--demo")
+	uid := s.field(t, `^\s+user\s+user id (\S+)`)
+	pw := s.field(t, `^\s+user\s+user id \S+\s+password (\S+)`)
+
+	var mu sync.Mutex
+	var tokens, orgs []string
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	for w := range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 200 && ctx.Err() == nil; i++ {
+				if w == 0 {
+					id, err := adminCmd(bin, data, "org", "add", "--name", fmt.Sprintf("Org %d", i))
+					if err == nil {
+						mu.Lock()
+						orgs = append(orgs, id)
+						mu.Unlock()
+					}
+					continue
+				}
+				var lr api.LoginResponse
+				if st, err := s.post(api.PathLogin, api.LoginRequest{UserID: uid, Password: pw}, &lr); err == nil && st == 200 {
+					mu.Lock()
+					tokens = append(tokens, lr.SessionToken)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	// Kill once enough writes were acknowledged, while the writers are still going.
+	for {
+		mu.Lock()
+		n, m := len(tokens), len(orgs)
+		mu.Unlock()
+		if (n >= 10 && m >= 5) || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.cmd.Wait()
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if len(tokens) < 10 || len(orgs) < 5 {
+		t.Fatalf("too few writes before the kill: %d sessions, %d orgs", len(tokens), len(orgs))
+	}
+
+	s2 := startServe(t, bin, data)
+	for _, tok := range tokens {
+		if st, err := s2.me(tok); err != nil || st != 200 {
+			t.Fatalf("acknowledged session lost after SIGKILL: %d %v", st, err)
+		}
+	}
+	st, err := store.Open(filepath.Join(data, "magd.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, id := range orgs {
+		if _, err := st.OrgByID(context.Background(), id); err != nil {
+			t.Fatalf("acknowledged org %s lost after SIGKILL: %v", id, err)
+		}
+	}
+	t.Logf("%d sessions and %d organisations acknowledged before SIGKILL, all present after restart", len(tokens), len(orgs))
+}
+
+// TestAdminWhileServing runs `magd admin` on the data folder of a running `magd serve`: the new
+// user's activation link points at the running server and activation works there.
+func TestAdminWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs magd")
+	}
+	bin := buildMagd(t)
+	data := t.TempDir()
+	s := startServe(t, bin, data, "--no-security-questions")
+	org, err := adminCmd(bin, data, "org", "add", "--name", "Live Org")
+	if err != nil || !strings.HasPrefix(org, "org_") {
+		t.Fatalf("org add: %q %v", org, err)
+	}
+	out, err := adminCmd(bin, data, "--json", "user", "add", "--org", org, "--email", "liv@live.example", "--first", "Liv", "--last", "Live", "--role", "org_admin")
+	var u struct {
+		UserID string `json:"user_id"`
+	}
+	if err != nil || json.Unmarshal([]byte(out), &u) != nil || u.UserID == "" {
+		t.Fatalf("user add: %q %v", out, err)
+	}
+	terms := filepath.Join(t.TempDir(), "terms.txt")
+	if err := os.WriteFile(terms, []byte("Terms."), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adminCmd(bin, data, "app", "add", "--id", "live", "--name", "Live App", "--url", "/demoapps/live", "--terms", terms); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adminCmd(bin, data, "app", "subscribe", "--org", org, "--app", "live"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := adminCmd(bin, data, "user", "add", "--org", "org_missing", "--email", "x@y.example", "--first", "X", "--last", "Y"); err == nil {
+		t.Fatal("user add to a missing org succeeded")
+	}
+	if out, err := adminCmd(bin, data, "user", "add", "--org", org); err == nil {
+		t.Fatalf("user add without names succeeded: %q", out)
+	} else if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+		t.Fatalf("usage error exit: %v", err)
+	}
+
+	msgs, err := mail.ReadMaildir(filepath.Join(data, "mail"))
+	if err != nil || len(msgs) != 1 {
+		t.Fatalf("mail: %v %+v", err, msgs)
+	}
+	token := regexp.MustCompile(`/activate#token=([A-Za-z0-9_-]{43})`).FindStringSubmatch(msgs[0].Body)
+	if token == nil || !strings.Contains(msgs[0].Body, s.url+"/activate#token=") {
+		t.Fatalf("activation email does not point at the running server %s:\n%s", s.url, msgs[0].Body)
+	}
+	pw := "plum orbit lantern quietly 42"
+	if st, err := s.post(api.PathActivationComplete, api.ActivationCompleteRequest{Token: token[1], Password: pw, PasswordConfirm: pw}, nil); st != 200 {
+		t.Fatalf("activate on the running server: %d %v", st, err)
+	}
+	var lr api.LoginResponse
+	if st, err := s.post(api.PathLogin, api.LoginRequest{UserID: u.UserID, Password: pw}, &lr); st != 200 {
+		t.Fatalf("login: %d %v", st, err)
+	}
+	if len(lr.RequiredActions) != 2 || lr.RequiredActions[1] != "accept_terms" {
+		t.Fatalf("the org admin should be asked to accept the new app's terms: %v", lr.RequiredActions)
+	}
+}

@@ -71,6 +71,7 @@ type user struct {
 	bin      string
 	home     string
 	baseArgs []string
+	env      []string
 }
 
 type res struct {
@@ -83,7 +84,7 @@ func (u *user) run(stdin string, args ...string) res {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, u.bin, append(append([]string{}, u.baseArgs...), args...)...)
-	cmd.Env = append(os.Environ(), "MAGDESK_HOME="+u.home)
+	cmd.Env = append(append(os.Environ(), "MAGDESK_HOME="+u.home), u.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -231,6 +232,26 @@ func TestCommandLineAsAUser(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("launch URL %s answered %d, want 303", launch, resp.StatusCode)
+	}
+
+	// Without --print the link goes to the desktop's opener (xdg-open here), never to stdout.
+	bin2 := t.TempDir()
+	opened := filepath.Join(bin2, "opened")
+	if err := os.WriteFile(filepath.Join(bin2, "xdg-open"), []byte("#!/bin/sh\nprintf '%s' \"$1\" > "+opened+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bob.env = []string{"PATH=" + bin2 + string(os.PathListSeparator) + os.Getenv("PATH")}
+	if out := bob.ok("", "apps", "open", "alpha"); !strings.Contains(out, "Opened alpha in your browser") || strings.Contains(out, "https://") {
+		t.Fatalf("apps open said %q", out)
+	}
+	bob.env = nil
+	var url []byte
+	for i := 0; i < 50 && len(url) == 0; i++ { // the opener runs detached
+		url, _ = os.ReadFile(opened)
+		time.Sleep(20 * time.Millisecond)
+	}
+	if !strings.HasPrefix(string(url), env.URL+"/launch/") {
+		t.Fatalf("xdg-open got %q", url)
 	}
 
 	// OTP: enrol, verify with oathtool's code, then logins need a code.

@@ -192,7 +192,7 @@ func (e *Env) Secret(prompt string) (string, error) {
 	if e.PasswordStdin {
 		line, err := e.line()
 		if err != nil {
-			return "", usageErrorf("--password-stdin: standard input ended before %s", strings.TrimSuffix(strings.TrimSpace(prompt), ":"))
+			return "", usageErrorf("--password-stdin: standard input ended before the %s", strings.ToLower(strings.TrimSuffix(strings.TrimSpace(prompt), ":")))
 		}
 		return line, nil
 	}

@@ -1,12 +1,14 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
 )
 
 // runRecover is account self-service: recover activation|user-id|password.
@@ -30,7 +32,7 @@ func recoverActivation(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	c, err := e.Client()
+	c, err := e.recoveryClient()
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -57,7 +59,7 @@ func recoverUserID(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	c, err := e.Client()
+	c, err := e.recoveryClient()
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -93,7 +95,7 @@ func recoverPassword(e *Env, args []string) int {
 		}
 	}
 	ctx := e.Context()
-	c, err := e.Client()
+	c, err := e.recoveryClient()
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -154,6 +156,26 @@ func (e *Env) recoveryAnswers(qs []api.SecurityQuestion, file []api.SecurityAnsw
 		out = append(out, api.SecurityAnswer{QuestionID: q.ID, Answer: ans})
 	}
 	return out, nil
+}
+
+// errNoRecovery: the gateway does not offer self-service recovery (GET /v1/meta says so).
+var errNoRecovery = errors.New("this server does not offer account self-service yet: ask your organisation administrator " +
+	"to resend the activation email or to reset your account")
+
+// recoveryClient is a client of a server that offers recovery.
+func (e *Env) recoveryClient() (*client.Client, error) {
+	c, err := e.Client()
+	if err != nil {
+		return nil, err
+	}
+	meta, err := c.Meta(e.Context())
+	if err != nil {
+		return nil, err
+	}
+	if !meta.Features.Recovery {
+		return nil, errNoRecovery
+	}
+	return c, nil
 }
 
 func orDefault(s, d string) string {

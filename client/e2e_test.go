@@ -10,6 +10,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"errors"
+	"math/big"
 	"strings"
 	"sync"
 	"testing"
@@ -485,4 +486,86 @@ func TestClearSessionsRevokes(t *testing.T) {
 			t.Fatalf("token %d still works after ClearSessions: %v", i, err)
 		}
 	}
+}
+
+// The remaining codes the client relies on, each provoked for real.
+func TestMoreErrorCodes(t *testing.T) {
+	w := newWorld(t)
+	ctx := context.Background()
+
+	// VALIDATION_FAILED: a field the server checks.
+	bob := w.login(t, w.user, pwUser)
+	_, err := bob.RequestCertificate(ctx, "not a csr", strings.Repeat("x", 200))
+	wantCode(t, err, api.CodeValidationFailed)
+	admin := w.login(t, w.admin, pwAdmin)
+	_, err = admin.Decide(ctx, w.org, "req_nope", "maybe", "")
+	if !client.HasCode(err, api.CodeValidationFailed) && !client.HasCode(err, api.CodeNotFound) {
+		t.Fatalf("decide with a bad decision: %v", err)
+	}
+
+	// UNAUTHENTICATED: a token the server never issued.
+	c := w.client(t)
+	c.SetSession(w.user, "mst_"+strings.Repeat("A", 43))
+	_, err = c.Me(ctx)
+	wantCode(t, err, api.CodeUnauthenticated)
+	if !client.IsUnauthenticated(err) {
+		t.Fatal("IsUnauthenticated false")
+	}
+
+	// CERT_UNTRUSTED: a self-made certificate, refused as JSON after the password verified.
+	self := selfSigned(t)
+	_, err = w.client(t).WithCertificate(&self).Login(ctx, w.user, pwUser, "")
+	wantCode(t, err, api.CodeCertUntrusted)
+
+	// CERT_EXPIRED: Bob's certificate once the server's clock is past its NotAfter.
+	certB, issued := newIdentity(t, bob)
+	// SESSION_EXPIRED: 61 idle minutes later Bob's session is over.
+	w.clk.advance(61 * time.Minute)
+	_, err = bob.Me(ctx)
+	wantCode(t, err, api.CodeSessionExpired)
+	w.clk.advance(time.Until(issued.NotAfter) + 24*time.Hour)
+	_, err = w.client(t).WithCertificate(&certB).Login(ctx, w.user, pwUser, "")
+	wantCode(t, err, api.CodeCertExpired)
+
+	// ACTIVATION_TOKEN_EXPIRED: the pending user's link is long past its 24 hours.
+	_, err = w.client(t).InspectActivation(ctx, w.pendingUserToken)
+	wantCode(t, err, api.CodeActivationTokenExpired)
+}
+
+// RATE_LIMITED: the per-IP login budget; a POST is never retried on its own.
+func TestRateLimited(t *testing.T) {
+	env := servertest.Start(t, servertest.WithLoginRate(1))
+	c, err := client.New(client.Options{ServerURL: env.URL, CAPEM: env.CAPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		_, err = c.Login(context.Background(), "nobody_1", "wrong password at all", "")
+		if client.HasCode(err, api.CodeRateLimited) {
+			break
+		}
+	}
+	wantCode(t, err, api.CodeRateLimited)
+	if p := client.ProblemOf(err); p.RetryAfter <= 0 {
+		t.Fatalf("no Retry-After in %+v", p)
+	}
+	if msg := client.UserMessage(err); !strings.Contains(msg, "busy. Wait") {
+		t.Fatalf("message %q", msg)
+	}
+}
+
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: "me"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

@@ -156,15 +156,6 @@ func (e *Env) Current(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	if sess.CertSHA256 != "" {
-		// The session was opened with a certificate; present the same one in case the server
-		// binds sessions to it.
-		if cert, cerr := loginCertificate(ctx, e, user, sess.CertSHA256); cerr == nil && cert != nil {
-			c = c.WithCertificate(cert)
-		} else if cerr != nil {
-			e.Log.Warn("certificate of the session not available", "user", user, "err", cerr)
-		}
-	}
 	c.SetSession(sess.UserID, sess.Token)
 	return c, nil
 }

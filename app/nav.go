@@ -58,7 +58,7 @@ func isOrgAdmin(me *api.Me) bool {
 func (u *UI) enter(me api.Me) {
 	u.me = &me
 	u.dialogs = nil
-	u.Win.SetTitle(fmt.Sprintf("%s — %s", Title, me.Account.UserID))
+	u.Win.SetTitle(fmt.Sprintf("%s (%s)", Title, me.Account.UserID))
 	u.home = newHomeScreen(u)
 	u.account = newAccountScreen(u)
 	u.certs = newCertsScreen(u)

@@ -1,0 +1,4 @@
+// Package smoke holds the GUI smoke test of the real magdesk binary under an X server
+// (Xvfb in CI): window shown and not blank, then a scripted login with xdotool that reaches
+// Home. It has no code of its own; run it with scripts/gui-smoke.sh.
+package smoke

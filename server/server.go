@@ -77,6 +77,7 @@ type Server struct {
 	assertKy []byte
 	dummyPHC string
 
+	sessions  sessionCache
 	hashSem   chan struct{}
 	hashQueue chan struct{}
 	ipLimiter *limiter

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -30,12 +31,18 @@ func (s *Server) authed(fn authHandler) handler {
 		if !ok || !strings.HasPrefix(token, "mst_") || len(token) != 47 {
 			return api.NewProblem(api.CodeUnauthenticated, "You are not logged in. Log in with your user ID and password.")
 		}
-		sess, acct, err := s.st.SessionByTokenHash(ctx, tokenHash(token))
-		if errors.Is(err, store.ErrNotFound) {
-			return api.NewProblem(api.CodeUnauthenticated, "This session is not known to the server. Log in again.")
-		}
-		if err != nil {
-			return err
+		hash := tokenHash(token)
+		sess, acct, ok := s.sessions.get(hash)
+		if !ok {
+			var err error
+			sess, acct, err = s.st.SessionByTokenHash(ctx, hash)
+			if errors.Is(err, store.ErrNotFound) {
+				return api.NewProblem(api.CodeUnauthenticated, "This session is not known to the server. Log in again.")
+			}
+			if err != nil {
+				return err
+			}
+			s.sessions.put(hash, sess, acct)
 		}
 		now := s.now()
 		switch {
@@ -63,6 +70,7 @@ func (s *Server) authed(fn authHandler) handler {
 			if err := s.st.TouchSession(ctx, sess.ID, now, sess.IdleExpiresAt); err != nil {
 				return err
 			}
+			s.sessions.put(hash, sess, acct)
 		}
 		return fn(w, r, &authCtx{sess: sess, acct: acct})
 	}
@@ -127,9 +135,65 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, a *authCtx
 		}
 		return s.audit(ctx, q, r, "logout", a.acct.UserID, a.sess.ID, "")
 	})
+	s.sessions.drop(a.sess.TokenHash)
 	if err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// sessionCache keeps recently used live sessions in memory for a few seconds, so that a burst of
+// requests costs one database read. Every revocation in this process drops the entries it
+// affects at once; only magd itself ends sessions.
+type sessionCache struct {
+	mu sync.Mutex
+	m  map[string]cachedSession
+}
+
+type cachedSession struct {
+	sess  store.Session
+	acct  store.Account
+	until time.Time
+}
+
+const sessionCacheTTL = 5 * time.Second
+
+func (c *sessionCache) get(hash string) (store.Session, store.Account, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[hash]
+	if !ok || time.Now().After(e.until) {
+		return store.Session{}, store.Account{}, false
+	}
+	return e.sess, e.acct, true
+}
+
+func (c *sessionCache) put(hash string, sess store.Session, acct store.Account) {
+	if !sess.RevokedAt.IsZero() {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]cachedSession{}
+	}
+	c.m[hash] = cachedSession{sess: sess, acct: acct, until: time.Now().Add(sessionCacheTTL)}
+}
+
+func (c *sessionCache) drop(hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, hash)
+}
+
+// dropAccount forgets every cached session of an account (all its sessions were revoked).
+func (c *sessionCache) dropAccount(accountID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for h, e := range c.m {
+		if e.acct.ID == accountID {
+			delete(c.m, h)
+		}
+	}
 }

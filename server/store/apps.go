@@ -105,11 +105,14 @@ type UserApp struct {
 }
 
 const userAppQuery = `SELECT ap.id, ap.name, ap.description, ap.launch_url, ap.required_aal, ap.current_terms_id,
-	EXISTS (SELECT 1 FROM terms_acceptances ta WHERE ta.org_id = s.org_id AND ta.terms_version_id = ap.current_terms_id),
-	COALESCE((SELECT g.status FROM app_grants g WHERE g.account_id = ? AND g.app_id = ap.id), ''),
-	COALESCE((SELECT r.status FROM access_requests r WHERE r.account_id = ? AND r.app_id = ap.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1), ''),
-	COALESCE((SELECT r.reason FROM access_requests r WHERE r.account_id = ? AND r.app_id = ap.id ORDER BY r.created_at DESC, r.id DESC LIMIT 1), '')
-	FROM org_subscriptions s JOIN applications ap ON ap.id = s.app_id WHERE s.org_id = ?`
+	ta.id IS NOT NULL, COALESCE(g.status, ''), COALESCE(r.status, ''), COALESCE(r.reason, '')
+	FROM org_subscriptions s
+	JOIN applications ap ON ap.id = s.app_id
+	LEFT JOIN terms_acceptances ta ON ta.org_id = s.org_id AND ta.terms_version_id = ap.current_terms_id
+	LEFT JOIN app_grants g ON g.account_id = ? AND g.app_id = ap.id
+	LEFT JOIN access_requests r ON r.id = (SELECT r2.id FROM access_requests r2 WHERE r2.account_id = ? AND r2.app_id = ap.id
+		ORDER BY r2.created_at DESC, r2.id DESC LIMIT 1)
+	WHERE s.org_id = ?`
 
 func scanUserApp(sc interface{ Scan(...any) error }) (UserApp, error) {
 	u := UserApp{Subscribed: true}
@@ -120,13 +123,13 @@ func scanUserApp(sc interface{ Scan(...any) error }) (UserApp, error) {
 
 // UserApps lists the applications of the account's organisation with their status inputs.
 func (q Q) UserApps(ctx context.Context, accountID, orgID string) ([]UserApp, error) {
-	rows, err := q.q.QueryContext(ctx, userAppQuery+` ORDER BY ap.name, ap.id`, accountID, accountID, accountID, orgID)
+	rows, err := q.q.QueryContext(ctx, userAppQuery+` ORDER BY ap.name, ap.id`, accountID, accountID, orgID)
 	return collect(rows, err, func(rows *sql.Rows) (UserApp, error) { return scanUserApp(rows) })
 }
 
 // UserApp loads one application for the account; ErrNotFound when the organisation is not subscribed.
 func (q Q) UserApp(ctx context.Context, accountID, orgID, appID string) (UserApp, error) {
-	return scanUserApp(q.q.QueryRowContext(ctx, userAppQuery+` AND ap.id = ?`, accountID, accountID, accountID, orgID, appID))
+	return scanUserApp(q.q.QueryRowContext(ctx, userAppQuery+` AND ap.id = ?`, accountID, accountID, orgID, appID))
 }
 
 // Request statuses.

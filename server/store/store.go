@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -35,7 +36,82 @@ type Q struct{ q querier }
 // Store is an open database.
 type Store struct {
 	Q
-	db *sql.DB
+	db    *sql.DB
+	cache *stmtCache
+}
+
+// stmtCache keeps every query prepared once: parsing SQL is most of the cost of a small query
+// with modernc.org/sqlite. database/sql re-prepares a statement on each pooled connection as needed.
+type stmtCache struct {
+	db    *sql.DB
+	mu    sync.Mutex
+	stmts map[string]*sql.Stmt
+}
+
+func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.stmts[query]; ok {
+		return st, nil
+	}
+	st, err := c.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.stmts[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, st := range c.stmts {
+		_ = st.Close()
+	}
+	c.stmts = nil
+}
+
+// cachedQuerier runs queries through the statement cache, on the database or bound to a transaction.
+type cachedQuerier struct {
+	cache *stmtCache
+	tx    *sql.Tx
+}
+
+func (c cachedQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	st, err := c.cache.get(ctx, query)
+	if err != nil || c.tx == nil {
+		return st, err
+	}
+	return c.tx.StmtContext(ctx, st), nil
+}
+
+func (c cachedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	st, err := c.stmt(ctx, query)
+	if err != nil {
+		// *sql.Row cannot be built with an error from outside database/sql; the plain path
+		// reports the same prepare error from Scan.
+		if c.tx != nil {
+			return c.tx.QueryRowContext(ctx, query, args...)
+		}
+		return c.cache.db.QueryRowContext(ctx, query, args...)
+	}
+	return st.QueryRowContext(ctx, args...)
 }
 
 // Open opens (creating if needed) the SQLite database at path in WAL mode with foreign keys on
@@ -60,11 +136,15 @@ func Open(path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("prepare database %s: %w", path, err)
 	}
-	return &Store{Q: Q{db}, db: db}, nil
+	cache := &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+	return &Store{Q: Q{cachedQuerier{cache: cache}}, db: db, cache: cache}, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.cache.close()
+	return s.db.Close()
+}
 
 // Tx runs fn in one write transaction; fn's error rolls it back.
 func (s *Store) Tx(ctx context.Context, fn func(tx Q) error) error {
@@ -72,7 +152,7 @@ func (s *Store) Tx(ctx context.Context, fn func(tx Q) error) error {
 	if err != nil {
 		return wrap(err)
 	}
-	if err := fn(Q{tx}); err != nil {
+	if err := fn(Q{cachedQuerier{cache: s.cache, tx: tx}}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
@@ -209,6 +289,7 @@ var schema = []string{
 		app_id TEXT NOT NULL REFERENCES applications(id),
 		status TEXT NOT NULL CHECK (status IN ('pending','approved','denied')), reason TEXT NOT NULL DEFAULT '',
 		created_at INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT)`,
+	`CREATE INDEX IF NOT EXISTS access_requests_account_app ON access_requests(account_id, app_id, created_at)`,
 	`CREATE UNIQUE INDEX IF NOT EXISTS access_requests_one_pending ON access_requests(account_id, app_id) WHERE status = 'pending'`,
 	`CREATE TABLE IF NOT EXISTS app_grants (account_id TEXT NOT NULL REFERENCES accounts(id),
 		app_id TEXT NOT NULL REFERENCES applications(id), status TEXT NOT NULL CHECK (status IN ('active','suspended')),

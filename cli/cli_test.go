@@ -155,6 +155,29 @@ func TestBrokenServerMessages(t *testing.T) {
 	}
 }
 
+// Without --server and --ca, the settings in MAGDESK_HOME name the gateway and its CA.
+func TestServerAndCAFromSettings(t *testing.T) {
+	home := isolate(t)
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		_, _ = w.Write([]byte("<html>not a gateway</html>"))
+	}))
+	defer srv.Close()
+	ca := filepath.Join(home, "ca.pem")
+	if err := os.WriteFile(ca, pemCert(srv), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	settings, _ := json.Marshal(map[string]string{"server_url": srv.URL, "ca_bundle": ca})
+	if err := os.WriteFile(filepath.Join(home, "settings.json"), settings, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// Reaching the server and trusting it: it answers HTML, which only a trusted TLS peer can.
+	r := runCLI(t, client.NewSessionStore(nil), "", "activate", strings.Repeat("Ab3_", 10)+"xyz")
+	if r.code != ExitError || !strings.Contains(r.err, "expected JSON, got an HTML page") {
+		t.Fatalf("exit %d, %q", r.code, r.err)
+	}
+}
+
 func pemCert(s *httptest.Server) []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: s.Certificate().Raw})
 }

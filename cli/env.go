@@ -46,8 +46,8 @@ type Env struct {
 	Home string
 	// Settings are the effective settings (policy > user > defaults).
 	Settings config.Effective
-	// ServerURL and CAFile come from --server/--ca, else from the settings (and, for the
-	// server, the last one used on this computer).
+	// ServerURL and CAFile come from --server/--ca, else from the settings (server_url,
+	// ca_bundle; IT policy wins there) and, for the server, the last one used on this computer.
 	ServerURL string
 	CAFile    string
 	// JSON asks for machine output on stdout.
@@ -85,10 +85,14 @@ func (e *Env) ClientOptions(server string) client.Options {
 	// MAGDESK_TIMEOUT (a Go duration such as 45s) lengthens or shortens each call's timeout,
 	// for slow links and for tests of unresponsive servers.
 	timeout, _ := time.ParseDuration(os.Getenv("MAGDESK_TIMEOUT"))
+	ca := e.CAFile
+	if ca == "" {
+		ca = e.Settings.CABundle
+	}
 	return client.Options{
 		Timeout:    timeout,
 		ServerURL:  server,
-		CAFile:     e.CAFile,
+		CAFile:     ca,
 		ProxyURL:   e.Settings.ProxyURL,
 		ClientInfo: api.ClientInfo{Name: "magdesk-cli", Version: version.Version, Device: host + " (" + runtime.GOOS + ")"},
 		Logger:     e.Log,

@@ -17,6 +17,7 @@ import (
 	"github.com/pquerna/otp/totp"
 	"github.com/zalando/go-keyring"
 
+	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/config"
 	"github.com/mag-desktop/magdesk/desk"
 	"github.com/mag-desktop/magdesk/server/servertest"
@@ -49,14 +50,16 @@ func (c *clock) advance(d time.Duration) {
 
 // harness is the window of the real app, headless, against a real in-process magd over TLS.
 type harness struct {
-	t      *testing.T
-	env    *servertest.Env
-	clock  *clock
-	home   string
-	svc    *desk.Service
-	u      *UI
-	mu     sync.Mutex
-	opened []string
+	t     *testing.T
+	env   *servertest.Env
+	clock *clock
+	home  string
+	// userHome is $HOME for the browsers' certificate stores.
+	userHome string
+	svc      *desk.Service
+	u        *UI
+	mu       sync.Mutex
+	opened   []string
 }
 
 const testPassword = "plum orbit cactus lantern 42"
@@ -75,11 +78,36 @@ func newHarness(t *testing.T, opts ...servertest.Option) *harness {
 	if err := config.SaveUser(h.home, st); err != nil {
 		t.Fatal(err)
 	}
+	// The browsers' stores of a throwaway HOME: empty unless a test creates an NSS database.
+	h.userHome = t.TempDir()
+	h.rebuild(a, nil)
+	t.Cleanup(func() {
+		h.u.Wait()
+		h.u.Close()
+		_, _ = h.svc.ClearSessions(context.Background())
+	})
+	return h
+}
+
+// rebuild starts the app again over the same MAGDESK_HOME ("close and reopen"); edit may
+// change the backend's options.
+func (h *harness) rebuild(a fyne.App, edit func(*desk.Options)) {
+	h.t.Helper()
 	eff, err := config.Load(h.home)
 	if err != nil {
-		t.Fatal(err)
+		h.t.Fatal(err)
 	}
-	h.svc = desk.NewService(desk.Options{Home: h.home, Settings: eff, Version: "test"})
+	o := desk.Options{Home: h.home, Settings: eff, Version: "test",
+		Stores: certstore.InventoryOptions{Discover: certstore.DiscoverOptions{Home: h.userHome,
+			XDGConfigHome: filepath.Join(h.userHome, ".config"), XDGDataHome: filepath.Join(h.userHome, ".local/share"), SystemDirs: []string{}}}}
+	if edit != nil {
+		edit(&o)
+	}
+	h.svc = desk.NewService(o)
+	if h.u != nil {
+		h.u.Wait()
+		h.u.Close()
+	}
 	w := a.NewWindow("test")
 	w.Resize(fyne.NewSize(900, 700))
 	h.u = New(a, w, h.svc)
@@ -89,12 +117,6 @@ func newHarness(t *testing.T, opts ...servertest.Option) *harness {
 		h.mu.Unlock()
 		return nil
 	}
-	t.Cleanup(func() {
-		h.u.Wait()
-		h.u.Close()
-		_, _ = h.svc.ClearSessions(context.Background())
-	})
-	return h
 }
 
 // tap taps a button and waits for the work it started.
@@ -180,3 +202,5 @@ func labels(o fyne.CanvasObject) string {
 	walk(o)
 	return b.String()
 }
+
+var fyneKeyEscape = fyne.KeyEvent{Name: fyne.KeyEscape}

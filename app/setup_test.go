@@ -7,8 +7,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
-	"github.com/mag-desktop/magdesk/config"
-	"github.com/mag-desktop/magdesk/desk"
 	"github.com/mag-desktop/magdesk/setup"
 )
 
@@ -88,10 +86,7 @@ func TestSetupWizardFromLinkArgumentWithResume(t *testing.T) {
 	chosen := h.u.wizard.questionIDs()
 
 	// The app is closed here. The next start offers to resume; nothing secret is in the file.
-	eff, _ := config.Load(h.home)
-	h.svc = desk.NewService(desk.Options{Home: h.home, Settings: eff, Version: "test"})
-	w := h.u.App.NewWindow("second run")
-	h.u = New(h.u.App, w, h.svc)
+	h.rebuild(h.u.App, nil)
 	h.u.Start(nil)
 	h.u.Wait()
 	d, ok := h.u.TopDialog().(*dialog.ConfirmDialog)

@@ -3,7 +3,7 @@ package desk
 import (
 	"context"
 	"crypto/tls"
-	"log/slog"
+	"os"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
@@ -17,7 +17,7 @@ type Certs interface {
 	ForLogin(ctx context.Context, server, userID string) (*tls.Certificate, error)
 	// List is every identity of every store, classified for the account (mine: the
 	// certificates the server has bound to it; nil when not logged in).
-	List(ctx context.Context, server, userID string, mine []api.Certificate) ([]Identity, error)
+	List(ctx context.Context, in ListInput) ([]Identity, error)
 	// Request makes a key here, sends a CSR with c and stores the issued certificate.
 	Request(ctx context.Context, c *client.Client) (Identity, error)
 	Import(ctx context.Context, path, password string) (Identity, error)
@@ -27,17 +27,31 @@ type Certs interface {
 	TLSCertificate(ctx context.Context, sha256 string) (*tls.Certificate, error)
 }
 
+// ListInput is what the classification of identities needs to know.
+type ListInput struct {
+	ServerURL, UserID string
+	// CAPEM is the gateway's CA, to tell its certificates from others (nil: by their SAN).
+	CAPEM []byte
+	// Mine is what the gateway has bound to the account (UserID empty: not logged in).
+	Mine []api.Certificate
+}
+
 // Identities implements Backend.
 func (s *Service) Identities(ctx context.Context) ([]Identity, error) {
-	var mine []api.Certificate
-	server, user := s.Settings().ServerURL, ""
+	st := s.Settings()
+	in := ListInput{ServerURL: st.ServerURL}
+	if s.o.Demo != nil {
+		in.CAPEM = s.o.Demo.CAPEM
+	} else if st.CABundle != "" {
+		in.CAPEM, _ = os.ReadFile(st.CABundle)
+	}
 	if c, err := s.current(); err == nil {
-		server, user = c.Server(), c.UserID()
-		if mine, err = c.Certificates(ctx); err != nil {
+		in.ServerURL, in.UserID = c.Server(), c.UserID()
+		if in.Mine, err = c.Certificates(ctx); err != nil {
 			return nil, err
 		}
 	}
-	return s.o.Certs.List(ctx, server, user, mine)
+	return s.o.Certs.List(ctx, in)
 }
 
 // RequestCertificate implements Backend.
@@ -86,9 +100,4 @@ func (s *Service) ConnectIdentity(ctx context.Context, sha256, fromUserID, passw
 		s.o.Log.Info("certificate connected", "sha256", sha256, "from_user", fromUserID, "to_user", c.UserID())
 	}
 	return err
-}
-
-// newLocalCerts opens the stores of this computer under home (see certs_local.go).
-var newLocalCerts = func(home string, stores []string, log *slog.Logger) Certs {
-	return &localCerts{home: home, stores: stores, log: log}
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/config"
 	"github.com/mag-desktop/magdesk/setup"
@@ -30,8 +31,10 @@ type Options struct {
 	Sessions *client.SessionStore
 	// Secrets keeps the activation token of an interrupted setup (nil: the OS keyring).
 	Secrets setup.Secrets
-	// Certs is the certificate side (nil: the stores of this computer under Home).
-	Certs   Certs
+	// Certs is the certificate side (nil: the stores of this computer, opened with Stores).
+	Certs Certs
+	// Stores says which stores to open; Home and the settings' cert_stores fill what it leaves empty.
+	Stores  certstore.InventoryOptions
 	Log     *slog.Logger
 	Version string
 }
@@ -68,7 +71,13 @@ func NewService(o Options) *Service {
 		o.Secrets = setup.Keyring{}
 	}
 	if o.Certs == nil {
-		o.Certs = newLocalCerts(o.Home, o.Settings.CertStores, o.Log)
+		if o.Stores.Home == "" {
+			o.Stores.Home = o.Home
+		}
+		if len(o.Stores.Backends) == 0 {
+			o.Stores.Backends = o.Settings.CertStores
+		}
+		o.Certs = NewLocalCerts(o.Stores, o.Log)
 	}
 	return &Service{o: o, settings: o.Settings}
 }

@@ -1,0 +1,91 @@
+package app
+
+import (
+	"net/http"
+	"testing"
+
+	"fyne.io/fyne/v2/dialog"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
+)
+
+// confirmTop presses the confirm button of the dialog on top.
+func (h *harness) confirmTop() {
+	h.t.Helper()
+	d, ok := h.u.TopDialog().(*dialog.ConfirmDialog)
+	if !ok {
+		h.t.Fatalf("no confirmation dialog on top (screen %q)", h.u.Screen())
+	}
+	d.Confirm()
+	h.u.Wait()
+}
+
+func TestClearCachedSessionsFromMenu(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	h.login(id, testPassword)
+	store := client.OpenSessionStore()
+	srv, _ := client.NormalizeServerURL(h.env.URL)
+	sess, err := store.Load(srv, id)
+	if err != nil {
+		t.Fatalf("session not cached in the keyring: %v", err)
+	}
+
+	h.u.ConfirmClearSessions()
+	h.u.Wait()
+	// Esc closes the confirmation without clearing anything.
+	h.u.typedKey(&fyneKeyEscape)
+	if h.u.TopDialog() != nil || h.u.LoggedIn() == nil {
+		t.Fatal("Esc did not cancel the confirmation")
+	}
+	h.u.ConfirmClearSessions()
+	h.u.Wait()
+	h.confirmTop()
+	if h.u.LoggedIn() != nil || h.u.Screen() != "Login" {
+		t.Fatalf("still logged in after clearing (screen %q)", h.u.Screen())
+	}
+	h.mustContain(h.u.lastInfo, "1 ended on the server")
+	if left, _ := h.svc.CachedSessions(t.Context()); len(left) != 0 {
+		t.Fatalf("sessions left in the keyring: %v", left)
+	}
+	// The server ended it too.
+	status, p := h.env.Do(t, h.env.Client(t, nil), "GET", api.PathMe, sess.Token, nil, nil)
+	if status != http.StatusUnauthorized || p == nil {
+		t.Fatalf("old token still works: %d", status)
+	}
+}
+
+func TestAccountMismatchOffersClearing(t *testing.T) {
+	h := newHarness(t)
+	org := h.env.CreateOrg(h.t, "Acme Aero")
+	alice := h.env.CreateActiveUser(t, org, "alice@example.com", "Alice", "A", testPassword, false)
+	bob := h.env.CreateActiveUser(t, org, "bob@example.com", "Bob", "B", testPassword, false)
+	h.login(alice, testPassword) // remembers alice
+	h.u.Logout()
+	h.u.Wait()
+
+	// The keyring holds, under alice's name, a session that is really bob's (the "browser
+	// remembers the wrong account" case of the help page).
+	lr, p := h.env.Login(t, h.env.Client(t, nil), bob, testPassword)
+	if p != nil {
+		t.Fatal(p)
+	}
+	srv, _ := client.NormalizeServerURL(h.env.URL)
+	if err := client.OpenSessionStore().Save(client.Session{Server: srv, UserID: alice, Token: lr.SessionToken}); err != nil {
+		t.Fatal(err)
+	}
+
+	h.u.Start(nil)
+	h.u.Wait()
+	if h.u.LoggedIn() != nil {
+		t.Fatalf("logged in as %s with bob's session", h.u.LoggedIn().Account.UserID)
+	}
+	if h.u.login.err.Text == "" {
+		t.Fatal("the mismatch is not explained")
+	}
+	h.confirmTop() // the clear-sessions offer opened by itself
+	if left, _ := h.svc.CachedSessions(t.Context()); len(left) != 0 {
+		t.Fatalf("sessions left: %v", left)
+	}
+}

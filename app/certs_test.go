@@ -189,7 +189,9 @@ type offering struct {
 	cert *tls.Certificate
 }
 
-func (o offering) ForLogin(context.Context, string, string) (*tls.Certificate, error) { return o.cert, nil }
+func (o offering) ForLogin(context.Context, string, string) (*tls.Certificate, error) {
+	return o.cert, nil
+}
 
 func TestLogin2035OpensFixAndRetriesWithout(t *testing.T) {
 	h := newHarness(t, servertest.WithDemo())

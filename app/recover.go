@@ -34,6 +34,16 @@ func (u *UI) newRecover() *recoverScreen {
 	return r
 }
 
+// failed explains a recovery error; a gateway without self-service recovery says whom to ask.
+func (r *recoverScreen) failed(err error) {
+	e := r.u.explain(err)
+	if e.Code == api.CodeNotFound || e.Code == api.CodeMethodNotAllowed {
+		setError(r.err, "This gateway does not offer self-service recovery. Contact your organisation administrator or help desk: they can send you a new activation email or reset your account.")
+		return
+	}
+	setError(r.err, e.Message)
+}
+
 func (r *recoverScreen) back() *widget.Button {
 	return widget.NewButton("Back to login", func() { r.u.ShowLogin(strings.TrimSpace(r.userID.Text)) })
 }
@@ -53,7 +63,7 @@ func (u *UI) ShowRecoverActivation() {
 		}
 		runErr(u, r.send, func(ctx context.Context) error { return u.be.RecoverActivation(ctx, id, mail) }, func(err error) {
 			if err != nil {
-				setError(r.err, u.explain(err).Message)
+				r.failed(err)
 				return
 			}
 			u.ShowSetup("")
@@ -86,7 +96,7 @@ func (u *UI) ShowRecoverUserID() {
 		}
 		runErr(u, r.send, func(ctx context.Context) error { return u.be.RecoverUserIDs(ctx, mail) }, func(err error) {
 			if err != nil {
-				setError(r.err, u.explain(err).Message)
+				r.failed(err)
 				return
 			}
 			setError(r.err, "")
@@ -118,7 +128,7 @@ func (u *UI) ShowRecoverPassword(userID string) {
 		run(u, r.send, func(ctx context.Context) (api.PasswordRecovery, error) { return u.be.StartPasswordRecovery(ctx, id) },
 			func(pr api.PasswordRecovery, err error) {
 				if err != nil {
-					setError(r.err, u.explain(err).Message)
+					r.failed(err)
 					return
 				}
 				setError(r.err, "")
@@ -176,7 +186,7 @@ func (r *recoverScreen) complete() {
 	}
 	runErr(u, r.finish, func(ctx context.Context) error { return u.be.CompletePasswordRecovery(ctx, req) }, func(err error) {
 		if err != nil {
-			setError(r.err, u.explain(err).Message)
+			r.failed(err)
 			return
 		}
 		u.ShowLogin(strings.TrimSpace(r.userID.Text))

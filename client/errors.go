@@ -56,6 +56,8 @@ type Error struct {
 	Err     error        // the underlying cause
 	// ExpectedUser and ActualUser are set for KindAccountMismatch when known.
 	ExpectedUser, ActualUser string
+	// retryAfter is the Retry-After (seconds) of an answer that carried no problem.
+	retryAfter int
 }
 
 func (e *Error) Error() string {
@@ -148,7 +150,7 @@ func IsLocked(err error) (retryAfter time.Duration, ok bool) {
 	if p == nil || p.Code != api.CodeAccountLocked {
 		return 0, false
 	}
-	return time.Duration(p.RetryAfter) * time.Second, true
+	return seconds(p.RetryAfter), true
 }
 
 // IsOffline reports that the server could not be reached at all (network, DNS, refused, timeout).

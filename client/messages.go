@@ -135,7 +135,7 @@ func problemMessage(p *api.Problem, user string) string {
 		}
 		return sentence(detail) + " " + s
 	}
-	retry := time.Duration(p.RetryAfter) * time.Second
+	retry := seconds(p.RetryAfter)
 	switch p.Code {
 	case api.CodeValidationFailed:
 		var fields []string

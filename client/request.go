@@ -111,9 +111,9 @@ func retryAfter(e *Error) time.Duration {
 		return 0
 	}
 	if e.Problem != nil && e.Problem.RetryAfter > 0 {
-		return time.Duration(e.Problem.RetryAfter) * time.Second
+		return seconds(e.Problem.RetryAfter)
 	}
-	return 0
+	return seconds(e.retryAfter)
 }
 
 // once sends one attempt.
@@ -141,40 +141,38 @@ func (c *Client) once(ctx context.Context, cl call, userID, token string) *Error
 			"kind", e.Kind.String(), "ms", time.Since(start).Milliseconds())
 		return e
 	}
-	status := resp.StatusCode()
-	c.log.Debug("api call", "op", cl.op, "method", cl.method, "path", cl.path, "status", status,
+	c.log.Debug("api call", "op", cl.op, "method", cl.method, "path", cl.path, "status", resp.StatusCode(),
 		"request_id", resp.Header().Get(api.HeaderRequestID), "ms", time.Since(start).Milliseconds())
-	body := resp.Body()
+	return c.interpret(cl.op, userID, resp.StatusCode(), resp.Header(), resp.Body(), cl.out)
+}
+
+// interpret turns an HTTP answer into nil (decoded into out) or an *Error. Anything that is
+// not JSON where JSON was due, or not a problem+json with a code on an error status, is a
+// server error: HTML from a proxy, a bare 500, garbage.
+func (c *Client) interpret(op, userID string, status int, h http.Header, body []byte, out any) *Error {
+	ct := h.Get("Content-Type")
+	e := &Error{Op: op, Server: c.server.Host, Status: status, ExpectedUser: userID}
 	if status >= 200 && status < 300 {
-		if cl.out == nil || status == http.StatusNoContent {
+		switch {
+		case out == nil || status == http.StatusNoContent:
 			return nil
+		case !isJSON(ct):
+			e.Kind, e.Err = KindServer, fmt.Errorf("expected JSON, got %s", describeBody(ct, body))
+			return e
 		}
-		if !isJSON(resp.Header().Get("Content-Type")) {
-			return &Error{Kind: KindServer, Op: cl.op, Server: c.server.Host, Status: status,
-				Err: fmt.Errorf("expected JSON, got %s", describeBody(resp.Header().Get("Content-Type"), body))}
-		}
-		if err := json.Unmarshal(body, cl.out); err != nil {
-			return &Error{Kind: KindServer, Op: cl.op, Server: c.server.Host, Status: status,
-				Err: fmt.Errorf("the answer is not valid JSON: %w", err)}
+		if err := json.Unmarshal(body, out); err != nil {
+			e.Kind, e.Err = KindServer, fmt.Errorf("the answer is not valid JSON: %w", err)
+			return e
 		}
 		return nil
 	}
-	return c.problem(cl.op, userID, resp, body)
-}
-
-// problem decodes an error answer. Anything that is not a problem+json with a code is a
-// server error: HTML from a proxy, a bare 500, garbage.
-func (c *Client) problem(op, userID string, resp *resty.Response, body []byte) *Error {
-	status := resp.StatusCode()
-	ct := resp.Header().Get("Content-Type")
-	e := &Error{Op: op, Server: c.server.Host, Status: status, ExpectedUser: userID}
 	var p api.Problem
 	if isJSON(ct) && json.Unmarshal(body, &p) == nil && p.Code != "" {
 		if p.Status == 0 {
 			p.Status = status
 		}
-		if p.RetryAfter == 0 {
-			p.RetryAfter = parseRetryAfter(resp.Header().Get("Retry-After"))
+		if p.RetryAfter <= 0 {
+			p.RetryAfter = parseRetryAfter(h.Get("Retry-After"))
 		}
 		e.Kind, e.Problem = KindProblem, &p
 		if p.Code == api.CodeSessionAccountMismatch {
@@ -184,16 +182,7 @@ func (c *Client) problem(op, userID string, resp *resty.Response, body []byte) *
 	}
 	e.Kind = KindServer
 	e.Err = fmt.Errorf("HTTP %d with %s", status, describeBody(ct, body))
-	if status == http.StatusServiceUnavailable || status == http.StatusTooManyRequests {
-		if ra := parseRetryAfter(resp.Header().Get("Retry-After")); ra > 0 {
-			// Keep the wait where retryAfter finds it.
-			e.Problem = &api.Problem{Status: status, Code: api.CodeServerBusy, RetryAfter: ra,
-				Title: http.StatusText(status)}
-			if status == http.StatusTooManyRequests {
-				e.Problem.Code = api.CodeRateLimited
-			}
-		}
-	}
+	e.retryAfter = parseRetryAfter(h.Get("Retry-After"))
 	return e
 }
 
@@ -219,6 +208,13 @@ func describeBody(ct string, body []byte) string {
 		}
 		return fmt.Sprintf("%d bytes of %s", len(body), mt)
 	}
+}
+
+// seconds converts a server-given wait, within [0, one day] so that no value overflows.
+func seconds(n int) time.Duration {
+	const day = 24 * 60 * 60
+	n = min(max(n, 0), day)
+	return time.Duration(n) * time.Second
 }
 
 // parseRetryAfter reads seconds or an HTTP date; 0 when absent or unreadable.

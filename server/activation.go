@@ -54,7 +54,7 @@ func (s *Server) handleMeta(w http.ResponseWriter, r *http.Request) error {
 		ServerVersion:    version.Version,
 		MinClientVersion: "0.1.0",
 		Features: api.Features{SecurityQuestions: s.cfg.SecurityQuestions, TOTP: true, MTLS: true,
-			Recovery: false},
+			Recovery: true},
 		PasswordPolicy:            s.policy.API(),
 		SecurityQuestionsRequired: s.questionsRequired(),
 	})

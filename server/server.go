@@ -47,6 +47,9 @@ type Config struct {
 	LoginRatePerMinute int
 	// PasswordPolicy; zero -> password.DefaultPolicy.
 	PasswordPolicy password.Policy
+	// RecoveryMinDuration pads every recovery answer to this duration so that known and unknown
+	// user ids take equally long; 0 -> 300 ms, negative -> no padding.
+	RecoveryMinDuration time.Duration
 }
 
 // Lifetimes and limits.
@@ -77,10 +80,11 @@ type Server struct {
 	assertKy []byte
 	dummyPHC string
 
-	sessions  sessionCache
-	hashSem   chan struct{}
-	hashQueue chan struct{}
-	ipLimiter *limiter
+	sessions   sessionCache
+	hashSem    chan struct{}
+	hashQueue  chan struct{}
+	ipLimiter  *limiter
+	keyLimiter *limiter // per user id / email, for the recovery endpoints
 
 	ln      net.Listener
 	srv     *http.Server
@@ -104,6 +108,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.PasswordPolicy == (password.Policy{}) {
 		c.PasswordPolicy = password.DefaultPolicy
+	}
+	if c.RecoveryMinDuration == 0 {
+		c.RecoveryMinDuration = 300 * time.Millisecond
 	}
 	if c.LoginRatePerMinute == 0 {
 		c.LoginRatePerMinute = 30
@@ -148,6 +155,7 @@ func Open(cfg Config) (*Server, error) {
 	s.hashSem = make(chan struct{}, n)
 	s.hashQueue = make(chan struct{}, 5*n)
 	s.ipLimiter = newLimiter(cfg.LoginRatePerMinute)
+	s.keyLimiter = newLimiter(5)
 	if cfg.AdminOnly {
 		ok = true
 		return s, nil

@@ -308,3 +308,45 @@ func (q Q) ClearThrottle(ctx context.Context, key string) error {
 	_, err := q.exec(ctx, `DELETE FROM throttle WHERE key = ?`, key)
 	return err
 }
+
+// Recovery is a forgotten-password recovery in progress. AccountID is empty for the decoy
+// recoveries of unknown user ids, which can never complete.
+type Recovery struct {
+	ID, UserKey, AccountID, CodeHash, Questions string
+	Attempts                                    int
+	CreatedAt, ExpiresAt, ConsumedAt            time.Time
+}
+
+// CreateRecovery inserts a recovery.
+func (q Q) CreateRecovery(ctx context.Context, r Recovery) error {
+	var acct any
+	if r.AccountID != "" {
+		acct = r.AccountID
+	}
+	_, err := q.exec(ctx, `INSERT INTO recoveries (id, user_key, account_id, code_hash, questions, created_at, expires_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, r.UserKey, acct, r.CodeHash, r.Questions, ms(r.CreatedAt), ms(r.ExpiresAt))
+	return err
+}
+
+// RecoveryByID loads a recovery and counts this attempt on it.
+func (q Q) RecoveryByID(ctx context.Context, id string) (Recovery, error) {
+	if _, err := q.exec(ctx, `UPDATE recoveries SET attempts = attempts + 1 WHERE id = ?`, id); err != nil {
+		return Recovery{}, err
+	}
+	var r Recovery
+	var c, e, u sql.NullInt64
+	err := q.q.QueryRowContext(ctx, `SELECT id, user_key, COALESCE(account_id, ''), code_hash, questions, attempts, created_at,
+		expires_at, consumed_at FROM recoveries WHERE id = ?`, id).Scan(&r.ID, &r.UserKey, &r.AccountID, &r.CodeHash, &r.Questions,
+		&r.Attempts, &c, &e, &u)
+	r.CreatedAt, r.ExpiresAt, r.ConsumedAt = tm(c), tm(e), tm(u)
+	return r, wrap(err)
+}
+
+// ConsumeRecovery marks a recovery used; ErrNotFound when it already was.
+func (q Q) ConsumeRecovery(ctx context.Context, id string, at time.Time) error {
+	n, err := q.exec(ctx, `UPDATE recoveries SET consumed_at = ? WHERE id = ? AND consumed_at IS NULL`, ms(at), id)
+	if err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return err
+}

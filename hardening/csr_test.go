@@ -1,0 +1,97 @@
+package hardening
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"testing"
+)
+
+// csrPEM makes a PKCS#10 request for key.
+func csrPEM(t testing.TB, key crypto.Signer) string {
+	t.Helper()
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: "hardening"}}, key)
+	if err != nil {
+		t.Fatalf("create CSR: %v", err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}))
+}
+
+func newP256(t testing.TB) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// badCSR is a certificate request the server must refuse, and the code it must give.
+type badCSR struct {
+	name string
+	pem  string
+	code string
+}
+
+// oddCSRs are requests with a wrong signature, weak or unsupported keys, or not a CSR at all.
+func oddCSRs(t testing.TB) []badCSR {
+	t.Helper()
+	good := csrPEM(t, newP256(t))
+	blk, _ := pem.Decode([]byte(good))
+	sig := append([]byte(nil), blk.Bytes...)
+	sig[len(sig)-3] ^= 0x5a // inside the signature BIT STRING: the request no longer verifies
+	rsa1024, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p224, err := ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ed, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := newP256(t)
+	cert := selfSigned(t, other)
+	p := func(typ string, b []byte) string { return string(pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: b})) }
+	return []badCSR{
+		{"wrong signature", p("CERTIFICATE REQUEST", sig), "CSR_SIGNATURE_INVALID"},
+		{"RSA-1024", csrPEM(t, rsa1024), "CSR_KEY_UNSUPPORTED"},
+		{"P-224", csrPEM(t, p224), "CSR_KEY_UNSUPPORTED"},
+		{"Ed25519", csrPEM(t, ed), "CSR_KEY_UNSUPPORTED"},
+		{"certificate instead of CSR", p("CERTIFICATE", cert), "CSR_INVALID"},
+		{"CSR body under a certificate label", p("CERTIFICATE", blk.Bytes), "CSR_INVALID"},
+		{"truncated DER", p("CERTIFICATE REQUEST", blk.Bytes[:len(blk.Bytes)/2]), "CSR_INVALID"},
+		{"garbage in PEM", p("CERTIFICATE REQUEST", []byte("not DER at all")), "CSR_INVALID"},
+		{"no PEM", "-----BEGIN CERTIFICATE REQUEST-----\n!!!!\n", "CSR_INVALID"},
+		{"empty", "", "CSR_INVALID"},
+		{"private key instead of CSR", p("PRIVATE KEY", mustPKCS8(t, other)), "CSR_INVALID"},
+	}
+}
+
+func mustPKCS8(t testing.TB, k crypto.Signer) []byte {
+	t.Helper()
+	b, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func selfSigned(t testing.TB, k *ecdsa.PrivateKey) []byte {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "self"}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}

@@ -202,3 +202,18 @@ func (s *Server) Subscribe(ctx context.Context, orgID, appID string) error {
 func (s *Server) AuditEvents(ctx context.Context, typ string) ([]store.AuditEvent, error) {
 	return s.st.AuditEvents(ctx, typ)
 }
+
+// RevokeCertificate revokes a client certificate: it no longer counts as a second factor and
+// logins offering it get CERT_REVOKED.
+func (s *Server) RevokeCertificate(ctx context.Context, certID string) error {
+	err := s.st.Tx(ctx, func(q store.Q) error {
+		if err := q.RevokeCertificate(ctx, certID); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, nil, "cert.revoked", "admin", certID, "")
+	})
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("there is no active certificate %q", certID)
+	}
+	return err
+}

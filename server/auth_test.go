@@ -1,9 +1,14 @@
 package server_test
 
 import (
+	"bytes"
+	"encoding/base32"
 	"fmt"
+	"io/fs"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +89,36 @@ func TestTOTPWithOathtool(t *testing.T) {
 	}
 	_, p = env.Do(t, c, "POST", api.PathLogin, "", api.LoginRequest{UserID: uid, Password: goodPW, OTP: code}, nil)
 	wantCode(t, "otp replay in login", p, api.CodeOTPReplayed)
+
+	// Secrets at rest: neither the TOTP secret, a session token nor the password is in the data folder.
+	secretRaw, _ := base32.StdEncoding.DecodeString(en.SecretBase32)
+	scanDataDir(t, env.DataDir, []byte(en.SecretBase32), secretRaw, []byte(lr2.SessionToken), []byte(goodPW))
+	if st, err := os.Stat(filepath.Join(env.DataDir, "secret.key")); err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("secret.key: %v %v", st, err)
+	}
+}
+
+// scanDataDir fails if any file below dir contains one of the secrets.
+func scanDataDir(t *testing.T, dir string, secrets ...[]byte) {
+	t.Helper()
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		for i, s := range secrets {
+			if bytes.Contains(b, s) {
+				t.Errorf("secret %d found in clear in %s", i, p)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestLockout: failures lock a user id progressively, unknown ids exactly alike, and the

@@ -13,11 +13,13 @@ import (
 	"encoding/pem"
 	"math/big"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/server/ca"
 	"github.com/mag-desktop/magdesk/server/servertest"
 )
 
@@ -187,4 +189,48 @@ func selfSigned(t *testing.T) tls.Certificate {
 		t.Fatal(err)
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+}
+
+// TestCertificateProblems: a revoked, an expired and an unregistered certificate of our CA each
+// get their own code at login, after the password.
+func TestCertificateProblems(t *testing.T) {
+	clk := newClock()
+	env := servertest.Start(t, servertest.WithNow(clk.Now), servertest.WithSecurityQuestions(false))
+	c := env.Client(t, nil)
+	org := env.CreateOrg(t, "Acme")
+	uid := env.CreateActiveUser(t, org, "a@acme.example", "Ann", "Able", goodPW, false)
+	tok := mustLogin(t, env, c, uid)
+	issue := func() (api.Certificate, tls.Certificate) {
+		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		var got api.Certificate
+		if st, p := env.Do(t, c, "POST", api.PathCertificates, tok, api.CSRRequest{CSRPEM: csrPEM(t, key, "x")}, &got); st != 201 {
+			t.Fatalf("issue: %v", p)
+		}
+		b, _ := pem.Decode([]byte(got.CertificatePEM))
+		return got, tls.Certificate{Certificate: [][]byte{b.Bytes}, PrivateKey: key}
+	}
+	revoked, pair := issue()
+	if err := env.Server.RevokeCertificate(t.Context(), revoked.CertificateID); err != nil {
+		t.Fatal(err)
+	}
+	_, p := env.Login(t, env.Client(t, &pair), uid, goodPW)
+	wantCode(t, "revoked certificate", p, api.CodeCertRevoked)
+
+	// Issued by our CA but never recorded (e.g. a database restored from an old backup).
+	auth, err := ca.LoadOrCreate(filepath.Join(env.DataDir, "ca"), nil, clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	stray, err := auth.IssueClient([]byte(csrPEM(t, key, "stray")), "crt_stray", clk.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, p = env.Login(t, env.Client(t, &tls.Certificate{Certificate: [][]byte{stray.Raw}, PrivateKey: key}), uid, goodPW)
+	wantCode(t, "unregistered certificate", p, api.CodeCertNotRegistered)
+
+	_, pair = issue()
+	clk.Add(367 * 24 * time.Hour)
+	_, p = env.Login(t, env.Client(t, &pair), uid, goodPW)
+	wantCode(t, "expired certificate", p, api.CodeCertExpired)
 }

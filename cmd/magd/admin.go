@@ -95,6 +95,14 @@ func admin(args []string, stdout io.Writer) error {
 			return err
 		}
 		return out("app_id", *id)
+	case "cert revoke":
+		if len(sub) != 1 || strings.HasPrefix(sub[0], "-") {
+			return fmt.Errorf("%w: cert revoke CERTIFICATE_ID", errUsage)
+		}
+		if err := s.RevokeCertificate(ctx, sub[0]); err != nil {
+			return err
+		}
+		return out("certificate_id", sub[0])
 	case "app subscribe":
 		fs := newFlags("app subscribe")
 		org, app := fs.String("org", "", "organisation id"), fs.String("app", "", "application id")

@@ -22,6 +22,7 @@ const usage = `magd — the MAG Desktop reference gateway server
   magd admin --data DIR [--json] user resend-activation USER_ID
   magd admin --data DIR [--json] app add --id APP --name NAME --url URL --terms FILE [--required-aal 2] [--description TEXT]
   magd admin --data DIR [--json] app subscribe --org ORG --app APP
+  magd admin --data DIR [--json] cert revoke CERTIFICATE_ID
   magd version
 `
 

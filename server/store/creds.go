@@ -135,3 +135,12 @@ func (q Q) AccountCertificates(ctx context.Context, accountID string) ([]Certifi
 		return c, err
 	})
 }
+
+// RevokeCertificate marks a certificate revoked; ErrNotFound when there is no active one with that id.
+func (q Q) RevokeCertificate(ctx context.Context, id string) error {
+	n, err := q.exec(ctx, `UPDATE certificates SET status = 'revoked' WHERE id = ? AND status = 'active'`, id)
+	if err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return err
+}

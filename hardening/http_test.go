@@ -75,9 +75,12 @@ var leak = regexp.MustCompile(`(?i)goroutine \d|panic|runtime error|\.go:\d|json
 	`invalid character|unexpected eof|x509: |tls: |asn1: |strconv\.|<nil>|%!|\b(api|store|server|ca|password|mail)\.[A-Z]\w*`)
 
 // problemOf checks that a is a catalogued 4xx problem+json answer and returns it.
-func problemOf(a answer) (*api.Problem, error) {
-	if a.status < 400 || a.status > 499 {
-		return nil, fmt.Errorf("status %d, want 4xx (body %.300q)", a.status, a.body)
+func problemOf(a answer) (*api.Problem, error) { return problemIn(a, 400, 499) }
+
+// problemIn is problemOf for a status range; INTERNAL is never right.
+func problemIn(a answer, lo, hi int) (*api.Problem, error) {
+	if a.status < lo || a.status > hi || a.status == http.StatusInternalServerError {
+		return nil, fmt.Errorf("status %d, want %d..%d and not 500 (body %.300q)", a.status, lo, hi, a.body)
 	}
 	mt, _, err := mime.ParseMediaType(a.header.Get("Content-Type"))
 	if err != nil || mt != api.ProblemContentType {

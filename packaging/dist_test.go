@@ -16,19 +16,22 @@ import (
 	"github.com/mag-desktop/magdesk/config"
 )
 
-// distDir is the `make package` output named by MAGDESK_DIST; the tests of this file skip
-// without it (scripts/test.sh sets it after running scripts/package.sh).
+// distDir is the `make package` output named by MAGDESK_DIST (absolute, or relative to the
+// repository root); the tests of this file skip without it (scripts/test.sh sets it after
+// running scripts/package.sh).
 func distDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("MAGDESK_DIST")
 	if dir == "" {
 		t.Skip("MAGDESK_DIST is not set: run scripts/package.sh and set MAGDESK_DIST=dist to test the packages")
 	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		t.Fatal(err)
+	if !filepath.IsAbs(dir) {
+		dir = filepath.Join("..", dir) // tests run in packaging/
 	}
-	return abs
+	if _, err := os.Stat(dir); err != nil {
+		t.Fatalf("MAGDESK_DIST: %v", err)
+	}
+	return dir
 }
 
 func version(t *testing.T) string {
@@ -50,11 +53,14 @@ func run(t *testing.T, name string, args ...string) string {
 	if _, err := exec.LookPath(name); err != nil {
 		t.Fatalf("%s is not installed (scripts/deps.sh installs it)", name)
 	}
-	out, err := exec.Command(name, args...).CombinedOutput()
+	var stderr bytes.Buffer
+	cmd := exec.Command(name, args...)
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		t.Fatalf("%s %s: %v\n%s%s", name, strings.Join(args, " "), err, out, stderr.Bytes())
 	}
-	return string(out)
+	return string(out) + stderr.String()
 }
 
 func contains(t *testing.T, what, text string, wants ...string) {
@@ -83,8 +89,8 @@ func TestDebMagdesk(t *testing.T) {
 		t.Errorf("/etc/magdesk is not created: %v", err)
 	}
 	// The packaged binary runs and carries the version of the VERSION file.
-	out := run(t, filepath.Join(root, "usr/bin/magdesk"), "--version")
-	if strings.TrimSpace(out) != "magdesk "+version(t) {
+	out, err := exec.Command(filepath.Join(root, "usr/bin/magdesk"), "--version").Output() // stdout only: Fyne may log to stderr
+	if err != nil || strings.TrimSpace(string(out)) != "magdesk "+version(t) {
 		t.Errorf("magdesk --version = %q, want %q", out, "magdesk "+version(t))
 	}
 }
@@ -101,6 +107,9 @@ func TestDebMagd(t *testing.T) {
 	contains(t, "postinst", read(t, filepath.Join(ctrl, "postinst")),
 		"useradd --system", "install -d -o magd -g magd -m 0750 /var/lib/magd", "systemctl enable magd.service")
 	contains(t, "postrm", read(t, filepath.Join(ctrl, "postrm")), "userdel magd")
+	for _, script := range []string{"postinst", "prerm", "postrm"} {
+		run(t, "sh", "-n", filepath.Join(ctrl, script)) // dpkg runs them with /bin/sh
+	}
 
 	root := t.TempDir()
 	run(t, "dpkg-deb", "-x", deb, root)

@@ -23,13 +23,13 @@ func run[T any](u *UI, btn *widget.Button, work func(ctx context.Context) (T, er
 		btn.SetText("Working…")
 		btn.Disable()
 	}
-	u.pending.Add(1)
+	u.busy.Add(1)
 	go func() {
 		ctx, cancel := context.WithTimeout(u.ctx, taskTimeout)
 		v, err := work(ctx)
 		cancel()
-		fyne.Do(func() {
-			defer u.pending.Done()
+		u.post(func() {
+			defer u.busy.Add(-1)
 			if btn != nil {
 				btn.SetText(label)
 				btn.Enable()
@@ -37,6 +37,27 @@ func run[T any](u *UI, btn *widget.Button, work func(ctx context.Context) (T, er
 			done(v, err)
 		})
 	}()
+}
+
+// post hands f to the UI goroutine: fyne.Do in the app. Headless tests set inbox instead, and
+// Wait runs the results on the test's goroutine, which is the UI goroutine there.
+func (u *UI) post(f func()) {
+	if u.inbox != nil {
+		u.inbox <- f
+		return
+	}
+	fyne.Do(f)
+}
+
+// Wait blocks until every background task has finished and its result reached the UI.
+func (u *UI) Wait() {
+	for u.busy.Load() > 0 {
+		if u.inbox != nil {
+			(<-u.inbox)()
+		} else {
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
 }
 
 // runErr is run for work that returns only an error.

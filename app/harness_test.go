@@ -111,6 +111,7 @@ func (h *harness) rebuild(a fyne.App, edit func(*desk.Options)) {
 	w := a.NewWindow("test")
 	w.Resize(fyne.NewSize(900, 700))
 	h.u = New(a, w, h.svc)
+	h.u.inbox = make(chan func())
 	h.u.OpenURL = func(l *url.URL) error {
 		h.mu.Lock()
 		h.opened = append(h.opened, l.String())

@@ -1,11 +1,17 @@
 package app
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/desk"
 )
 
 func TestLoginReachesHome(t *testing.T) {
@@ -92,4 +98,58 @@ func TestLoginUnreachableServer(t *testing.T) {
 		t.Fatalf("login against a stopped server: %q", e)
 	}
 	h.mustContain(strings.ToLower(e), "try again")
+}
+
+// gated holds logins until released and counts them, to look at the UI while one runs.
+type gated struct {
+	desk.Backend
+	release chan struct{}
+	mu      sync.Mutex
+	calls   int
+}
+
+func (g *gated) Login(ctx context.Context, req desk.LoginRequest) (api.Me, error) {
+	g.mu.Lock()
+	g.calls++
+	g.mu.Unlock()
+	<-g.release
+	return g.Backend.Login(ctx, req)
+}
+
+func TestLoginCannotBeSubmittedTwice(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	g := &gated{Backend: h.svc, release: make(chan struct{})}
+	h.u = New(h.u.App, h.u.Win, g)
+	h.u.inbox = make(chan func())
+	h.u.ShowLogin(id)
+	h.typeIn(h.u.login.password, testPassword)
+	test.Tap(h.u.login.submit)
+	if !h.u.login.submit.Disabled() || h.u.login.submit.Text != "Working…" {
+		t.Fatalf("button during login: disabled %v text %q", h.u.login.submit.Disabled(), h.u.login.submit.Text)
+	}
+	test.Tap(h.u.login.submit)
+	h.u.login.password.TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	close(g.release)
+	h.u.Wait()
+	if g.calls != 1 {
+		t.Fatalf("%d logins sent, want 1", g.calls)
+	}
+	if h.u.LoggedIn() == nil {
+		t.Fatalf("not logged in: %q", h.u.login.err.Text)
+	}
+}
+
+func TestExpiredSessionGoesBackToLogin(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	h.login(id, testPassword)
+	h.clock.advance(25 * time.Hour) // past the absolute session lifetime
+	h.tap(h.u.home.reload)
+	if h.u.LoggedIn() != nil || h.u.Screen() != "Login" {
+		t.Fatalf("still in after the session expired: %q", h.u.Screen())
+	}
+	if h.u.login.userID.Text != id || h.u.login.err.Text == "" {
+		t.Fatalf("login after expiry: user %q message %q", h.u.login.userID.Text, h.u.login.err.Text)
+	}
 }

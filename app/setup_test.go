@@ -151,3 +151,32 @@ func TestSetupLinkErrors(t *testing.T) {
 		t.Fatalf("https link: %q", h.u.wizard.err.Text)
 	}
 }
+
+func TestSetupServerRefusesPasswordGoesBackToPasswordStep(t *testing.T) {
+	h := newHarness(t)
+	_, link := h.pendingUser()
+	h.u.ShowSetup(link)
+	h.u.Wait()
+	// Long enough and not in the app's short list, but on the server's blocklist.
+	const common = "correct horse battery staple"
+	h.choosePassword(common)
+	h.answerQuestions(true)
+	h.tap(h.u.wizard.qNext)
+	h.tap(h.u.wizard.activate)
+	if h.u.Screen() != "Setup: password" {
+		t.Fatalf("screen %q after a refused password", h.u.Screen())
+	}
+	h.mustContain(h.u.wizard.err.Text, "common")
+	// Nothing else is lost: the answers are still there after choosing another password.
+	h.choosePassword(testPassword)
+	for i, a := range h.u.wizard.answers {
+		if a.Text == "" {
+			t.Fatalf("answer %d lost", i)
+		}
+	}
+	h.tap(h.u.wizard.qNext)
+	h.tap(h.u.wizard.activate)
+	if !h.u.wizard.loginNow.Visible() {
+		t.Fatalf("not activated: %q", h.u.wizard.err.Text)
+	}
+}

@@ -8,7 +8,7 @@ import (
 	"errors"
 	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -34,8 +34,9 @@ type UI struct {
 
 	ctx    context.Context
 	cancel context.CancelFunc
-	// pending counts work running off the UI goroutine; tests wait on it.
-	pending sync.WaitGroup
+	// busy counts work running off the UI goroutine whose result has not reached the UI yet.
+	busy  atomic.Int64
+	inbox chan func()
 
 	me   *api.Me // nil while logged out
 	demo *Demo
@@ -133,9 +134,6 @@ type Demo struct {
 
 // SetDemo shows the demo accounts on the Login screen.
 func (u *UI) SetDemo(d *Demo) { u.demo = d }
-
-// Wait blocks until every background task has finished and handed its result to the UI.
-func (u *UI) Wait() { u.pending.Wait() }
 
 // Close cancels running work.
 func (u *UI) Close() { u.cancel() }

@@ -93,13 +93,18 @@ func (u *UI) resumeSetup(m *setup.Machine) {
 	}
 	// The password is never saved, so a resumed setup always asks for it again; the
 	// question choices are kept.
-	for m.State().Step > setup.StepPassword {
-		if m.Back() != nil {
-			break
-		}
-	}
+	s.backTo(setup.StepPassword)
 	s.showLink("")
 	s.inspect(m.Token(), true)
+}
+
+// backTo steps the wizard back to step (or as far as it goes).
+func (s *setupScreen) backTo(step setup.Step) {
+	for s.m.State().Step > step {
+		if s.m.Back() != nil {
+			return
+		}
+	}
 }
 
 func (s *setupScreen) page(step int, title, explain string, body ...fyne.CanvasObject) fyne.CanvasObject {
@@ -241,6 +246,11 @@ func (s *setupScreen) showQuestions() {
 		texts[i] = q.Text
 	}
 	saved := s.m.State().QuestionIDs
+	// Answers typed before (going back and forth) are kept in memory, never saved.
+	var typed []string
+	for _, a := range s.answers {
+		typed = append(typed, a.Text)
+	}
 	s.selects, s.answers = nil, nil
 	form := widget.NewForm()
 	for i := 0; i < setup.QuestionsRequired; i++ {
@@ -251,6 +261,9 @@ func (s *setupScreen) showQuestions() {
 		}
 		ans := widget.NewEntry()
 		ans.SetPlaceHolder("Your answer")
+		if i < len(typed) {
+			ans.SetText(typed[i])
+		}
 		ans.OnChanged = func(string) { s.checkQuestions() }
 		s.selects, s.answers = append(s.selects, sel), append(s.answers, ans)
 		form.Append(fmt.Sprintf("Question %d", i+1), sel)
@@ -360,6 +373,15 @@ func (s *setupScreen) complete() {
 	}, func(_ api.ActivationCompleteResponse, err error) {
 		if err != nil {
 			e := u.explain(err)
+			switch e.Code {
+			case api.CodePasswordBlocklisted, api.CodePasswordTooShort, api.CodePasswordTooLong, api.CodePasswordMismatch:
+				// Back to the password step, with the server's reason; the answers are kept.
+				s.backTo(setup.StepPassword)
+				s.showPassword()
+			case api.CodeSecurityQuestionsInvalid:
+				s.backTo(setup.StepQuestions)
+				s.showQuestions()
+			}
 			setError(s.err, e.Message)
 			return
 		}

@@ -63,6 +63,9 @@ func (s *Server) userApp(r *http.Request, a *authCtx) (store.UserApp, error) {
 }
 
 func (s *Server) handleRequestAccess(w http.ResponseWriter, r *http.Request, a *authCtx) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	u, err := s.userApp(r, a)
 	if err != nil {
 		return err
@@ -97,6 +100,9 @@ func (s *Server) handleRequestAccess(w http.ResponseWriter, r *http.Request, a *
 }
 
 func (s *Server) handleLaunch(w http.ResponseWriter, r *http.Request, a *authCtx) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	u, err := s.userApp(r, a)
 	if err != nil {
 		return err

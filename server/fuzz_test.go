@@ -23,7 +23,7 @@ type fuzzTarget struct {
 }
 
 func newFuzzTarget(f *testing.F) *fuzzTarget {
-	env := servertest.Start(f, servertest.WithSecurityQuestions(false))
+	env := servertest.Start(f, servertest.WithSecurityQuestions(false), servertest.WithConfig(noPad))
 	org := env.CreateOrg(f, "Fuzz Org")
 	uid := env.CreateActiveUser(f, org, "f@fuzz.example", "Fay", "Fuzz", goodPW, true)
 	env.AddApp(f, "app1", "App One", "/demoapps/app1", "terms", 1)
@@ -126,7 +126,7 @@ func FuzzCSR(f *testing.F) {
 // TestHostileRequests sends the malformed requests of the hostile-input list to every endpoint:
 // each answer is a catalogued 4xx problem.
 func TestHostileRequests(t *testing.T) {
-	env := servertest.Start(t, servertest.WithSecurityQuestions(false))
+	env := servertest.Start(t, servertest.WithSecurityQuestions(false), servertest.WithConfig(noPad))
 	org := env.CreateOrg(t, "Org")
 	uid := env.CreateActiveUser(t, org, "h@h.example", "Hal", "Host", goodPW, true)
 	lr, p := env.Login(t, env.Client(t, nil), uid, goodPW)
@@ -155,6 +155,15 @@ func TestHostileRequests(t *testing.T) {
 			t.Fatalf("POST %s as text/plain: %d", ep.path, rec.Code)
 		}
 		n++
+	}
+	// Endpoints that take no input refuse a body instead of ignoring it.
+	for _, target := range []string{path(api.PathAccessRequests, "app", "app1"), path(api.PathLaunch, "app", "app1"), api.PathTOTP} {
+		for _, b := range [][]byte{[]byte("junk"), []byte("null"), []byte(`{"x":1}`), bytes.Repeat([]byte(" "), 70000)} {
+			if rec := ft.check(t, "POST", target, b, true); rec.Code < 400 {
+				t.Fatalf("POST %s with body %.20q: %d", target, b, rec.Code)
+			}
+			n++
+		}
 	}
 	for _, target := range []string{"/v1/nothing", "/v1/me/applications/../../etc/passwd", "/v1/orgs/%27%20OR%201=1/access-requests", "/launch/x", "/demoapps/x?assertion=a.b"} {
 		rec := httptest.NewRecorder()

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -14,6 +15,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 
@@ -152,8 +154,12 @@ func decodeProblem(err error) *api.Problem {
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
 		return invalid("The request body is not valid JSON.")
 	case errors.As(err, &te):
-		return invalid("A field has the wrong type.", api.FieldError{Field: te.Field, Code: api.CodeValidationFailed,
-			Message: "expected " + te.Type.String()})
+		field := te.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return invalid("A field has the wrong type.", api.FieldError{Field: field, Code: api.CodeValidationFailed,
+			Message: "expected " + jsonKind(te.Type)})
 	case strings.HasPrefix(err.Error(), "json: unknown field"):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return invalid("The request has a field this server does not know.", api.FieldError{Field: name,
@@ -161,6 +167,42 @@ func decodeProblem(err error) *api.Problem {
 	default:
 		return invalid("The request body could not be read as JSON.")
 	}
+}
+
+// jsonKind names a Go type the way a JSON client thinks of it (never a Go type name).
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8,
+		reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	default:
+		return "an object"
+	}
+}
+
+// noBody is for POSTs that take no input: an empty body or {} is fine, anything else is refused
+// rather than silently ignored.
+func noBody(r *http.Request) error {
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		return decodeProblem(err)
+	}
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 {
+		return nil
+	}
+	if b[0] != '{' {
+		return invalid("This request takes no input; send no body or {}.")
+	}
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	var empty struct{}
+	return decode(r, &empty)
 }
 
 // randomToken returns 256 random bits, base64url without padding (43 characters).

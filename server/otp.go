@@ -86,6 +86,9 @@ func (s *Server) checkTOTP(ctx context.Context, r *http.Request, lockKey string,
 }
 
 func (s *Server) handleTOTPStart(w http.ResponseWriter, r *http.Request, a *authCtx) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	if _, err := s.st.ActiveTOTP(ctx, a.acct.ID); err == nil {
 		return api.NewProblem(api.CodeTOTPAlreadyEnrolled, "An authenticator app is already registered for this account.")

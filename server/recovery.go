@@ -67,6 +67,16 @@ func (s *Server) handleRecoveryActivation(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	uid := normUserID(req.UserID)
+	var missing []api.FieldError
+	if uid == "" {
+		missing = append(missing, api.FieldError{Field: "user_id", Code: api.CodeValidationFailed, Message: "required"})
+	}
+	if !strings.Contains(req.Email, "@") || len(req.Email) > 254 {
+		missing = append(missing, api.FieldError{Field: "email", Code: api.CodeValidationFailed, Message: "an email address is required"})
+	}
+	if len(missing) > 0 {
+		return invalid("Enter your user ID and the email address the activation email was sent to.", missing...)
+	}
 	if err := s.limitKey("uid:" + uid); err != nil {
 		return err
 	}

@@ -128,6 +128,9 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, a *authCtx) er
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, a *authCtx) error {
+	if err := noBody(r); err != nil {
+		return err
+	}
 	ctx := r.Context()
 	err := s.st.Tx(ctx, func(q store.Q) error {
 		if err := q.RevokeSession(ctx, a.sess.ID, s.now()); err != nil {

@@ -27,7 +27,7 @@ type adminScreen struct {
 	agree  *widget.Button
 	queue  []api.AccessRequest
 	decide map[string][2]*widget.Button // request id -> approve, deny
-	reason *widget.Entry                // of the deny dialog
+	reason *escEntry                // of the deny dialog
 }
 
 func newAdminScreen(u *UI) *adminScreen {
@@ -107,7 +107,7 @@ func (s *adminScreen) renderQueue(reqs []api.AccessRequest) {
 }
 
 func (s *adminScreen) askDenyReason(r api.AccessRequest, btn *widget.Button) {
-	reason := widget.NewEntry()
+	reason := s.u.dialogEntry(false)
 	reason.SetPlaceHolder("Tell the user why (they will see this)")
 	reason.Validator = func(t string) error {
 		if strings.TrimSpace(t) == "" {

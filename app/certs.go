@@ -144,9 +144,9 @@ func (s *certsScreen) doRequest() {
 
 // pathAndPassword is a form for a file path and a password, typed twice when confirm is set.
 func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bool, done func(path, pw string) error) {
-	path := widget.NewEntry()
+	path := s.u.dialogEntry(false)
 	path.SetPlaceHolder(pathHint)
-	pw, pw2 := widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	pw, pw2 := s.u.dialogEntry(true), s.u.dialogEntry(true)
 	path.Validator = func(t string) error {
 		if strings.TrimSpace(t) == "" {
 			return fmt.Errorf("enter the full path of the file")

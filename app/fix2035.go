@@ -24,11 +24,11 @@ type fix2035 struct {
 	retry func(noCert bool) // set when started from Login: log in again afterwards
 
 	// Remove step.
-	backupPath, backupPW, backupPW2 *widget.Entry
+	backupPath, backupPW, backupPW2 *escEntry
 	skipBackup                      *widget.Check
 	remove                          *widget.Button
 	// Connect step.
-	fromUser, fromPW, fromOTP *widget.Entry
+	fromUser, fromPW, fromOTP *escEntry
 	connect                   *widget.Button
 	result                    *widget.Label
 }
@@ -109,7 +109,7 @@ func (f *fix2035) choose() {
 }
 
 func (f *fix2035) showRemove() {
-	f.backupPath, f.backupPW, f.backupPW2 = widget.NewEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
+	f.backupPath, f.backupPW, f.backupPW2 = f.u.dialogEntry(false), f.u.dialogEntry(true), f.u.dialogEntry(true)
 	f.backupPath.SetPlaceHolder("/home/you/certificate-backup.p12")
 	f.skipBackup = widget.NewCheck("I don't want a backup (the certificate and key are gone for good)", nil)
 	f.remove = widget.NewButton("Back up and remove", f.doRemove)
@@ -169,7 +169,7 @@ func (f *fix2035) doRemove() {
 }
 
 func (f *fix2035) showConnect() {
-	f.fromUser, f.fromPW, f.fromOTP = widget.NewEntry(), widget.NewPasswordEntry(), widget.NewEntry()
+	f.fromUser, f.fromPW, f.fromOTP = f.u.dialogEntry(false), f.u.dialogEntry(true), f.u.dialogEntry(false)
 	f.fromUser.SetText(f.id.Account)
 	f.fromOTP.SetPlaceHolder("only if that account uses one-time codes")
 	f.connect = widget.NewButton("Connect to "+f.u.me.Account.UserID, f.doConnect)

@@ -131,7 +131,10 @@ func (h *harness) tap(b *widget.Button) {
 }
 
 // typeIn replaces an entry's text as a user would type it.
-func (h *harness) typeIn(e *widget.Entry, text string) {
+func (h *harness) typeIn(e interface {
+	fyne.Focusable
+	SetText(string)
+}, text string) {
 	e.SetText("")
 	test.Type(e, text)
 }

@@ -73,6 +73,17 @@ func TestSettingsAboutAndEsc(t *testing.T) {
 		t.Fatal("dark theme not applied")
 	}
 
+	// Esc closes a dialog even while an entry in it has the focus.
+	h.u.ShowSettings()
+	h.typeIn(h.u.settings.server, "https://typed.example")
+	h.u.settings.server.TypedKey(&fyneKeyEscape)
+	if h.u.TopDialog() != nil {
+		t.Fatal("Esc in a focused entry did not close Settings")
+	}
+	if eff, _ := config.Load(h.home); eff.ServerURL == "https://typed.example" {
+		t.Fatal("Esc saved the settings")
+	}
+
 	h.u.ShowAbout()
 	if h.u.TopDialog() == nil {
 		t.Fatal("About not shown")

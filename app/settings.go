@@ -15,8 +15,8 @@ import (
 // settingsScreen edits the user's settings; settings fixed by IT policy are shown locked.
 type settingsScreen struct {
 	u        *UI
-	server   *widget.Entry
-	ca       *widget.Entry
+	server   *escEntry
+	ca       *escEntry
 	theme    *widget.RadioGroup
 	logLevel *widget.Select
 	remember *widget.Check
@@ -49,7 +49,7 @@ func themeChoice(name string) string {
 // ShowSettings opens the Settings dialog.
 func (u *UI) ShowSettings() {
 	st := u.be.Settings()
-	s := &settingsScreen{u: u, server: widget.NewEntry(), ca: widget.NewEntry(), err: errorLabel(),
+	s := &settingsScreen{u: u, server: u.dialogEntry(false), ca: u.dialogEntry(false), err: errorLabel(),
 		theme:    widget.NewRadioGroup(themeChoices, nil),
 		logLevel: widget.NewSelect([]string{"debug", "info", "warn", "error"}, nil),
 		remember: widget.NewCheck("Remember my user ID on this computer", nil)}

@@ -27,7 +27,7 @@ type adminScreen struct {
 	agree  *widget.Button
 	queue  []api.AccessRequest
 	decide map[string][2]*widget.Button // request id -> approve, deny
-	reason *escEntry                // of the deny dialog
+	reason *escEntry                    // of the deny dialog
 }
 
 func newAdminScreen(u *UI) *adminScreen {

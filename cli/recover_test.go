@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -50,8 +51,18 @@ func TestRecoverWithoutServerSupport(t *testing.T) {
 // answers exactly the two questions the server chose from a four-answer file.
 func TestRecoverPasswordProtocol(t *testing.T) {
 	isolate(t)
-	var got api.PasswordRecoveryCompleteRequest
+	var (
+		mu  sync.Mutex // the handler runs on the server's goroutines
+		got api.PasswordRecoveryCompleteRequest
+	)
+	sent := func() api.PasswordRecoveryCompleteRequest {
+		mu.Lock()
+		defer mu.Unlock()
+		return got
+	}
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case api.PathMeta:
@@ -85,15 +96,17 @@ func TestRecoverPasswordProtocol(t *testing.T) {
 	want := api.PasswordRecoveryCompleteRequest{RecoveryID: "rec_1", Code: "482913",
 		SecurityAnswers: []api.SecurityAnswer{servertest.Answers[2], servertest.Answers[0]},
 		Password:        "my brand new passphrase", PasswordConfirm: "my brand new passphrase"}
-	gj, _ := json.Marshal(got)
+	gj, _ := json.Marshal(sent())
 	wj, _ := json.Marshal(want)
 	if string(gj) != string(wj) {
 		t.Fatalf("sent %s\nwant %s", gj, wj)
 	}
 	// Stdin ending before the new password is a usage error, and nothing is sent.
+	mu.Lock()
 	got = api.PasswordRecoveryCompleteRequest{}
+	mu.Unlock()
 	r = runCLI(t, store, "482913\n", base...)
-	if r.code != ExitUsage || got.RecoveryID != "" || !strings.Contains(r.err, "standard input ended before the new password") {
-		t.Fatalf("short stdin: exit %d, %q, sent %+v", r.code, r.err, got)
+	if r.code != ExitUsage || sent().RecoveryID != "" || !strings.Contains(r.err, "standard input ended before the new password") {
+		t.Fatalf("short stdin: exit %d, %q, sent %+v", r.code, r.err, sent())
 	}
 }

@@ -354,6 +354,9 @@ func TestAccountMismatch(t *testing.T) {
 		t.Fatalf("resume with another account's token: %v", err)
 	}
 	wantCode(t, err, api.CodeSessionAccountMismatch)
+	if c.HasSession() {
+		t.Fatal("the other account's token is kept after the mismatch")
+	}
 	if msg := client.UserMessage(err); !strings.Contains(msg, "sessions clear") {
 		t.Fatalf("message does not offer clearing sessions: %q", msg)
 	}

@@ -86,10 +86,15 @@ func (c *Client) adopt(out *api.LoginResponse, asked string) (*api.LoginResponse
 }
 
 // Resume makes the client act as userID with a cached token and checks with GET /v1/me that
-// the token really is that account's.
+// the token really is that account's. A token that is dead or another account's is dropped
+// again; after a network error it is kept, to retry.
 func (c *Client) Resume(ctx context.Context, userID, token string) (*api.Me, error) {
 	c.SetSession(userID, token)
-	return c.Me(ctx)
+	me, err := c.Me(ctx)
+	if IsAccountMismatch(err) || IsUnauthenticated(err) {
+		c.ClearSession()
+	}
+	return me, err
 }
 
 // Me is GET /v1/me. An answer naming another account than the expected one is an

@@ -97,5 +97,5 @@ func (s *accountScreen) fill(me api.Me) {
 		l.Selectable = true
 		s.details.Append(r[0], l)
 	}
-	s.details.Refresh()
+	s.content.Refresh()
 }

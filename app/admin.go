@@ -76,6 +76,7 @@ func (s *adminScreen) refresh() {
 			s.pending.Add(widget.NewLabel("Nothing waiting: every application's terms are accepted."))
 		}
 		s.renderQueue(d.reqs)
+		s.content.Refresh()
 	})
 }
 

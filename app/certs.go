@@ -105,9 +105,9 @@ func (s *certsScreen) render() {
 			s.fixFor[id.SHA256] = b
 			actions.Add(b)
 		}
-		s.list.Add(widget.NewCard("", "", container.NewVBox(badge, text, actions)))
+		s.list.Add(container.NewVBox(badge, text, actions, widget.NewSeparator()))
 	}
-	s.list.Refresh()
+	s.content.Refresh()
 }
 
 func (s *certsScreen) details(id desk.Identity) {

@@ -63,7 +63,7 @@ func (f *fix2035) set(objs ...fyne.CanvasObject) {
 		f.body.Add(o)
 	}
 	setError(f.err, "")
-	f.body.Refresh()
+	f.d.Refresh()
 }
 
 func wrapped(text string) *widget.Label {

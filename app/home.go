@@ -125,10 +125,13 @@ func (s *homeScreen) render() {
 			s.buttons[a.AppID+"/"+api.ActionAcceptTerms] = b
 			actions.Add(b)
 		}
-		card := widget.NewCard(a.Name, a.Description, container.NewVBox(badge, text, actions))
-		s.list.Add(card)
+		name := widget.NewLabelWithStyle(a.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		desc := widget.NewLabel(a.Description)
+		desc.Wrapping = fyne.TextWrapWord
+		s.list.Add(container.NewVBox(container.NewHBox(name, badge), desc, text, actions, widget.NewSeparator()))
 	}
-	s.list.Refresh()
+	// A changed list changes sizes: lay the whole screen out again.
+	s.content.Refresh()
 }
 
 func (s *homeScreen) actionButton(a api.Application, act string) *widget.Button {

@@ -43,9 +43,10 @@ func (s *otpScreen) reset() {
 	s.body.RemoveAll()
 	if s.u.me != nil && s.u.me.Account.TOTPEnabled {
 		s.body.Add(widget.NewLabel("✓ An authenticator app is registered for your account. You will be asked for a code when you log in."))
-		return
+	} else {
+		s.body.Add(s.start)
 	}
-	s.body.Add(s.start)
+	s.content.Refresh()
 }
 
 func (s *otpScreen) begin() {
@@ -84,6 +85,7 @@ func (s *otpScreen) show(e api.TOTPEnrollment) {
 	s.verify.Importance = widget.HighImportance
 	s.body.Add(widget.NewLabel("2. Type the 6-digit code the app now shows:"))
 	s.body.Add(container.NewBorder(nil, nil, nil, s.verify, s.code))
+	s.content.Refresh()
 	s.u.Win.Canvas().Focus(s.code)
 }
 

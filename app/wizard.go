@@ -19,6 +19,7 @@ import (
 type setupScreen struct {
 	u    *UI
 	m    *setup.Machine
+	body *fyne.Container // the current page, laid out again when feedback changes size
 	info api.ActivationInfo
 	err  *widget.Label
 
@@ -110,7 +111,8 @@ func (s *setupScreen) backTo(step setup.Step) {
 func (s *setupScreen) page(step int, title, explain string, body ...fyne.CanvasObject) fyne.CanvasObject {
 	crumbs := widget.NewLabel(fmt.Sprintf("Step %d of 4", step))
 	objs := append([]fyne.CanvasObject{crumbs, heading(title, explain)}, body...)
-	return container.NewVBox(append(objs, s.err)...)
+	s.body = container.NewVBox(append(objs, s.err)...)
+	return s.body
 }
 
 func (s *setupScreen) showLink(link string) {
@@ -221,6 +223,7 @@ func (s *setupScreen) checkPassword() {
 		s.feedback.SetText(strings.Join(fb.Problems, "\n"))
 		s.pwNext.Disable()
 	}
+	s.body.Refresh()
 }
 
 func (s *setupScreen) passwordDone() {

@@ -76,6 +76,10 @@ func CheckPassword(pw, confirm string, policy api.PasswordPolicy, context ...str
 	}
 	fb.Entropy = entropy(pw)
 	fb.Strength = strengthOf(fb.Entropy)
+	if n < min && fb.Strength > Weak {
+		// Too short for the policy is never shown as good.
+		fb.Strength = Weak
+	}
 	fb.OK = pw != "" && len(fb.Problems) == 0
 	return fb
 }

@@ -46,12 +46,12 @@ const QuestionsRequired = 4
 
 // State is what is kept between runs: no secret is in it.
 type State struct {
-	Step        Step      `json:"step"`
-	ServerURL   string    `json:"server_url"`
-	UserID      string    `json:"user_id"`
-	DisplayName string    `json:"display_name,omitempty"`
-	OrgName     string    `json:"org_name,omitempty"`
-	QuestionIDs []string  `json:"question_ids,omitempty"`
+	Step        Step     `json:"step"`
+	ServerURL   string   `json:"server_url"`
+	UserID      string   `json:"user_id"`
+	DisplayName string   `json:"display_name,omitempty"`
+	OrgName     string   `json:"org_name,omitempty"`
+	QuestionIDs []string `json:"question_ids,omitempty"`
 	// NeedsQuestions is false when the server has security questions switched off.
 	NeedsQuestions bool      `json:"needs_questions"`
 	ExpiresAt      time.Time `json:"expires_at,omitempty"`

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strings"
+	"text/tabwriter"
+)
+
+// goal is the target of a figure: its ratio to the baseline (Of "ratio") or its own value
+// (Of "value") compared with Op to Value.
+type goal struct {
+	Of    string // "ratio" or "value"
+	Op    string // ">=", "<=", "<"
+	Value float64
+}
+
+func (g goal) String() string {
+	of := "ratio"
+	if g.Of == "value" {
+		of = "value"
+	}
+	return fmt.Sprintf("%s %s %s", of, g.Op, trim(g.Value))
+}
+
+func (g goal) met(v float64) bool {
+	switch g.Op {
+	case ">=":
+		return v >= g.Value
+	case "<=":
+		return v <= g.Value
+	case "<":
+		return v < g.Value
+	}
+	return false
+}
+
+// figure maps one published number to the benchmark that measures it: a benchmark name
+// (regular expression) and the units it reports with b.ReportMetric for the figure and for its
+// baseline measured in the same run.
+type figure struct {
+	Name     string
+	Bench    *regexp.Regexp
+	Metric   string // unit of the figure
+	Baseline string // unit of its baseline; "" when the goal is on the value alone
+	Goal     goal
+	Issue    string // where the figure is asked for
+}
+
+// figures is every figure of the issues. A benchmark that reports these units under a matching
+// name fills the row; a missing one prints "not measured".
+var figures = []figure{
+	{"Login throughput / raw Argon2id ceiling", regexp.MustCompile(`^BenchmarkLoginThroughput$`), "logins/s", "argon2id/s",
+		goal{"ratio", ">=", 0.90}, "issue 2"},
+	{"GET /v1/me/applications over TLS / bare net/http TLS handler", regexp.MustCompile(`^BenchmarkAppsOverTLS$`), "magd_req/s", "bare_req/s",
+		goal{"ratio", ">=", 0.40}, "issue 2"},
+	{"List+classify 1,000 identities, file store (ms)", regexp.MustCompile(`^BenchmarkFileListClassify1000$`), "ms/list+classify", "ms/baseline-read-files",
+		goal{"value", "<", 100}, "issue 4"},
+	{"NSS listing 200 identities / certutil -L alone", regexp.MustCompile(`^BenchmarkNSSList200$`), "ms/list", "ms/certutil-L",
+		goal{"ratio", "<=", 1.5}, "issue 4"},
+	{"GUI cold start to first frame / hello-world Fyne", regexp.MustCompile(`(?i)^Benchmark.*(ColdStart|FirstFrame|Startup)`), "ms/first-frame", "ms/hello-first-frame",
+		goal{"ratio", "<=", 1.15}, "issue 5"},
+	{"GUI idle memory / hello-world Fyne", regexp.MustCompile(`(?i)^Benchmark.*(Idle|Memory|RSS)`), "MB/idle", "MB/hello-idle",
+		goal{"ratio", "<=", 1.25}, "issue 5"},
+	{"Load: p99 of non-login calls, 200 clients (ms)", regexp.MustCompile(`(?i)^Benchmark.*(Magload|Load)`), "ms/p99-non-login", "",
+		goal{"value", "<", 50}, "issue 7"},
+}
+
+// row is one evaluated line of the table.
+type row struct {
+	fig               figure
+	bench             string
+	value, base, rate float64
+	hasBase, measured bool
+	pass              bool
+}
+
+func evaluate(res *results) []row {
+	out := make([]row, 0, len(figures))
+	for _, f := range figures {
+		r := row{fig: f}
+		for _, name := range res.Order {
+			if !f.Bench.MatchString(name) {
+				continue
+			}
+			b := res.Runs[name]
+			v, ok := b.value(f.Metric)
+			if !ok {
+				continue
+			}
+			r.bench, r.value, r.measured = name, v, true
+			if f.Baseline != "" {
+				if bv, ok := b.value(f.Baseline); ok && bv != 0 {
+					r.base, r.hasBase, r.rate = bv, true, v/bv
+				}
+			}
+			break
+		}
+		if r.measured {
+			subject := r.value
+			if f.Goal.Of == "ratio" {
+				subject = r.rate
+			}
+			r.pass = (f.Goal.Of != "ratio" || r.hasBase) && f.Goal.met(subject)
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func trim(v float64) string {
+	switch {
+	case math.IsInf(v, 0) || math.IsNaN(v):
+		return fmt.Sprint(v)
+	case math.Abs(v) >= 1000:
+		return fmt.Sprintf("%.0f", v)
+	case math.Abs(v) >= 10:
+		return strings.TrimSuffix(fmt.Sprintf("%.1f", v), ".0")
+	default:
+		return fmt.Sprintf("%.3g", v)
+	}
+}
+
+func unitOf(u string) string {
+	// "ms/list+classify" -> "ms", "logins/s" -> "logins/s"
+	if i := strings.IndexByte(u, '/'); i > 0 && (u[:i] == "ms" || u[:i] == "MB") {
+		return u[:i]
+	}
+	return u
+}
+
+// render prints the one table, then the benchmarks outside it and any failures.
+func render(w io.Writer, res *results, rows []row) (pass, miss, absent int) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIGURE\tMEASURED\tBASELINE (same run)\tRATIO\tGOAL\tRESULT")
+	for _, r := range rows {
+		if !r.measured {
+			absent++
+			fmt.Fprintf(tw, "%s\tnot measured\t-\t-\t%s\t-\n", r.fig.Name, r.fig.Goal)
+			continue
+		}
+		base, ratio := "-", "-"
+		if r.hasBase {
+			base, ratio = trim(r.base)+" "+unitOf(r.fig.Baseline), trim(r.rate)
+		} else if r.fig.Baseline != "" {
+			base = "missing"
+		}
+		verdict := "MISS"
+		if r.pass {
+			verdict, pass = "PASS", pass+1
+		} else {
+			miss++
+		}
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", r.fig.Name, trim(r.value), unitOf(r.fig.Metric), base, ratio, r.fig.Goal, verdict)
+	}
+	_ = tw.Flush()
+	used := map[string]bool{}
+	for _, r := range rows {
+		used[r.bench] = true
+	}
+	var other []string
+	for _, name := range res.Order {
+		if used[name] {
+			continue
+		}
+		if v, ok := res.Runs[name].value("ns/op"); ok {
+			other = append(other, fmt.Sprintf("%s %s ns/op", name, trim(v)))
+		} else {
+			other = append(other, name)
+		}
+	}
+	fmt.Fprintf(w, "\n%d PASS, %d MISS, %d not measured.\n", pass, miss, absent)
+	if len(other) > 0 {
+		fmt.Fprintf(w, "Other benchmarks of this run (no published goal): %s.\n", strings.Join(other, "; "))
+	}
+	if len(res.Failed) > 0 {
+		fmt.Fprintf(w, "FAILED while benchmarking: %s\n", strings.Join(res.Failed, ", "))
+	}
+	return pass, miss, absent
+}

@@ -196,12 +196,32 @@ func (e *Env) Secret(prompt string) (string, error) {
 			strings.ToLower(strings.TrimSuffix(strings.TrimSpace(prompt), ":")))
 	}
 	fmt.Fprint(e.IO.Err, prompt)
-	b, err := term.ReadPassword(e.termFd)
-	fmt.Fprintln(e.IO.Err)
-	if err != nil {
-		return "", fmt.Errorf("reading from the terminal: %w", err)
+	// Ctrl-C is delivered to the command's context, not as a kill: stop waiting for the line
+	// and give the terminal its echo back.
+	state, _ := term.GetState(e.termFd)
+	type line struct {
+		b   []byte
+		err error
 	}
-	return string(b), nil
+	got := make(chan line, 1)
+	go func() {
+		b, err := term.ReadPassword(e.termFd)
+		got <- line{b, err}
+	}()
+	select {
+	case l := <-got:
+		fmt.Fprintln(e.IO.Err)
+		if l.err != nil {
+			return "", fmt.Errorf("reading from the terminal: %w", l.err)
+		}
+		return string(l.b), nil
+	case <-e.Context().Done():
+		if state != nil {
+			_ = term.Restore(e.termFd, state)
+		}
+		fmt.Fprintln(e.IO.Err)
+		return "", &client.Error{Kind: client.KindCanceled, Op: "read " + strings.ToLower(strings.TrimSpace(prompt)), Err: e.Context().Err()}
+	}
 }
 
 // NewSecret asks for a new secret twice on a terminal (once from stdin) and checks they match.

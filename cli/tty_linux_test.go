@@ -145,3 +145,40 @@ func TestInteractiveActivationOnATerminal(t *testing.T) {
 		t.Fatalf("security answers are typed visibly, but none shows:\n%s", screen)
 	}
 }
+
+// Ctrl-C at a password prompt ends the command at once, says so, and leaves echo on.
+func TestInterruptAtPasswordPrompt(t *testing.T) {
+	bin := magdeskBinary(t)
+	master, slave := openPTY(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, "--server", "https://127.0.0.1:1", "login", "--user", "dan_1")
+	cmd.Env = append(os.Environ(), "MAGDESK_HOME="+t.TempDir())
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+	cmd.SysProcAttr = &unix.SysProcAttr{Setsid: true, Setctty: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tm := &terminal{t: t, master: master}
+	go tm.read()
+	tm.waitFor("Password for dan_1: ", 1)
+	time.Sleep(100 * time.Millisecond) // let echo be switched off
+	if _, err := master.Write([]byte{3}); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+		t.Fatalf("exit after Ctrl-C: %v\n%s", err, tm.text())
+	}
+	time.Sleep(50 * time.Millisecond)
+	if !strings.Contains(tm.text(), "cancelled") {
+		t.Fatalf("no word of the cancellation:\n%s", tm.text())
+	}
+	st, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Lflag&unix.ECHO == 0 {
+		t.Fatal("the terminal was left without echo")
+	}
+}

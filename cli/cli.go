@@ -56,7 +56,7 @@ var commands = map[string]command{
 	"otp":            {runOTP, "otp enroll | otp verify CODE"},
 	"certs":          {runCerts, "certs list|request|check|import|export|remove|connect ..."},
 	"support-bundle": {runSupportBundle, "support-bundle FILE"},
-	"sessions":       {runSessions, "sessions list | sessions clear"},
+	"sessions":       {runSessions, "sessions list | sessions clear | sessions use USER"},
 	"recover":        {runRecover, "recover activation --user ID --email E | recover user-id --email E | recover password --user ID"},
 }
 

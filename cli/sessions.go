@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -9,10 +10,11 @@ import (
 	"github.com/mag-desktop/magdesk/client"
 )
 
-// runSessions is sessions list | sessions clear.
+// runSessions is sessions list | sessions clear | sessions use USER (switch between the
+// accounts cached for the server without logging in again).
 func runSessions(e *Env, args []string) int {
 	return subcommand(e, "sessions", args, map[string]func(*Env, []string) int{
-		"list": sessionsList, "clear": sessionsClear,
+		"list": sessionsList, "clear": sessionsClear, "use": sessionsUse,
 	}, "list")
 }
 
@@ -98,4 +100,41 @@ func sessionsClear(e *Env, args []string) int {
 		return e.Fail(err)
 	}
 	return status
+}
+
+func sessionsUse(e *Env, args []string) int {
+	pos, err := parseArgs(e.Flags("sessions use"), args)
+	if err == nil {
+		err = wantArgs(pos, 1, "the user ID of a cached session (see magdesk sessions list)")
+	}
+	if err != nil {
+		return e.Fail(err)
+	}
+	c, err := e.Client()
+	if err != nil {
+		return e.Fail(err)
+	}
+	sess, err := e.Sessions().Load(c.Server(), pos[0])
+	if errors.Is(err, client.ErrNoSession) {
+		return e.Fail(fmt.Errorf("no saved session for %s at %s: log in with 'magdesk login --user %s'", pos[0], c.Server(), pos[0]))
+	}
+	if err != nil {
+		return e.Fail(err)
+	}
+	me, err := c.Resume(e.Context(), sess.UserID, sess.Token)
+	if err != nil {
+		if client.IsUnauthenticated(err) {
+			// The server ended it: forget it here as well.
+			if derr := e.Sessions().Delete(c.Server(), sess.UserID); derr != nil {
+				e.Log.Warn("could not forget the ended session", "err", derr)
+			}
+		}
+		return e.Fail(err)
+	}
+	if err := e.setCurrent(c.Server(), sess.UserID); err != nil {
+		return e.Fail(err)
+	}
+	return e.Output(me.Account, func(w io.Writer) {
+		fmt.Fprintf(w, "Now acting as %s (%s, %s).\n", me.Account.UserID, me.Account.DisplayName, me.Account.Org.Name)
+	})
 }

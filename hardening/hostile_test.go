@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -427,4 +429,52 @@ func TestMetacharactersAreData(t *testing.T) {
 	if !found || len(reqs) < 2 {
 		t.Fatalf("requests after the poisoned decision: %+v", reqs)
 	}
+}
+
+// TestHostileInputConcurrently fires the whole table from 8 connections at once, shuffled: the
+// answers may differ from the sequential run (lockouts race), but none may be a 500 or an
+// answer that is not problem+json, and the server must still answer afterwards.
+func TestHostileInputConcurrently(t *testing.T) {
+	w := newWorld(t)
+	cs := allCases(t, w)
+	rand.New(rand.NewPCG(7, 7)).Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })
+	c := w.rawClient(t)
+	work := make(chan hcase)
+	var mu sync.Mutex
+	var bad []string
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for tc := range work {
+				a, err := w.send(c, tc.req)
+				switch {
+				case err != nil:
+					err = fmt.Errorf("no answer: %w", err)
+				case a.status/100 == 2 || a.status/100 == 3:
+					continue // the order changed what is valid (a consumed token, an existing request)
+				case tc.netHTTP && a.status == http.StatusRequestHeaderFieldsTooLarge:
+					continue
+				default:
+					_, err = problemIn(a, 400, 599)
+				}
+				if err != nil {
+					mu.Lock()
+					bad = append(bad, tc.name+": "+err.Error())
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, tc := range cs {
+		work <- tc
+	}
+	close(work)
+	wg.Wait()
+	for _, b := range bad[:min(len(bad), 20)] {
+		t.Error(b)
+	}
+	w.metaUp(t, c)
+	t.Logf("%d hostile cases from 8 connections at once: %d bad answers", len(cs), len(bad))
 }

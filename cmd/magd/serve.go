@@ -2,6 +2,7 @@ package main
 
 import (
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
 	"fmt"
@@ -27,6 +28,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpAddr := fs.String("smtp-addr", "", "deliver mail through this SMTP server (host:port) instead of the Maildir")
 	smtpUser := fs.String("smtp-user", "", "SMTP user name (password from MAGD_SMTP_PASSWORD)")
 	smtpFrom := fs.String("smtp-from", "", "sender address of the emails")
+	smtpCA := fs.String("smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: system roots)")
+	smtpPlain := fs.Bool("smtp-plain", false, "allow an SMTP server without STARTTLS (a relay on this machine only)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -41,7 +44,18 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	cfg := server.Config{DataDir: *data, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	if *smtpAddr != "" {
-		cfg.SMTP = &mail.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: os.Getenv("MAGD_SMTP_PASSWORD"), From: *smtpFrom, RequireTLS: true}
+		cfg.SMTP = &mail.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: os.Getenv("MAGD_SMTP_PASSWORD"), From: *smtpFrom,
+			RequireTLS: !*smtpPlain}
+		if *smtpCA != "" {
+			pemBytes, err := os.ReadFile(*smtpCA)
+			if err != nil {
+				return fmt.Errorf("--smtp-ca: %w", err)
+			}
+			cfg.SMTP.RootCAs = x509.NewCertPool()
+			if !cfg.SMTP.RootCAs.AppendCertsFromPEM(pemBytes) {
+				return fmt.Errorf("--smtp-ca: %s holds no PEM certificate", *smtpCA)
+			}
+		}
 	}
 	s, err := server.Open(cfg)
 	if err != nil {
@@ -55,6 +69,8 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		s.URL(), filepath.Join(*data, "ca", "ca.pem"), s.MailDir())
 	if d := s.Demo(); d != nil {
 		printDemo(stdout, d)
+	} else if *demo {
+		fmt.Fprintln(stdout, "The data folder already had data, so no demo data was seeded; use an empty folder for a fresh demo.")
 	}
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)

@@ -195,6 +195,7 @@ func TestCommandLineAsAUser(t *testing.T) {
 	// Log in, Me, applications.
 	bob.fails(1, "user ID or password is wrong", "not the password\n", "login", "--user", userID, "--password-stdin")
 	bob.ok(userPW+"\n", "login", "--user", userID, "--password-stdin")
+	bob.baseArgs = nil // from now on the server and its CA are remembered from the login
 	me := decode[api.Me](t, bob.ok("", "me", "--json"))
 	if me.Account.UserID != userID || me.Account.Org.Name != "Acme Aerospace" {
 		t.Fatalf("me = %+v", me)
@@ -207,6 +208,7 @@ func TestCommandLineAsAUser(t *testing.T) {
 
 	// The org admin, on her own MAGDESK_HOME, reads and accepts the terms.
 	ada.ok(adminPW+"\n", "login", "--user", adminID, "--password-stdin")
+	ada.baseArgs = nil
 	if out := ada.ok("", "admin", "terms", "alpha"); !strings.Contains(out, "Be nice.") || !strings.Contains(out, "Not accepted yet") {
 		t.Fatalf("admin terms: %q", out)
 	}

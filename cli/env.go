@@ -46,8 +46,9 @@ type Env struct {
 	Home string
 	// Settings are the effective settings (policy > user > defaults).
 	Settings config.Effective
-	// ServerURL and CAFile come from --server/--ca, else from the settings (server_url,
-	// ca_bundle; IT policy wins there) and, for the server, the last one used on this computer.
+	// ServerURL and CAFile come from --server/--ca. Without --server, the settings' server_url
+	// (IT policy wins there), else the last server logged in to here; see ClientOptions for
+	// the CAs trusted.
 	ServerURL string
 	CAFile    string
 	// JSON asks for machine output on stdout.
@@ -79,24 +80,38 @@ func (e *Env) Context() context.Context {
 	return e.ctx
 }
 
-// ClientOptions are the options every client of this run uses.
-func (e *Env) ClientOptions(server string) client.Options {
+// ClientOptions are the options of a client of server. Besides the system roots it trusts the
+// CA bundle of the settings (IT policy wins there) and the gateway's own CA: --ca when server is
+// this run's server, else the CA file remembered from the last login to server with --ca.
+func (e *Env) ClientOptions(server string) (client.Options, error) {
 	host, _ := os.Hostname()
 	// MAGDESK_TIMEOUT (a Go duration such as 45s) lengthens or shortens each call's timeout,
 	// for slow links and for tests of unresponsive servers.
 	timeout, _ := time.ParseDuration(os.Getenv("MAGDESK_TIMEOUT"))
-	ca := e.CAFile
-	if ca == "" {
-		ca = e.Settings.CABundle
-	}
-	return client.Options{
+	o := client.Options{
 		Timeout:    timeout,
 		ServerURL:  server,
-		CAFile:     ca,
+		CAFile:     e.Settings.CABundle,
 		ProxyURL:   e.Settings.ProxyURL,
 		ClientInfo: api.ClientInfo{Name: "magdesk-cli", Version: version.Version, Device: host + " (" + runtime.GOOS + ")"},
 		Logger:     e.Log,
 	}
+	key, _ := client.NormalizeServerURL(server)
+	ca := ""
+	if e.CAFile != "" && key == e.serverKey() {
+		ca = e.CAFile
+	} else if st, _ := loadState(e.Home); st.CAFiles[key] != "" {
+		ca = st.CAFiles[key]
+	}
+	if ca != "" {
+		pemData, err := os.ReadFile(ca)
+		if err != nil {
+			return o, &client.Error{Kind: client.KindConfig, Op: "configure",
+				Err: fmt.Errorf("cannot read the CA file %s for %s (%w); pass --ca FILE again", ca, server, err)}
+		}
+		o.CAPEM = pemData
+	}
+	return o, nil
 }
 
 // Client is a client of the configured server, acting as nobody.
@@ -105,12 +120,17 @@ func (e *Env) Client() (*client.Client, error) {
 	if server == "" {
 		return nil, usageErrorf("no server is configured: pass --server https://HOST:PORT (it is remembered), or set server_url in the settings")
 	}
-	return client.New(e.ClientOptions(server))
+	return e.Connect(server)
 }
 
-// Connect is a client of another server (clearing sessions cached for several servers).
+// Connect is a client of server (also of another server than this run's, to revoke the
+// sessions cached for it).
 func (e *Env) Connect(server string) (*client.Client, error) {
-	return client.New(e.ClientOptions(server))
+	o, err := e.ClientOptions(server)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(o)
 }
 
 // Sessions is the session cache (OS keyring, or memory with a warning on stderr).

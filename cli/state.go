@@ -20,10 +20,12 @@ type state struct {
 	// Enrollments maps "server|user" to a pending TOTP enrolment id between otp enroll and
 	// otp verify (an id, not the secret).
 	Enrollments map[string]string `json:"enrollments,omitempty"`
+	// CAFiles maps a server to the CA file (absolute path) given with --ca at the last login.
+	CAFiles map[string]string `json:"ca_files,omitempty"`
 }
 
 func loadState(home string) (state, error) {
-	st := state{Current: map[string]string{}, Enrollments: map[string]string{}}
+	st := state{Current: map[string]string{}, Enrollments: map[string]string{}, CAFiles: map[string]string{}}
 	if home == "" {
 		return st, nil
 	}
@@ -36,13 +38,16 @@ func loadState(home string) (state, error) {
 	}
 	if err := json.Unmarshal(data, &st); err != nil {
 		// A damaged state file only loses the notion of "current user"; start afresh.
-		return state{Current: map[string]string{}, Enrollments: map[string]string{}}, nil
+		return state{Current: map[string]string{}, Enrollments: map[string]string{}, CAFiles: map[string]string{}}, nil
 	}
 	if st.Current == nil {
 		st.Current = map[string]string{}
 	}
 	if st.Enrollments == nil {
 		st.Enrollments = map[string]string{}
+	}
+	if st.CAFiles == nil {
+		st.CAFiles = map[string]string{}
 	}
 	return st, nil
 }
@@ -75,7 +80,8 @@ func saveState(home string, st state) error {
 	return os.Rename(tmp.Name(), filepath.Join(home, stateFile))
 }
 
-// setCurrent makes user current on server ("" forgets it) and remembers server as the last one.
+// setCurrent makes user current on server ("" forgets it) and remembers server as the last
+// one, with the CA file given by --ca for it.
 func (e *Env) setCurrent(server, user string) error {
 	st, err := loadState(e.Home)
 	if err != nil {
@@ -85,6 +91,11 @@ func (e *Env) setCurrent(server, user string) error {
 		delete(st.Current, server)
 	} else {
 		st.Current[server] = user
+	}
+	if e.CAFile != "" && server == e.serverKey() {
+		if abs, err := filepath.Abs(e.CAFile); err == nil {
+			st.CAFiles[server] = abs
+		}
 	}
 	st.LastServer = server
 	return saveState(e.Home, st)

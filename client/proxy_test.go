@@ -1,0 +1,68 @@
+package client_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/server/servertest"
+)
+
+// connectProxy is a minimal HTTPS (CONNECT) proxy on loopback; it counts tunnels.
+func connectProxy(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	var tunnels atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodConnect {
+			http.Error(w, "CONNECT only", http.StatusMethodNotAllowed)
+			return
+		}
+		up, err := net.DialTimeout("tcp", r.Host, 5*time.Second)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		tunnels.Add(1)
+		w.WriteHeader(http.StatusOK)
+		down, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			up.Close()
+			return
+		}
+		go func() { _, _ = io.Copy(up, down); up.Close() }()
+		_, _ = io.Copy(down, up)
+		down.Close()
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, &tunnels
+}
+
+func TestThroughHTTPSProxy(t *testing.T) {
+	env := servertest.Start(t)
+	proxy, tunnels := connectProxy(t)
+	c, err := client.New(client.Options{ServerURL: env.URL, CAPEM: env.CAPEM, ProxyURL: proxy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if _, err := c.Meta(context.Background()); err != nil {
+		t.Fatalf("meta through the proxy: %v", err)
+	}
+	if tunnels.Load() != 1 {
+		t.Fatalf("%d tunnels through the proxy, want 1", tunnels.Load())
+	}
+	// A proxy that is down is "offline", with a message, not a hang.
+	down, err := client.New(client.Options{ServerURL: env.URL, CAPEM: env.CAPEM, ProxyURL: "http://127.0.0.1:1", Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := down.Meta(context.Background()); !client.IsOffline(err) || client.UserMessage(err) == "" {
+		t.Fatalf("proxy down: %v", err)
+	}
+}

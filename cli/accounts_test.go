@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
@@ -94,6 +95,21 @@ func TestAccountsSideBySide(t *testing.T) {
 	}
 	if r := cli("", "me"); r.code != ExitError || !strings.Contains(r.err, "no saved session") {
 		t.Fatalf("me after the dead session was forgotten: %d %q", r.code, r.err)
+	}
+	// A session past its absolute expiry is refused here, without asking the server.
+	if r := cli(pw1+"\n", "login", "--user", u1, "--password-stdin"); r.code != ExitOK {
+		t.Fatalf("login: %q", r.err)
+	}
+	s1, _ = store.Load(server, u1)
+	s1.ExpiresAt = time.Now().Add(-time.Minute)
+	if err := store.Save(s1); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli("", "apps"); r.code != ExitError || !strings.Contains(r.err, "expired on") {
+		t.Fatalf("apps with an expired session: %d %q", r.code, r.err)
+	}
+	if _, err := store.Load(server, u1); err == nil {
+		t.Fatal("the expired session is still cached")
 	}
 	if r := cli("", "sessions", "clear"); r.code != ExitOK {
 		t.Fatalf("clear: %q", r.err)

@@ -180,6 +180,14 @@ func (e *Env) Current(ctx context.Context) (*client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if sess.Ref().Expired(time.Now()) {
+		// Past its absolute lifetime the server refuses it anyway: say so without asking.
+		if derr := e.Sessions().Delete(c.Server(), user); derr != nil {
+			e.Log.Warn("could not forget the expired session", "err", derr)
+		}
+		return nil, fmt.Errorf("the session of %s at %s expired on %s: run 'magdesk login --user %s'",
+			user, c.Server(), sess.ExpiresAt.Local().Format(time.DateTime), user)
+	}
 	c.SetSession(sess.UserID, sess.Token)
 	return c, nil
 }

@@ -1,8 +1,11 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/server/mail"
@@ -39,7 +42,7 @@ func appStatus(u store.UserApp, orgAdmin bool) api.Application {
 }
 
 func (s *Server) handleMyApps(w http.ResponseWriter, r *http.Request, a *authCtx) error {
-	apps, err := s.st.UserApps(r.Context(), a.acct.ID, a.acct.OrgID)
+	apps, err := s.apps.get(r.Context(), s.st, a.acct)
 	if err != nil {
 		return err
 	}
@@ -157,4 +160,41 @@ func decisionWord(d string) string {
 		return "approved"
 	}
 	return "denied"
+}
+
+// appsCache keeps each account's application list while this process writes nothing and for at
+// most a second (so that `magd admin` changes made by another process show within a second).
+// Home is the most frequent authenticated request.
+type appsCache struct {
+	mu sync.Mutex
+	m  map[string]appsEntry
+}
+
+type appsEntry struct {
+	gen  uint64
+	at   time.Time
+	apps []store.UserApp
+}
+
+const appsCacheTTL = time.Second
+
+func (c *appsCache) get(ctx context.Context, st *store.Store, acct store.Account) ([]store.UserApp, error) {
+	gen := st.Generation()
+	c.mu.Lock()
+	e, ok := c.m[acct.ID]
+	c.mu.Unlock()
+	if ok && e.gen == gen && time.Since(e.at) < appsCacheTTL {
+		return e.apps, nil
+	}
+	apps, err := st.UserApps(ctx, acct.ID, acct.OrgID)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10000 {
+		c.m = map[string]appsEntry{}
+	}
+	c.m[acct.ID] = appsEntry{gen: gen, at: time.Now(), apps: apps}
+	return apps, nil
 }

@@ -81,6 +81,7 @@ type Server struct {
 	dummyPHC string
 
 	sessions   sessionCache
+	apps       appsCache
 	hashSem    chan struct{}
 	hashQueue  chan struct{}
 	ipLimiter  *limiter

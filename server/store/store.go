@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"modernc.org/sqlite"
@@ -38,7 +39,12 @@ type Store struct {
 	Q
 	db    *sql.DB
 	cache *stmtCache
+	gen   atomic.Uint64
 }
+
+// Generation counts the write transactions committed by this process; a reader may keep a
+// derived value while it does not change. (Writes that change what users see always run in Tx.)
+func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 // stmtCache keeps every query prepared once: parsing SQL is most of the cost of a small query
 // with modernc.org/sqlite. database/sql re-prepares a statement on each pooled connection as needed.
@@ -156,7 +162,9 @@ func (s *Store) Tx(ctx context.Context, fn func(tx Q) error) error {
 		_ = tx.Rollback()
 		return err
 	}
-	return wrap(tx.Commit())
+	err = tx.Commit()
+	s.gen.Add(1)
+	return wrap(err)
 }
 
 // wrap maps driver errors to the store's sentinel errors.

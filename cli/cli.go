@@ -1,6 +1,12 @@
 // Package cli is magdesk's command line (SPEC §4): the same powers as the GUI for scripts and
 // for machines where the window cannot open. Every command goes through package client; exit
 // status 0 success, 1 error, 2 usage, 3 a problem found by certs check.
+//
+// Sessions live in the OS keyring (client.SessionStore), one per (server, user id). Which user
+// is current on each server, the last server logged in to, the CA file given with --ca at that
+// login and a pending OTP enrolment id are not secrets: they are kept in MAGDESK_HOME/
+// cli-state.json, so after `login --server URL --ca FILE` the other commands need neither flag.
+// `sessions use USER` switches between the accounts cached for a server.
 package cli
 
 import (

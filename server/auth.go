@@ -174,7 +174,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !ok || len(req.Password) > 1024 {
+	if !ok {
 		if err := s.recordFailure(ctx, r, key); err != nil {
 			return err
 		}

@@ -25,10 +25,9 @@ type authHandler func(w http.ResponseWriter, r *http.Request, a *authCtx) error
 func (s *Server) authed(fn authHandler) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
-		authz := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(authz, "Bearer ")
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
 		token = strings.TrimSpace(token)
-		if !ok || !strings.HasPrefix(token, "mst_") || len(token) != 47 {
+		if !strings.EqualFold(scheme, "Bearer") || !strings.HasPrefix(token, "mst_") || len(token) != 47 {
 			return api.NewProblem(api.CodeUnauthenticated, "You are not logged in. Log in with your user ID and password.")
 		}
 		hash := tokenHash(token)

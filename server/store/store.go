@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -124,6 +125,14 @@ func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args .
 // and a busy timeout, and applies the schema. Write transactions start IMMEDIATE so that two
 // writers queue on the lock instead of failing on upgrade.
 func Open(path string) (*Store, error) {
+	// Created private before SQLite opens it: its -wal and -shm files take the same mode.
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
 	v := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		v.Add("_pragma", p)

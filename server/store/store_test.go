@@ -73,7 +73,9 @@ func TestStore(t *testing.T) {
 	if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {
 		t.Fatalf("journal mode %q %v", mode, err)
 	}
-	if _, err := os.Stat(path + "-wal"); err != nil {
-		t.Fatalf("no WAL file: %v", err)
+	for _, f := range []string{path, path + "-wal"} {
+		if st, err := os.Stat(f); err != nil || st.Mode().Perm() != 0o600 {
+			t.Fatalf("%s: %v %v, want a private file", f, st, err)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/server/store"
@@ -77,7 +78,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var p *api.Problem
 	switch {
 	case errors.As(err, &p):
-	case errors.Is(err, store.ErrFull):
+	case errors.Is(err, store.ErrFull), errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		p = api.NewProblem(api.CodeStorageFull, "The server has run out of disk space; nothing was changed. Try again later.")
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		p = api.NewProblem(api.CodeServerBusy, "The server took too long to answer. Try again in a moment.")

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"debug/buildinfo"
 	"debug/pe"
 	"encoding/hex"
 	"os"
@@ -176,10 +177,26 @@ func TestWindowsExe(t *testing.T) {
 	if !found {
 		t.Errorf("magdesk.exe has no version resource with %s", version(t))
 	}
-	if !bytes.Contains([]byte(read(t, exe)), []byte(version(t))) {
-		t.Errorf("magdesk.exe does not carry version.Version %s", version(t))
-	}
+	checkLinkedVersion(t, exe)
 }
+
+// checkLinkedVersion asserts that the binary was linked with version.Version set from VERSION.
+func checkLinkedVersion(t *testing.T, path string) {
+	t.Helper()
+	info, err := buildinfo.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%s: no Go build info: %v", path, err)
+	}
+	want := "-X=" + versionVar + "=" + version(t)
+	for _, s := range info.Settings {
+		if s.Key == "-ldflags" && (strings.Contains(s.Value, want) || strings.Contains(s.Value, "-X "+versionVar+"="+version(t))) {
+			return
+		}
+	}
+	t.Errorf("%s was not linked with %s (build settings %v)", path, want, info.Settings)
+}
+
+const versionVar = "github.com/mag-desktop/magdesk/version.Version"
 
 func TestMSI(t *testing.T) {
 	dist := distDir(t)
@@ -198,7 +215,7 @@ func TestMSI(t *testing.T) {
 		secure := ""
 		for _, l := range strings.Split(props, "\n") {
 			if v, ok := strings.CutPrefix(l, "SecureCustomProperties\t"); ok {
-				secure = v
+				secure = strings.TrimSpace(v) // msiinfo writes CRLF
 			}
 		}
 		if !strings.Contains(";"+secure+";", ";"+prop+";") {
@@ -213,7 +230,7 @@ func TestMSI(t *testing.T) {
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("msiextract: %v\n%s", err, b)
 	}
-	exe := filepath.Join(out, "Program Files", "MAG Desktop", "magdesk.exe")
+	exe := filepath.Join(out, "MAG Desktop", "magdesk.exe")
 	if _, found := versionResource(t, exe, version(t)); !found {
 		t.Errorf("the MSI's magdesk.exe has no version %s", version(t))
 	}

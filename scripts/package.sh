@@ -19,7 +19,11 @@ cd "$(dirname "$0")/.."
 
 . packaging/lib.sh
 DIST=${DIST:-dist}
-BUILD=$DIST/_build
+BUILD=$DIST/_build # the copied main package must lie inside the module
+case "$(realpath -m "$DIST")" in
+"$PWD"/*) ;;
+*) echo "package: DIST must be a folder inside the repository (it holds the build copy), not $DIST" >&2; exit 2 ;;
+esac
 NFPM=github.com/goreleaser/nfpm/v2/cmd/nfpm@v2.45.2
 # MSI versions are numeric: 1.2.3-rc1 -> 1.2.3.
 MSI_VERSION=$(printf '%s' "$VERSION" | sed -E 's/^([0-9]+(\.[0-9]+){0,3}).*/\1/')
@@ -84,15 +88,18 @@ debs() {
 	fi
 }
 
-# fyne builds once with the icon, manifest and version resource linked in. It reads -ldflags
-# only from GOFLAGS, one flag per -ldflags= entry.
+# fyne links the icon, manifest and version resource in. It reads -ldflags only from GOFLAGS
+# (one flag per -ldflags= entry) and drops them after its first `go build`; for Windows it builds
+# twice (without, then with the resources) unless the executable exists. A placeholder makes it
+# build once, with the resources and these flags.
 build_windows() {
-	(cd "$BUILD/src/magdesk" &&
+	local src=$BUILD/src/magdesk
+	: >"$src/magdesk.exe"
+	(cd "$src" &&
 		CC=x86_64-w64-mingw32-gcc GOARCH=amd64 \
 			GOFLAGS="-buildvcs=false -ldflags=-s -ldflags=-w -ldflags=-X=$VERSION_PKG=$VERSION" \
-			"$FYNE" package -os windows)
-	mv "$BUILD/src/magdesk/MAG Desktop.exe" "$BUILD/windows/magdesk.exe"
-	rm -f "$BUILD/src/magdesk/"*.exe # the first, resource-less build
+			"$FYNE" package -os windows --exe magdesk.exe)
+	mv "$src/MAG Desktop.exe" "$BUILD/windows/magdesk.exe"
 }
 
 # sign IN OUT CERT_ARGS...: Authenticode with osslsigncode (exe and msi alike).

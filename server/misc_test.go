@@ -1,0 +1,112 @@
+package server_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/server"
+	"github.com/mag-desktop/magdesk/server/servertest"
+)
+
+func TestPublicPagesAndRouting(t *testing.T) {
+	env := servertest.Start(t)
+	c := env.Client(t, nil)
+	var qs []api.SecurityQuestion
+	if st, p := env.Do(t, c, "GET", api.PathSecurityQuestions, "", nil, &qs); st != 200 {
+		t.Fatal(p)
+	}
+	seen := map[string]bool{}
+	for _, q := range qs {
+		if seen[q.ID] || q.Text == "" {
+			t.Fatalf("catalogue: %+v", qs)
+		}
+		seen[q.ID] = true
+	}
+	if len(qs) < 8 {
+		t.Fatalf("%d questions", len(qs))
+	}
+
+	resp, page := get(t, c, env.URL+"/activate")
+	if resp.StatusCode != 200 || !strings.Contains(page, "MAG Desktop") || resp.Header.Get("Cache-Control") != "no-store" ||
+		resp.Header.Get(api.HeaderRequestID) == "" {
+		t.Fatalf("/activate: %d %v", resp.StatusCode, resp.Header)
+	}
+	_, p := env.Do(t, c, "PUT", api.PathMe, "", nil, nil)
+	wantCode(t, "PUT /v1/me", p, api.CodeMethodNotAllowed)
+	_, p = env.Do(t, c, "GET", "/v1/nothing/here", "", nil, nil)
+	wantCode(t, "unknown path", p, api.CodeNotFound)
+	_, p = env.Do(t, c, "GET", api.PathMe, "mst_short", nil, nil)
+	wantCode(t, "malformed token", p, api.CodeUnauthenticated)
+	if p.RequestID == "" {
+		t.Fatal("problem without request id")
+	}
+	req, _ := http.NewRequest("POST", env.URL+api.PathLogin, strings.NewReader(`{"user_id":"a","password":"b"}`))
+	req.Header.Set("Content-Type", "text/plain")
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnsupportedMediaType || resp.Header.Get("Content-Type") != api.ProblemContentType {
+		t.Fatalf("text/plain login: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+}
+
+// TestAdminValidation: the administration operations refuse bad input with a clear message.
+func TestAdminValidation(t *testing.T) {
+	env := servertest.Start(t)
+	ctx := t.Context()
+	org := env.CreateOrg(t, "Valid Org")
+	cases := []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"org without name", func() error { _, err := env.Server.CreateOrg(ctx, "  "); return err }(), "name"},
+		{"user with a bad email", func() error {
+			_, err := env.Server.CreateUser(ctx, server.NewUser{OrgID: org, Email: "not an email", FirstName: "A", LastName: "B"})
+			return err
+		}(), "email"},
+		{"user without names", func() error {
+			_, err := env.Server.CreateUser(ctx, server.NewUser{OrgID: org, Email: "a@b.example"})
+			return err
+		}(), "name"},
+		{"user in a missing org", func() error {
+			_, err := env.Server.CreateUser(ctx, server.NewUser{OrgID: "org_nope", Email: "a@b.example", FirstName: "A", LastName: "B"})
+			return err
+		}(), "org_nope"},
+		{"app with a bad id", env.Server.AddApp(ctx, server.NewApp{ID: "Bad Id!", Name: "X", URL: "https://x.example"}), "id"},
+		{"app with a bad URL", env.Server.AddApp(ctx, server.NewApp{ID: "x", Name: "X", URL: "ftp://x"}), "URL"},
+		{"app with AAL 3", env.Server.AddApp(ctx, server.NewApp{ID: "x", Name: "X", URL: "/demoapps/x", RequiredAAL: 3}), "AAL"},
+		{"subscribe to a missing app", env.Server.Subscribe(ctx, org, "missing"), "missing"},
+		{"resend to an unknown user", env.Server.ResendActivation(ctx, "ghost_0000"), "ghost_0000"},
+		{"revoke an unknown certificate", env.Server.RevokeCertificate(ctx, "crt_nope"), "crt_nope"},
+	}
+	for _, tc := range cases {
+		if tc.err == nil || !strings.Contains(tc.err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error mentioning %q", tc.name, tc.err, tc.want)
+		}
+	}
+	uid := env.CreateActiveUser(t, org, "a@b.example", "Al", "Bee", goodPW, false)
+	if err := env.Server.ResendActivation(ctx, uid); err == nil || !strings.Contains(err.Error(), "already activated") {
+		t.Fatalf("resend to an active user: %v", err)
+	}
+	// Adding an app again with the same terms publishes nothing new; new terms make a version 2.
+	env.AddApp(t, "docs", "Docs", "/demoapps/docs", "v1 terms", 1)
+	env.AddApp(t, "docs", "Docs", "/demoapps/docs", "v1 terms", 1)
+	env.Subscribe(t, org, "docs")
+	env.Subscribe(t, org, "docs") // idempotent
+	tok := mustLogin(t, env, env.Client(t, nil), uid)
+	var terms api.Terms
+	env.Do(t, env.Client(t, nil), "GET", path(api.PathTerms, "org", org, "app", "docs"), tok, nil, &terms)
+	if terms.Version != "1" {
+		t.Fatalf("version %q after adding the same terms twice", terms.Version)
+	}
+	env.AddApp(t, "docs", "Docs", "/demoapps/docs", "v2 terms", 1)
+	env.Do(t, env.Client(t, nil), "GET", path(api.PathTerms, "org", org, "app", "docs"), tok, nil, &terms)
+	if terms.Version != "2" || terms.Body != "v2 terms" {
+		t.Fatalf("after new terms: %+v", terms)
+	}
+}

@@ -1,49 +1,104 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/server/servertest"
 )
 
-// The reference magd does not offer recovery yet (issue 8): the commands say so plainly.
-func TestRecoverWithoutServerSupport(t *testing.T) {
+// The three recover commands against magd, as a user would run them: the code of the password
+// reset is typed after it arrives by email.
+func TestRecoverCommands(t *testing.T) {
 	isolate(t)
 	env := servertest.Start(t)
-	c, err := client.New(client.Options{ServerURL: env.URL, CAPEM: env.CAPEM})
-	if err != nil {
-		t.Fatal(err)
-	}
-	meta, err := c.Meta(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if meta.Features.Recovery {
-		t.Skip("magd now offers recovery; TestRecoverPasswordProtocol and the server's own tests cover the flow")
-	}
+	org := env.CreateOrg(t, "Acme Aerospace")
+	const pw = "plaid tundra kettle origami lantern"
+	bob := env.CreateActiveUser(t, org, "bob@acme.example", "Bob", "User", pw, false)
+	carol := env.CreateUser(t, org, "carol@acme.example", "Carol", "New", false)
 	ca := filepath.Join(t.TempDir(), "ca.pem")
 	if err := os.WriteFile(ca, env.CAPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	answers := filepath.Join(t.TempDir(), "answers.json")
+	blob, _ := json.Marshal(servertest.Answers)
+	if err := os.WriteFile(answers, blob, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	store := client.NewSessionStore(nil)
-	for _, args := range [][]string{
-		{"recover", "user-id", "--email", "bob@acme.example"},
-		{"recover", "activation", "--user", "bob_1", "--email", "bob@acme.example"},
-		{"recover", "password", "--user", "bob_1", "--password-stdin"},
-	} {
-		r := runCLI(t, store, "123456\nnew password here\n", append([]string{"--server", env.URL, "--ca", ca}, args...)...)
-		if r.code != ExitError || !strings.Contains(r.err, "does not offer account self-service") {
-			t.Errorf("%v: exit %d, %q", args, r.code, r.err)
+	base := []string{"--server", env.URL, "--ca", ca, "recover"}
+	mails := func(template string) []string {
+		var out []string
+		for _, m := range env.Mails(t) {
+			if m.Template == template {
+				out = append(out, m.Body)
+			}
 		}
+		return out
+	}
+
+	if r := runCLI(t, store, "", append(base, "user-id", "--email", "bob@acme.example")...); r.code != ExitOK {
+		t.Fatalf("recover user-id: %d %q", r.code, r.err)
+	}
+	if got := mails("recovery_user_ids"); len(got) != 1 || !strings.Contains(got[0], bob) {
+		t.Fatalf("user id emails: %q", got)
+	}
+	old := env.ActivationToken(t, carol)
+	if r := runCLI(t, store, "", append(base, "activation", "--user", carol, "--email", "carol@acme.example")...); r.code != ExitOK {
+		t.Fatalf("recover activation: %d %q", r.code, r.err)
+	}
+	if env.ActivationToken(t, carol) == old {
+		t.Fatal("no new activation link was sent")
+	}
+
+	// Log in first: the reset must end this session too.
+	if r := runCLI(t, store, pw+"\n", "--server", env.URL, "--ca", ca, "login", "--user", bob, "--password-stdin"); r.code != ExitOK {
+		t.Fatalf("login: %q", r.err)
+	}
+	inR, inW := io.Pipe()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), append(base, "password", "--user", bob, "--answers", answers, "--password-stdin"),
+			IO{In: inR, Out: &out, Err: &errb}, func() *client.SessionStore { return store })
+	}()
+	var code string
+	for deadline := time.Now().Add(20 * time.Second); code == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, body := range mails("recovery_code") {
+			if m := regexp.MustCompile(`one-time code: (\d+)`).FindStringSubmatch(body); m != nil {
+				code = m[1]
+			}
+		}
+	}
+	if code == "" {
+		t.Fatal("no code arrived by email")
+	}
+	const newPW = "saffron glacier tuba orchard"
+	if _, err := io.WriteString(inW, code+"\n"+newPW+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	inW.Close()
+	if rc := <-done; rc != ExitOK || !strings.Contains(out.String(), "magdesk login --user "+bob) {
+		t.Fatalf("recover password: exit %d\n%s\n%s", rc, out.String(), errb.String())
+	}
+	if r := runCLI(t, store, "", "--server", env.URL, "me"); r.code != ExitError || !strings.Contains(r.err, "no saved session") {
+		t.Fatalf("me after the reset: %d %q", r.code, r.err)
+	}
+	if r := runCLI(t, store, newPW+"\n", "--server", env.URL, "login", "--user", bob, "--password-stdin"); r.code != ExitOK {
+		t.Fatalf("login with the new password: %q", r.err)
 	}
 }
 
@@ -52,8 +107,9 @@ func TestRecoverWithoutServerSupport(t *testing.T) {
 func TestRecoverPasswordProtocol(t *testing.T) {
 	isolate(t)
 	var (
-		mu  sync.Mutex // the handler runs on the server's goroutines
-		got api.PasswordRecoveryCompleteRequest
+		mu     sync.Mutex // the handler runs on the server's goroutines
+		got    api.PasswordRecoveryCompleteRequest
+		offers = true
 	)
 	sent := func() api.PasswordRecoveryCompleteRequest {
 		mu.Lock()
@@ -66,7 +122,7 @@ func TestRecoverPasswordProtocol(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		switch r.URL.Path {
 		case api.PathMeta:
-			_ = json.NewEncoder(w).Encode(api.Meta{APIVersion: api.Version, Features: api.Features{Recovery: true}})
+			_ = json.NewEncoder(w).Encode(api.Meta{APIVersion: api.Version, Features: api.Features{Recovery: offers}})
 		case api.PathRecoveryPasswordStart:
 			_ = json.NewEncoder(w).Encode(api.PasswordRecovery{RecoveryID: "rec_1",
 				Questions: []api.SecurityQuestion{{ID: "q03", Text: "School?"}, {ID: "q01", Text: "Pet?"}}})
@@ -108,5 +164,13 @@ func TestRecoverPasswordProtocol(t *testing.T) {
 	r = runCLI(t, store, "482913\n", base...)
 	if r.code != ExitUsage || sent().RecoveryID != "" || !strings.Contains(r.err, "standard input ended before the new password") {
 		t.Fatalf("short stdin: exit %d, %q, sent %+v", r.code, r.err, sent())
+	}
+	// A gateway without self-service says so before asking for anything.
+	mu.Lock()
+	offers = false
+	mu.Unlock()
+	r = runCLI(t, store, "", base...)
+	if r.code != ExitError || !strings.Contains(r.err, "does not offer account self-service") {
+		t.Fatalf("gateway without recovery: exit %d, %q", r.code, r.err)
 	}
 }

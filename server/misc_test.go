@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/server"
@@ -108,5 +109,34 @@ func TestAdminValidation(t *testing.T) {
 	env.Do(t, env.Client(t, nil), "GET", path(api.PathTerms, "org", org, "app", "docs"), tok, nil, &terms)
 	if terms.Version != "2" || terms.Body != "v2 terms" {
 		t.Fatalf("after new terms: %+v", terms)
+	}
+}
+
+// TestPurge: housekeeping deletes what expired more than a day ago and nothing that still counts.
+func TestPurge(t *testing.T) {
+	clk := newClock()
+	env := servertest.Start(t, servertest.WithNow(clk.Now), servertest.WithSecurityQuestions(false))
+	c := env.Client(t, nil)
+	org := env.CreateOrg(t, "Org")
+	uid := env.CreateActiveUser(t, org, "p@p.example", "Pia", "Purge", goodPW, false)
+	old := mustLogin(t, env, c, uid)
+	env.Do(t, c, "DELETE", api.PathSessionCurrent, old, nil, nil)
+	env.Login(t, c, "ghost_1111", "wrong password here")
+	if n, err := env.Server.Purge(t.Context()); err != nil || n != 0 {
+		t.Fatalf("fresh rows purged: %d %v", n, err)
+	}
+	clk.Add(49 * time.Hour)
+	live := mustLogin(t, env, c, uid)
+	n, err := env.Server.Purge(t.Context())
+	if err != nil || n < 2 {
+		t.Fatalf("purge after two days: %d rows, %v", n, err)
+	}
+	if st, p := env.Do(t, c, "GET", api.PathMe, live, nil, nil); st != 200 {
+		t.Fatalf("a live session was purged: %v", p)
+	}
+	_, p := env.Do(t, c, "GET", api.PathMe, old, nil, nil)
+	wantCode(t, "purged session", p, api.CodeUnauthenticated)
+	if evs, _ := env.Server.AuditEvents(t.Context(), "logout"); len(evs) != 1 {
+		t.Fatal("the audit log was purged")
 	}
 }

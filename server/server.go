@@ -93,6 +93,8 @@ type Server struct {
 	demo    *DemoInfo
 	closeMu sync.Once
 	served  chan struct{}
+	stop    chan struct{} // ends the janitor
+	swept   chan struct{} // closed when the janitor has ended
 }
 
 // withDefaults fills in the defaults documented on Config.
@@ -129,7 +131,7 @@ func Open(cfg Config) (*Server, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("magd: create data folder: %w", err)
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, policy: cfg.PasswordPolicy, served: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, policy: cfg.PasswordPolicy, served: make(chan struct{}), stop: make(chan struct{})}
 	ok := false
 	defer func() {
 		if !ok {
@@ -267,6 +269,11 @@ func (s *Server) Start() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	s.swept = make(chan struct{})
+	go func() {
+		defer close(s.swept)
+		s.janitor(s.stop)
+	}()
 	go func() {
 		defer close(s.served)
 		if err := s.srv.ServeTLS(s.ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -298,11 +305,13 @@ func (s *Server) MailDir() string { return s.mailDir }
 func (s *Server) Close() error {
 	var err error
 	s.closeMu.Do(func() {
+		close(s.stop)
 		if s.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			err = s.srv.Shutdown(ctx)
 			<-s.served
+			<-s.swept
 		} else if s.ln != nil {
 			err = s.ln.Close()
 		}

@@ -368,3 +368,31 @@ func (q Q) AuditEvents(ctx context.Context, typ string) ([]AuditEvent, error) {
 		return e, err
 	})
 }
+
+// Purge deletes what can no longer be used: sessions, tickets and recoveries that expired before
+// cutoff, spent launch assertions older than cutoff, and failure counters untouched since cutoff
+// and no longer blocking at now. The audit log is kept. It returns how many rows went.
+func (s *Store) Purge(ctx context.Context, cutoff, now time.Time) (int64, error) {
+	var total int64
+	err := s.Tx(ctx, func(q Q) error {
+		for _, stmt := range []struct {
+			sql  string
+			args []any
+		}{
+			{`DELETE FROM sessions WHERE absolute_expires_at < ? OR (revoked_at IS NOT NULL AND revoked_at < ?)`, []any{ms(cutoff), ms(cutoff)}},
+			{`DELETE FROM mfa_tickets WHERE expires_at < ?`, []any{ms(cutoff)}},
+			{`DELETE FROM launch_tickets WHERE expires_at < ?`, []any{ms(cutoff)}},
+			{`DELETE FROM used_assertions WHERE used_at < ?`, []any{ms(cutoff)}},
+			{`DELETE FROM recoveries WHERE expires_at < ?`, []any{ms(cutoff)}},
+			{`DELETE FROM throttle WHERE updated_at < ? AND (blocked_until IS NULL OR blocked_until < ?)`, []any{ms(cutoff), ms(now)}},
+		} {
+			n, err := q.exec(ctx, stmt.sql, stmt.args...)
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	})
+	return total, err
+}

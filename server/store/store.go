@@ -1,6 +1,9 @@
-// Package store is magd's persistence: the schema and every query, in portable SQL (no
-// SQLite-only syntax beyond the pragmas set at open), so that a PostgreSQL backend can follow.
-// Times are stored as INTEGER Unix milliseconds (UTC) and ids as TEXT.
+// Package store is magd's persistence: the schema and every query, in portable SQL, so that a
+// PostgreSQL backend can follow. Queries reach the database only through the small querier
+// interface (database/sql's ExecContext, QueryContext, QueryRowContext); what is SQLite's own is
+// kept to Open (the driver, its pragmas), wrap (its error codes) and the `?` placeholders, which
+// a PostgreSQL backend would rebind to `$n` in cachedQuerier. Times are stored as INTEGER Unix
+// milliseconds (UTC), ids as TEXT, and no query uses RETURNING, UPSERT or date functions.
 package store
 
 import (

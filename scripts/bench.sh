@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make bench: runs every Go benchmark of the project (and the load generator when it exists),
-# then prints ONE table with cmd/benchreport: each published figure, its baseline measured in
+# make bench: runs every Go benchmark of the project (the load generator's included:
+# cmd/magload's BenchmarkMagload200Clients), then prints ONE table with cmd/benchreport: each published figure, its baseline measured in
 # the same run, the ratio, the goal and PASS/MISS. The raw output is kept for the record.
 #   BENCH_COUNT=3     repeat each benchmark (the table takes medians)
 #   BENCH_TIMEOUT=10m bound on each package's benchmarks (a hung one is reported, the rest run)
@@ -32,14 +32,6 @@ for p in $pkgs; do
   "${wrap[@]}" go test -run='^$' -bench=. -benchmem -count="$count" -timeout "$limit" "$p" 2>&1 | tee -a "$out"
   [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
 done
-
-# The load generator (issue 7): 200 concurrent clients against a magd it starts on loopback,
-# bounded in requests and time, reported as benchmark lines for the table.
-if [ -d cmd/magload ]; then
-  echo "== go run ./cmd/magload -bench" >&2
-  timeout 10m go run ./cmd/magload -bench 2>&1 | tee -a "$out"
-  [ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-fi
 
 echo
 go run ./cmd/benchreport "$out" || status=1

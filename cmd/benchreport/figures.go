@@ -45,6 +45,7 @@ type figure struct {
 	Bench    *regexp.Regexp
 	Metric   string // unit of the figure
 	Baseline string // unit of its baseline; "" when the goal is on the value alone
+	Unit     string // shown after both numbers
 	Goal     goal
 	Issue    string // where the figure is asked for
 }
@@ -52,19 +53,19 @@ type figure struct {
 // figures is every figure of the issues. A benchmark that reports these units under a matching
 // name fills the row; a missing one prints "not measured".
 var figures = []figure{
-	{"Login throughput / raw Argon2id ceiling", regexp.MustCompile(`^BenchmarkLoginThroughput$`), "logins/s", "argon2id/s",
+	{"Login throughput / raw Argon2id ceiling", regexp.MustCompile(`^BenchmarkLoginThroughput$`), "logins/s", "argon2id/s", "/s",
 		goal{"ratio", ">=", 0.90}, "issue 2"},
-	{"GET /v1/me/applications over TLS / bare net/http TLS handler", regexp.MustCompile(`^BenchmarkAppsOverTLS$`), "magd_req/s", "bare_req/s",
+	{"GET /v1/me/applications over TLS / bare net/http TLS handler", regexp.MustCompile(`^BenchmarkAppsOverTLS$`), "magd_req/s", "bare_req/s", "req/s",
 		goal{"ratio", ">=", 0.40}, "issue 2"},
-	{"List+classify 1,000 identities, file store (ms)", regexp.MustCompile(`^BenchmarkFileListClassify1000$`), "ms/list+classify", "ms/baseline-read-files",
+	{"List+classify 1,000 identities, file store", regexp.MustCompile(`^BenchmarkFileListClassify1000$`), "ms/list+classify", "ms/baseline-read-files", "ms",
 		goal{"value", "<", 100}, "issue 4"},
-	{"NSS listing 200 identities / certutil -L alone", regexp.MustCompile(`^BenchmarkNSSList200$`), "ms/list", "ms/certutil-L",
+	{"NSS listing 200 identities / certutil -L alone", regexp.MustCompile(`^BenchmarkNSSList200$`), "ms/list", "ms/certutil-L", "ms",
 		goal{"ratio", "<=", 1.5}, "issue 4"},
-	{"GUI cold start to first frame / hello-world Fyne", regexp.MustCompile(`(?i)^Benchmark.*(ColdStart|FirstFrame|Startup)`), "ms/first-frame", "ms/hello-first-frame",
+	{"GUI cold start to first frame / hello-world Fyne", regexp.MustCompile(`^BenchmarkStartup$`), "magdesk-first-frame-ms", "hello-first-frame-ms", "ms",
 		goal{"ratio", "<=", 1.15}, "issue 5"},
-	{"GUI idle memory / hello-world Fyne", regexp.MustCompile(`(?i)^Benchmark.*(Idle|Memory|RSS)`), "MB/idle", "MB/hello-idle",
+	{"GUI idle memory / hello-world Fyne", regexp.MustCompile(`^BenchmarkStartup$`), "magdesk-rss-MiB", "hello-rss-MiB", "MiB",
 		goal{"ratio", "<=", 1.25}, "issue 5"},
-	{"Load: p99 of non-login calls, 200 clients (ms)", regexp.MustCompile(`(?i)^Benchmark.*(Magload|Load)`), "ms/p99-non-login", "",
+	{"Load: p99 of non-login calls, 200 clients", regexp.MustCompile(`^BenchmarkMagload200Clients$`), "ms/p99-non-login", "", "ms",
 		goal{"value", "<", 50}, "issue 7"},
 }
 
@@ -123,14 +124,6 @@ func trim(v float64) string {
 	}
 }
 
-func unitOf(u string) string {
-	// "ms/list+classify" -> "ms", "logins/s" -> "logins/s"
-	if i := strings.IndexByte(u, '/'); i > 0 && (u[:i] == "ms" || u[:i] == "MB") {
-		return u[:i]
-	}
-	return u
-}
-
 // render prints the one table, then the benchmarks outside it and any failures.
 func render(w io.Writer, res *results, rows []row) (pass, miss, absent int) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
@@ -143,7 +136,7 @@ func render(w io.Writer, res *results, rows []row) (pass, miss, absent int) {
 		}
 		base, ratio := "-", "-"
 		if r.hasBase {
-			base, ratio = trim(r.base)+" "+unitOf(r.fig.Baseline), trim(r.rate)
+			base, ratio = trim(r.base)+" "+r.fig.Unit, trim(r.rate)
 		} else if r.fig.Baseline != "" {
 			base = "missing"
 		}
@@ -153,7 +146,7 @@ func render(w io.Writer, res *results, rows []row) (pass, miss, absent int) {
 		} else {
 			miss++
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", r.fig.Name, trim(r.value), unitOf(r.fig.Metric), base, ratio, r.fig.Goal, verdict)
+		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", r.fig.Name, trim(r.value), r.fig.Unit, base, ratio, r.fig.Goal, verdict)
 	}
 	_ = tw.Flush()
 	used := map[string]bool{}

@@ -92,7 +92,7 @@ func TestRenderOneTable(t *testing.T) {
 	}
 	s := out.String()
 	for _, want := range []string{
-		"FIGURE", "Login throughput / raw Argon2id ceiling", "18.6 /s", "20 /s", "ratio >= 0.9", "value < 100", "240 ms",
+		"FIGURE", "Login throughput / raw Argon2id ceiling", "18.6 logins/s", "20 verifications/s", "ratio >= 0.9", "value < 100", "240 ms",
 		"GET /v1/me/applications over TLS / bare net/http TLS handler", "0.35", "MISS",
 		"Load: p99 of non-login calls, 200 clients", "38.2 ms", "value < 50",
 		"3 PASS, 2 MISS, 2 not measured.",

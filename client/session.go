@@ -155,14 +155,24 @@ func (s *SessionStore) Save(sess Session) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	refs, err := s.indexLocked()
-	if err != nil {
-		return err
-	}
-	refs = slices.DeleteFunc(refs, func(r SessionRef) bool { return sameAccount(r, sess.Server, sess.UserID) })
-	refs = append(refs, sess.Ref())
-	if err := s.writeIndexLocked(refs); err != nil {
-		return err
+	// Another process (the GUI beside the command line) may rewrite the index between our read
+	// and write; read it back and add the entry again until it holds.
+	for try := 0; ; try++ {
+		refs, err := s.indexLocked()
+		if err != nil {
+			return err
+		}
+		if try > 0 && slices.ContainsFunc(refs, func(r SessionRef) bool { return sameAccount(r, sess.Server, sess.UserID) }) {
+			break
+		}
+		if try == 3 {
+			return errors.New("session store: the index of cached accounts keeps changing under us; try again")
+		}
+		refs = slices.DeleteFunc(refs, func(r SessionRef) bool { return sameAccount(r, sess.Server, sess.UserID) })
+		refs = append(refs, sess.Ref())
+		if err := s.writeIndexLocked(refs); err != nil {
+			return err
+		}
 	}
 	return s.setLocked(sessionKey(sess.Server, sess.UserID), string(blob))
 }

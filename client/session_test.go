@@ -184,3 +184,40 @@ func TestRealKeyringChild(t *testing.T) {
 		}
 	}
 }
+
+// racingKeyring simulates another process (the GUI) rewriting the index right after our first
+// write of it, without our entry.
+type racingKeyring struct {
+	Keyring
+	raced bool
+}
+
+func (r *racingKeyring) Set(service, user, secret string) error {
+	if err := r.Keyring.Set(service, user, secret); err != nil {
+		return err
+	}
+	if user == indexKey && !r.raced {
+		r.raced = true
+		return r.Keyring.Set(service, indexKey, `[{"server":"https://gw","user_id":"gui_user"}]`)
+	}
+	return nil
+}
+
+func TestSaveSurvivesAConcurrentIndexWriter(t *testing.T) {
+	keyring.MockInit()
+	s := NewSessionStore(&racingKeyring{Keyring: SystemKeyring{}})
+	if err := s.Save(Session{Server: "https://gw", UserID: "cli_user", Token: "mst_cli"}); err != nil {
+		t.Fatal(err)
+	}
+	refs, err := s.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var users []string
+	for _, r := range refs {
+		users = append(users, r.UserID)
+	}
+	if len(users) != 2 || !strings.Contains(strings.Join(users, ","), "cli_user") || !strings.Contains(strings.Join(users, ","), "gui_user") {
+		t.Fatalf("index after the race: %v", users)
+	}
+}

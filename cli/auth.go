@@ -152,7 +152,13 @@ func runLogin(e *Env, args []string) int {
 		err = wantArgs(pos, 0, "no arguments besides the flags")
 	}
 	if err == nil && strings.TrimSpace(*user) == "" {
-		err = usageErrorf("login needs --user ID (your user ID is in the activation email; forgot it? magdesk recover user-id --email E)")
+		// Logging in again as the current (or remembered) user needs no --user.
+		if *user = e.CurrentUser(); *user == "" {
+			*user = e.Settings.LastUserID
+		}
+		if *user == "" {
+			err = usageErrorf("login needs --user ID (your user ID is in the activation email; forgot it? magdesk recover user-id --email E)")
+		}
 	}
 	if err != nil {
 		return e.Fail(err)

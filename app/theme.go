@@ -28,4 +28,11 @@ func themeFor(name string) fyne.Theme {
 	return theme.DefaultTheme()
 }
 
-func applyTheme(a fyne.App, name string) { a.Settings().SetTheme(themeFor(name)) }
+// applyTheme sets the theme; following the system is Fyne's default, so at start nothing is
+// changed then (a theme change re-renders every window).
+func applyTheme(a fyne.App, name string) {
+	if (name == "" || name == "system") && a.Settings().Theme() == theme.DefaultTheme() {
+		return
+	}
+	a.Settings().SetTheme(themeFor(name))
+}

@@ -111,6 +111,11 @@ func (u *UI) resumeSession() {
 	})
 }
 
+// ShowWaiting shows a message while the app gets ready (the demo gateway starting).
+func (u *UI) ShowWaiting(msg string) {
+	u.show("Starting", container.NewVBox(widget.NewLabel(msg), widget.NewProgressBarInfinite()), nil)
+}
+
 // HandleArgs is called (on any goroutine) with the arguments of a second start of the app.
 func (u *UI) HandleArgs(args []string) {
 	fyne.Do(func() {

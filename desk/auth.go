@@ -69,7 +69,7 @@ func (s *Service) adopt(c *client.Client, resp *api.LoginResponse) (api.Me, erro
 	a := resp.Account
 	sess := client.Session{Server: c.Server(), UserID: a.UserID, Token: resp.SessionToken, ExpiresAt: resp.ExpiresAt,
 		DisplayName: a.DisplayName, OrgName: a.Org.Name, CertSHA256: c.CertificateSHA256()}
-	if err := s.o.Sessions.Save(sess); err != nil {
+	if err := s.sessions().Save(sess); err != nil {
 		s.o.Log.Warn("session not cached", "err", err)
 	}
 	s.mu.Lock()
@@ -84,12 +84,13 @@ func (s *Service) adopt(c *client.Client, resp *api.LoginResponse) (api.Me, erro
 }
 
 func (s *Service) rememberUser(userID string) {
+	demo := s.demoServer() != nil
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	u := s.settings.Settings
 	u.LastUserID = userID
 	s.settings.Settings = u
-	if s.o.Demo != nil {
+	if demo {
 		return
 	}
 	if err := config.SaveUser(s.o.Home, u); err != nil {
@@ -111,7 +112,7 @@ func (s *Service) ResumeSession(ctx context.Context) (api.Me, error) {
 	if err != nil {
 		return api.Me{}, err
 	}
-	sess, err := s.o.Sessions.Load(c.Server(), user)
+	sess, err := s.sessions().Load(c.Server(), user)
 	if err != nil {
 		return api.Me{}, ErrNoCachedSession
 	}
@@ -123,7 +124,7 @@ func (s *Service) ResumeSession(ctx context.Context) (api.Me, error) {
 	me, err := c.Resume(ctx, user, sess.Token)
 	if err != nil {
 		if client.IsUnauthenticated(err) {
-			_ = s.o.Sessions.Delete(c.Server(), user)
+			_ = s.sessions().Delete(c.Server(), user)
 			return api.Me{}, ErrNoCachedSession
 		}
 		return api.Me{}, err
@@ -145,7 +146,7 @@ func (s *Service) Logout(ctx context.Context) error {
 	}
 	user := c.UserID()
 	err := c.Logout(ctx)
-	if derr := s.o.Sessions.Delete(c.Server(), user); derr != nil && err == nil {
+	if derr := s.sessions().Delete(c.Server(), user); derr != nil && err == nil {
 		err = derr
 	}
 	return err
@@ -162,7 +163,7 @@ func (s *Service) Me(ctx context.Context) (api.Me, error) {
 
 // CachedSessions implements Backend.
 func (s *Service) CachedSessions(context.Context) ([]CachedSession, error) {
-	refs, err := s.o.Sessions.List()
+	refs, err := s.sessions().List()
 	out := make([]CachedSession, 0, len(refs))
 	for _, r := range refs {
 		out = append(out, CachedSession{ServerURL: r.Server, UserID: r.UserID})
@@ -177,7 +178,7 @@ func (s *Service) ClearSessions(ctx context.Context) (ClearReport, error) {
 	s.dropSessionLocked()
 	s.mu.Unlock()
 	opts := s.clientOptions()
-	rep, err := s.o.Sessions.ClearSessions(ctx, func(server string) (*client.Client, error) {
+	rep, err := s.sessions().ClearSessions(ctx, func(server string) (*client.Client, error) {
 		o := opts
 		o.ServerURL = server
 		return client.New(o)

@@ -40,8 +40,8 @@ type ListInput struct {
 func (s *Service) Identities(ctx context.Context) ([]Identity, error) {
 	st := s.Settings()
 	in := ListInput{ServerURL: st.ServerURL}
-	if s.o.Demo != nil {
-		in.CAPEM = s.o.Demo.CAPEM
+	if d := s.demoServer(); d != nil {
+		in.CAPEM = d.CAPEM
 	} else if st.CABundle != "" {
 		in.CAPEM, _ = os.ReadFile(st.CABundle)
 	}

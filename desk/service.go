@@ -27,7 +27,8 @@ type Options struct {
 	// Demo, when set, points the app at the embedded demo server: its URL and CA replace the
 	// settings for this run and nothing about them is saved.
 	Demo *DemoServer
-	// Sessions caches sessions (nil: the OS keyring via client.OpenSessionStore).
+	// Sessions caches sessions (nil: the OS keyring via client.OpenSessionStore, opened on
+	// first use so that a slow keyring never delays the first frame).
 	Sessions *client.SessionStore
 	// Secrets keeps the activation token of an interrupted setup (nil: the OS keyring).
 	Secrets setup.Secrets
@@ -55,6 +56,34 @@ type Service struct {
 	mfa      *client.Client // the client of a login waiting for its one-time code
 	machine  *setup.Machine
 	server   string // server version, from the last CheckServer
+	demo     *DemoServer
+
+	sessOnce sync.Once
+}
+
+// sessions is the session cache, opened on first use.
+func (s *Service) sessions() *client.SessionStore {
+	s.sessOnce.Do(func() {
+		if s.o.Sessions == nil {
+			s.o.Sessions = client.OpenSessionStore()
+		}
+	})
+	return s.o.Sessions
+}
+
+// SetDemo points the app at the embedded demo gateway once it has started.
+func (s *Service) SetDemo(d *DemoServer) {
+	s.mu.Lock()
+	s.demo = d
+	s.dropSessionLocked()
+	s.mu.Unlock()
+}
+
+// demoServer is the demo gateway, or nil.
+func (s *Service) demoServer() *DemoServer {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.demo
 }
 
 var _ Backend = (*Service)(nil)
@@ -63,9 +92,6 @@ var _ Backend = (*Service)(nil)
 func NewService(o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
-	}
-	if o.Sessions == nil {
-		o.Sessions = client.OpenSessionStore()
 	}
 	if o.Secrets == nil {
 		o.Secrets = setup.Keyring{}
@@ -79,11 +105,11 @@ func NewService(o Options) *Service {
 		}
 		o.Certs = NewLocalCerts(o.Stores, o.Log)
 	}
-	return &Service{o: o, settings: o.Settings}
+	return &Service{o: o, settings: o.Settings, demo: o.Demo}
 }
 
 // KeyringWarning says why sessions are kept in memory only, or "".
-func (s *Service) KeyringWarning() string { return s.o.Sessions.Warning() }
+func (s *Service) KeyringWarning() string { return s.sessions().Warning() }
 
 // Settings implements Backend.
 func (s *Service) Settings() Settings {
@@ -95,8 +121,8 @@ func (s *Service) Settings() Settings {
 	for _, k := range []string{KeyServerURL, KeyCABundle, KeyLogLevel, KeyTheme, KeyRememberUserID} {
 		st.Locked[k] = e.Locked(k)
 	}
-	if s.o.Demo != nil {
-		st.ServerURL, st.CABundle, st.Demo = s.o.Demo.URL, "", true
+	if d := s.demoServer(); d != nil {
+		st.ServerURL, st.CABundle, st.Demo = d.URL, "", true
 		st.Locked[KeyServerURL], st.Locked[KeyCABundle] = true, true
 	}
 	return st
@@ -105,6 +131,7 @@ func (s *Service) Settings() Settings {
 // SaveSettings implements Backend: settings locked by policy are kept as they are; in demo
 // mode changes last for this run only.
 func (s *Service) SaveSettings(st Settings) error {
+	demo := s.demoServer() != nil
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e := s.settings
@@ -114,7 +141,7 @@ func (s *Service) SaveSettings(st Settings) error {
 			apply()
 		}
 	}
-	if s.o.Demo == nil {
+	if !demo {
 		set(KeyServerURL, func() { u.ServerURL = strings.TrimSpace(st.ServerURL) })
 		set(KeyCABundle, func() { u.CABundle = strings.TrimSpace(st.CABundle) })
 	}
@@ -136,7 +163,7 @@ func (s *Service) SaveSettings(st Settings) error {
 	if u.ServerURL != e.ServerURL || u.CABundle != e.CABundle {
 		s.dropSessionLocked()
 	}
-	if s.o.Demo != nil {
+	if demo {
 		s.settings.Settings = u
 		return nil
 	}
@@ -168,8 +195,8 @@ func (s *Service) clientOptions() client.Options {
 	s.mu.Lock()
 	o.ProxyURL = s.settings.ProxyURL
 	s.mu.Unlock()
-	if s.o.Demo != nil {
-		o.CAPEM = s.o.Demo.CAPEM
+	if d := s.demoServer(); d != nil {
+		o.CAPEM = d.CAPEM
 	}
 	return o
 }

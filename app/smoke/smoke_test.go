@@ -31,7 +31,7 @@ func tools(t *testing.T, names ...string) {
 	}
 }
 
-func moduleRoot(t *testing.T) string {
+func moduleRoot(t testing.TB) string {
 	out, err := exec.Command("go", "env", "GOMOD").Output()
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func TestGUISmoke(t *testing.T) {
 		t.Fatalf("the window stayed blank (mean brightness %.3f)", mean)
 	}
 	t.Logf("first frame after %v, mean brightness %.3f", time.Since(start).Round(time.Millisecond), mean)
-	screenshot(t, win, filepath.Join(artifacts, "1-login.png"))
+	screenshot(t, win, filepath.Join(artifacts, "1-first-frame.png"))
 
 	var c creds
 	if !poll(10*time.Second, func() bool {
@@ -152,6 +152,12 @@ func TestGUISmoke(t *testing.T) {
 	}) {
 		t.Fatal("the demo credentials file was not written")
 	}
+
+	// The demo gateway starts after the first frame; Login shows when it is ready.
+	if !poll(30*time.Second, func() bool { return strings.Contains(readLogs(t, home), `"name":"Login"`) }) {
+		t.Fatal("the Login screen never showed")
+	}
+	screenshot(t, win, filepath.Join(artifacts, "2-login.png"))
 
 	// The user ID field has the focus when Login opens. Click it anyway (as a user would),
 	// type, Tab to the password, Enter submits.
@@ -170,11 +176,11 @@ func TestGUISmoke(t *testing.T) {
 	// Logged in, the title names the user.
 	var home2 string
 	if !poll(30*time.Second, func() bool { home2 = findWindow(`^MAG Desktop \(` + c.UserUserID + `\)$`); return home2 != "" }) {
-		screenshot(t, win, filepath.Join(artifacts, "2-failed.png"))
+		screenshot(t, win, filepath.Join(artifacts, "3-failed.png"))
 		t.Fatal("the scripted login did not reach Home within 30 s")
 	}
 	time.Sleep(500 * time.Millisecond) // let Home fetch and draw the applications
-	screenshot(t, home2, filepath.Join(artifacts, "2-home.png"))
+	screenshot(t, home2, filepath.Join(artifacts, "3-home.png"))
 	if m := meanBrightness(home2); m <= 0.02 {
 		t.Fatalf("Home is blank (mean %.3f)", m)
 	}
@@ -184,12 +190,9 @@ func TestGUISmoke(t *testing.T) {
 	fmt.Fprintf(os.Stderr, "gui smoke: screenshots in %s\n", artifacts)
 }
 
+// readLogs is the app log under home (MAGDESK_HOME set: <home>/logs).
 func readLogs(t *testing.T, home string) string {
 	t.Helper()
-	t.Setenv("MAGDESK_HOME", home) // logging.Dir then names <home>/logs
-	lines, err := logging.Tail(logging.Dir(home), 10000)
-	if err != nil {
-		t.Fatalf("read the app log: %v", err)
-	}
+	lines, _ := logging.Tail(filepath.Join(home, "logs"), 10000)
 	return strings.Join(lines, "\n")
 }

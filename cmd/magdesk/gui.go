@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,7 @@ import (
 
 // runGUI starts the window: settings, log, single instance, the demo gateway when asked,
 // then the Fyne app. Arguments: [--demo] [--log-level L] [magdesk://activate?token=...].
+// Nothing slow (keyring, demo gateway) runs before the first frame.
 func runGUI(args []string) int {
 	fs := flag.NewFlagSet("magdesk", flag.ContinueOnError)
 	demoMode := fs.Bool("demo", false, "run against an embedded gateway with demo data")
@@ -74,51 +76,84 @@ func runGUI(args []string) int {
 		defer inst.Close()
 	}
 
-	opts := desk.Options{Home: home, Settings: eff, Log: log, Version: version.Version}
-	var creds *demo.Credentials
-	if *demoMode {
-		d, err := demo.Start(log)
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "magdesk:", err)
-			return 1
-		}
-		defer d.Close()
-		opts.Demo = &desk.DemoServer{URL: d.URL, CAPEM: d.CAPEM}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		if fp, err := d.PlantSecondCertificate(ctx, home); err != nil {
-			log.Warn("demo certificate not planted", "err", err)
-		} else {
-			log.Info("demo certificate of the second account planted", "sha256", string(fp))
-		}
-		cancel()
-		c := d.Credentials()
-		creds = &c
-		c.Print(os.Stdout)
-		if p := os.Getenv("MAGDESK_DEMO_CREDENTIALS"); p != "" {
-			if err := c.WriteFile(p); err != nil {
-				log.Warn("demo credentials file not written", "err", err)
-			}
-		}
-	}
-
 	a := fyneapp.NewWithID(config.BundleID)
 	w := a.NewWindow(app.Title)
 	w.Resize(fyne.NewSize(960, 720))
-	svc := desk.NewService(opts)
+	svc := desk.NewService(desk.Options{Home: home, Settings: eff, Log: log, Version: version.Version})
 	u := app.New(a, w, svc)
 	u.OnScreen = func(name string) { log.Info("screen", "name", name) }
-	if creds != nil {
-		u.SetDemo(&app.Demo{Lines: creds.Lines(), ActivationLink: creds.ActivationLink})
-	}
 	ui.Store(u)
-	a.Lifecycle().SetOnStarted(func() { log.Info("window shown", "version", version.Version, "demo", *demoMode) })
-	u.Start(links)
-	if warn := svc.KeyringWarning(); warn != "" {
-		log.Warn("keyring", "warning", warn)
+	var demoDone chan *demo.Demo
+	if *demoMode {
+		u.ShowWaiting("Starting the demo gateway…")
+		demoDone = make(chan *demo.Demo, 1)
+	} else {
+		u.Start(links)
 	}
+	a.Lifecycle().SetOnStarted(func() {
+		log.Info("window shown", "version", version.Version, "demo", *demoMode)
+		go func() {
+			if warn := svc.KeyringWarning(); warn != "" {
+				log.Warn("keyring", "warning", warn)
+			}
+		}()
+		if demoDone == nil {
+			return
+		}
+		// The gateway starts once the window is up, so its key generation and password
+		// hashing don't compete with the first frame.
+		go func() {
+			d := startDemo(home, log)
+			demoDone <- d
+			if d == nil {
+				fyne.Do(func() { u.ShowConnect() })
+				return
+			}
+			c := d.Credentials()
+			fyne.Do(func() {
+				svc.SetDemo(&desk.DemoServer{URL: d.URL, CAPEM: d.CAPEM})
+				u.SetDemo(&app.Demo{Lines: c.Lines(), ActivationLink: c.ActivationLink})
+				u.Start(links)
+			})
+			// Seeding hashed passwords with Argon2id; give that memory back now.
+			debug.FreeOSMemory()
+		}()
+	})
 	w.ShowAndRun()
 	u.Close()
+	if demoDone != nil {
+		if d := <-demoDone; d != nil {
+			d.Close()
+		}
+	}
 	return 0
+}
+
+// startDemo starts the embedded gateway, plants the second account's certificate and prints
+// the credentials (and writes them where MAGDESK_DEMO_CREDENTIALS says, for scripts).
+func startDemo(home string, log *slog.Logger) *demo.Demo {
+	d, err := demo.Start(log)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "magdesk:", err)
+		log.Error("demo gateway", "err", err)
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if fp, err := d.PlantSecondCertificate(ctx, home); err != nil {
+		log.Warn("demo certificate not planted", "err", err)
+	} else {
+		log.Info("demo certificate of the second account planted", "sha256", string(fp))
+	}
+	c := d.Credentials()
+	c.Print(os.Stdout)
+	if p := os.Getenv("MAGDESK_DEMO_CREDENTIALS"); p != "" {
+		if err := c.WriteFile(p); err != nil {
+			log.Warn("demo credentials file not written", "err", err)
+		}
+	}
+	log.Info("demo gateway ready", "url", d.URL)
+	return d
 }
 
 // guiHome is MAGDESK_HOME; the demo without one uses a fresh temporary home so the user's own

@@ -20,21 +20,24 @@ const (
 	terms   = "Be nice to the application. Do not share your account."
 )
 
-// clock is an injectable server clock that tests move forward.
+// clock is the server's clock, frozen unless a test moves it: lockout waits and TOTP steps are
+// then exact, however slowly a loaded machine runs the test.
 type clock struct {
-	mu  sync.Mutex
-	off time.Duration
+	mu sync.Mutex
+	at time.Time
 }
+
+func newClock() *clock { return &clock{at: time.Now().UTC().Truncate(time.Second)} }
 
 func (c *clock) now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
+	return c.at
 }
 
 func (c *clock) advance(d time.Duration) {
 	c.mu.Lock()
-	c.off += d
+	c.at = c.at.Add(d)
 	c.mu.Unlock()
 }
 
@@ -72,7 +75,7 @@ func ctxT(t testing.TB) context.Context {
 
 func newWorld(t testing.TB, opts ...servertest.Option) *world {
 	t.Helper()
-	clk := &clock{}
+	clk := newClock()
 	// Recovery answers are padded to a fixed time (300 ms by default) against timing attacks;
 	// the attacks here are about content, so the pad is made negligible.
 	fast := servertest.WithConfig(func(c *server.Config) { c.RecoveryMinDuration = time.Millisecond })

@@ -180,3 +180,22 @@ func TestSetupServerRefusesPasswordGoesBackToPasswordStep(t *testing.T) {
 		t.Fatalf("not activated: %q", h.u.wizard.err.Text)
 	}
 }
+
+func TestSecondStartHandsOverTheActivationLink(t *testing.T) {
+	h := newHarness(t)
+	id, link := h.pendingUser()
+	h.u.Start(nil)
+	h.u.Wait()
+	// What instance delivers when `magdesk magdesk://activate?...` is started again.
+	h.u.HandleArgs([]string{"--ignored", link})
+	h.u.Wait()
+	if h.u.Screen() != "Setup: password" || h.u.wizard.info.UserID != id {
+		t.Fatalf("second start with a link: screen %q error %q", h.u.Screen(), h.u.wizard.err.Text)
+	}
+	// Arguments without a link change nothing.
+	h.u.HandleArgs([]string{"--demo"})
+	h.u.Wait()
+	if h.u.Screen() != "Setup: password" {
+		t.Fatalf("screen changed to %q", h.u.Screen())
+	}
+}

@@ -111,6 +111,9 @@ func (u *UI) resumeSession() {
 	})
 }
 
+// Notice tells the user something they should know, in a dialog.
+func (u *UI) Notice(title, msg string) { u.info(title, msg) }
+
 // ShowWaiting shows a message while the app gets ready (the demo gateway starting).
 func (u *UI) ShowWaiting(msg string) {
 	u.show("Starting", container.NewVBox(widget.NewLabel(msg), widget.NewProgressBarInfinite()), nil)

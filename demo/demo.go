@@ -121,12 +121,12 @@ func (c Credentials) WriteFile(path string) error {
 // PlantSecondCertificate puts the certificate of the demo user's second account, with its
 // key, into the app's own store under home, noted as belonging to that account, so the
 // Error 2035 fix can be tried while logged in as the demo user.
-func (d *Demo) PlantSecondCertificate(ctx context.Context, home string) (certstore.Fingerprint, error) {
+func (d *Demo) PlantSecondCertificate(ctx context.Context, home string, opts ...certstore.FileOption) (certstore.Fingerprint, error) {
 	b, err := certstore.ParsePEMIdentity(d.Info.SecondCertPEM, d.Info.SecondKeyPEM)
 	if err != nil {
 		return "", fmt.Errorf("demo: the second account's certificate: %w", err)
 	}
-	fs, err := certstore.OpenFileStore(home)
+	fs, err := certstore.OpenFileStore(home, opts...)
 	if err != nil {
 		return "", err
 	}

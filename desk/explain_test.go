@@ -1,9 +1,12 @@
 package desk
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/zalando/go-keyring"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
@@ -45,5 +48,39 @@ func TestExplainKinds(t *testing.T) {
 	}
 	if e := Explain(nil); e.Kind != KindOther || e.Message != "" {
 		t.Fatal("nil error explained")
+	}
+}
+
+func TestMemoryKeyringBehavesLikeTheOSKeyring(t *testing.T) {
+	k := NewMemoryKeyring()
+	if _, err := k.Get("s", "u"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Fatalf("missing secret: %v", err)
+	}
+	if err := k.Set("s", "u", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := k.Get("s", "u"); err != nil || v != "v" {
+		t.Fatalf("got %q %v", v, err)
+	}
+	if _, err := k.Get("other", "u"); err == nil {
+		t.Fatal("services are not kept apart")
+	}
+	if err := k.Delete("s", "u"); err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Delete("s", "u"); !errors.Is(err, keyring.ErrNotFound) {
+		t.Fatalf("second delete: %v", err)
+	}
+	// The session store accepts it as its keyring (the demo's sessions stay in memory).
+	store := client.NewSessionStore(k)
+	if store.InMemory() || store.Warning() != "" {
+		t.Fatal("the memory keyring was refused by the session store")
+	}
+	sec := k.SetupSecrets()
+	if err := sec.Set("tok", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := sec.Get("tok"); v != "x" {
+		t.Fatal("setup secrets lost")
 	}
 }

@@ -15,6 +15,8 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/mag-desktop/magdesk/app"
+	"github.com/mag-desktop/magdesk/certstore"
+	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/config"
 	"github.com/mag-desktop/magdesk/demo"
 	"github.com/mag-desktop/magdesk/desk"
@@ -79,7 +81,16 @@ func runGUI(args []string) int {
 	a := fyneapp.NewWithID(config.BundleID)
 	w := a.NewWindow(app.Title)
 	w.Resize(fyne.NewSize(960, 720))
-	svc := desk.NewService(desk.Options{Home: home, Settings: eff, Log: log, Version: version.Version})
+	opts := desk.Options{Home: home, Settings: eff, Log: log, Version: version.Version}
+	var demoKeyring *desk.MemoryKeyring
+	if *demoMode {
+		// The demo's throwaway secrets stay in memory, out of the user's keyring.
+		demoKeyring = desk.NewMemoryKeyring()
+		opts.Sessions = client.NewSessionStore(demoKeyring)
+		opts.Secrets = demoKeyring.SetupSecrets()
+		opts.Stores.FileOpts = []certstore.FileOption{certstore.WithKeyring(demoKeyring)}
+	}
+	svc := desk.NewService(opts)
 	u := app.New(a, w, svc)
 	u.OnScreen = func(name string) { log.Info("screen", "name", name) }
 	ui.Store(u)
@@ -92,18 +103,19 @@ func runGUI(args []string) int {
 	}
 	a.Lifecycle().SetOnStarted(func() {
 		log.Info("window shown", "version", version.Version, "demo", *demoMode)
-		go func() {
-			if warn := svc.KeyringWarning(); warn != "" {
-				log.Warn("keyring", "warning", warn)
-			}
-		}()
 		if demoDone == nil {
+			go func() {
+				if warn := svc.KeyringWarning(); warn != "" {
+					log.Warn("keyring", "warning", warn)
+					fyne.Do(func() { u.Notice("Your login is not remembered", warn) })
+				}
+			}()
 			return
 		}
 		// The gateway starts once the window is up, so its key generation and password
 		// hashing don't compete with the first frame.
 		go func() {
-			d := startDemo(home, log)
+			d := startDemo(home, log, certstore.WithKeyring(demoKeyring))
 			demoDone <- d
 			if d == nil {
 				fyne.Do(func() { u.ShowConnect() })
@@ -131,7 +143,7 @@ func runGUI(args []string) int {
 
 // startDemo starts the embedded gateway, plants the second account's certificate and prints
 // the credentials (and writes them where MAGDESK_DEMO_CREDENTIALS says, for scripts).
-func startDemo(home string, log *slog.Logger) *demo.Demo {
+func startDemo(home string, log *slog.Logger, opts ...certstore.FileOption) *demo.Demo {
 	d, err := demo.Start(log)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "magdesk:", err)
@@ -140,7 +152,7 @@ func startDemo(home string, log *slog.Logger) *demo.Demo {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if fp, err := d.PlantSecondCertificate(ctx, home); err != nil {
+	if fp, err := d.PlantSecondCertificate(ctx, home, opts...); err != nil {
 		log.Warn("demo certificate not planted", "err", err)
 	} else {
 		log.Info("demo certificate of the second account planted", "sha256", string(fp))

@@ -10,6 +10,7 @@ import (
 	"crypto/sha1"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/pem"
@@ -40,6 +41,9 @@ func ParsePKCS12(data []byte, password string) (*Bundle, error) {
 	if len(data) > maxPKCS12 {
 		return nil, newErr(CodeCorrupt, op, nil, "the file is %d bytes, too large for a PKCS#12 identity: check you chose the right file", len(data))
 	}
+	if n := macIterations(data); n > maxIterations {
+		return nil, newErr(CodeUnsupported, op, nil, "the file asks for %d key-derivation rounds (more than %d): it was not made by a usual tool; export it again", n, maxIterations)
+	}
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
 	if err != nil {
 		if errors.Is(err, pkcs12.ErrIncorrectPassword) || errors.Is(err, pkcs12.ErrDecryption) {
@@ -65,6 +69,27 @@ func ParsePKCS12(data []byte, password string) (*Bundle, error) {
 		return nil, newErr(CodeCorrupt, op, nil, "no certificate in the file belongs to its private key: export the identity again with its certificate")
 	}
 	return &b, nil
+}
+
+// maxIterations bounds the MAC key derivation a file may ask for, so that a hostile file
+// can't keep the app busy for hours (NSS writes 600,000; OpenSSL 2,048).
+var maxIterations = 2_000_000
+
+// macIterations reads the MAC iteration count of a PKCS#12 file (0 when absent or unreadable).
+func macIterations(data []byte) int {
+	var pfx struct {
+		Version  int
+		AuthSafe asn1.RawValue
+		MacData  struct {
+			Mac        asn1.RawValue
+			MacSalt    []byte
+			Iterations int `asn1:"optional,default:1"`
+		} `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(data, &pfx); err != nil {
+		return 0
+	}
+	return pfx.MacData.Iterations
 }
 
 // EncodePKCS12 writes b as PKCS#12 with go-pkcs12's Modern encoder (PBES2/AES-256, HMAC-SHA-256),

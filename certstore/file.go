@@ -104,10 +104,7 @@ func (s *FileStore) List(ctx context.Context) ([]Identity, error) {
 			problems = append(problems, fmt.Sprintf("%s is damaged or renamed; move it out of %s", name, s.dir))
 			continue
 		}
-		id := newIdentity(certs[0], s.Location())
-		id.Chain = certs[1:]
-		id.Key = KeyInfo{Present: names[string(fp)+".p12"], Exportable: Yes, Provider: "file (password in the OS keyring)", Container: string(fp) + ".p12"}
-		out = append(out, id)
+		out = append(out, s.identity(certs, names[string(fp)+".p12"]))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].SHA256 < out[j].SHA256 })
 	if len(problems) > 0 {
@@ -182,6 +179,12 @@ func (s *FileStore) ImportRecord(ctx context.Context, b *Bundle, rec Record) (Id
 		undo()
 		return Identity{}, newErr(CodeVerifyFailed, op, err, "the stored identity did not read back identically; nothing was kept")
 	}
+	// Read the public file back rather than listing the whole store (imports stay O(1)).
+	certs, err := readCertFile(s.crtPath(fp))
+	if err != nil || FingerprintOf(certs[0]) != fp {
+		undo()
+		return Identity{}, newErr(CodeVerifyFailed, op, err, "the stored certificate did not read back; nothing was kept")
+	}
 	if rec.CreatedAt.IsZero() {
 		rec.CreatedAt = s.now().UTC()
 	}
@@ -190,11 +193,15 @@ func (s *FileStore) ImportRecord(ctx context.Context, b *Bundle, rec Record) (Id
 		undo()
 		return Identity{}, err
 	}
-	list, err := s.List(ctx)
-	if id, ok := find(list, fp); ok {
-		return id, nil
-	}
-	return Identity{}, newErr(CodeVerifyFailed, op, err, "the identity is not listed after import")
+	return s.identity(certs, true), nil
+}
+
+func (s *FileStore) identity(certs []*x509.Certificate, hasKey bool) Identity {
+	fp := FingerprintOf(certs[0])
+	id := newIdentity(certs[0], s.Location())
+	id.Chain = certs[1:]
+	id.Key = KeyInfo{Present: hasKey, Exportable: Yes, Provider: "file (password in the OS keyring)", Container: string(fp) + ".p12"}
+	return id
 }
 
 // Export implements Store: it decrypts the file with the password from the keyring.

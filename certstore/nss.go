@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"sort"
 	"strings"
+
+	"software.sslmate.com/src/go-pkcs12"
 )
 
 // NSSStore is one NSS database (a browser profile or the shared ~/.pki/nssdb). Changes go
@@ -108,6 +110,24 @@ func (d *secretDir) write(name string, data []byte) (string, error) {
 }
 
 func (d *secretDir) close() { os.RemoveAll(d.path) }
+
+// transientPKCS12 writes b, under a one-time password, into a new private folder for a tool
+// to import; the caller closes the folder (which deletes both) when the tool is done.
+func transientPKCS12(op string, enc *pkcs12.Encoder, b *Bundle) (sd *secretDir, p12, pw string, err error) {
+	if sd, err = newSecretDir(); err != nil {
+		return nil, "", "", newErr(CodeStoreUnavailable, op, err, "cannot create a private temporary folder")
+	}
+	pw = randomPassword()
+	data, err := encodeWith(enc, b, pw)
+	if err == nil {
+		p12, err = sd.write("identity.p12", data)
+	}
+	if err != nil {
+		sd.close()
+		return nil, "", "", newErr(CodeStoreUnavailable, op, err, "cannot write a temporary file")
+	}
+	return sd, p12, pw, nil
+}
 
 // tokenArgs adds the Primary Password file for certutil (-f) or pk12util (-k).
 func (s *NSSStore) tokenArgs(sd *secretDir, flag string) ([]string, error) {
@@ -280,15 +300,21 @@ func identitiesOnly(all []Identity) []Identity {
 	return out
 }
 
+// snapshot is every certificate of the database, read directly when a reader is registered
+// (the same files certutil reads, without a process per nickname), else with certutil.
+func (s *NSSStore) snapshot(ctx context.Context) ([]Identity, error) {
+	if s.prefix == "sql:" {
+		if ids, err := s.listDirect(ctx); err == nil {
+			return ids, nil
+		}
+	}
+	return s.listAll(ctx)
+}
+
 // List implements Store: it reads the SQLite database directly (fast, read-only) and falls
 // back to certutil for legacy dbm databases or when the direct read fails.
 func (s *NSSStore) List(ctx context.Context) ([]Identity, error) {
-	if s.prefix == "sql:" {
-		if ids, err := s.listSQL(ctx); err == nil {
-			return identitiesOnly(ids), nil
-		}
-	}
-	all, err := s.listAll(ctx)
+	all, err := s.snapshot(ctx)
 	return identitiesOnly(all), err
 }
 

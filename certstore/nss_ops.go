@@ -13,27 +13,18 @@ func (s *NSSStore) Import(ctx context.Context, b *Bundle) (Identity, error) {
 		return Identity{}, err
 	}
 	fp := FingerprintOf(b.Cert)
-	before, err := s.listAll(ctx)
+	before, err := s.snapshot(ctx)
 	if err != nil {
 		return Identity{}, err
 	}
 	if id, ok := find(before, fp); ok && id.Key.Present {
 		return Identity{}, newErr(CodeAlreadyPresent, op, nil, "certificate %s is already in %s", fp.Short(), s.dir)
 	}
-	sd, err := newSecretDir()
-	if err != nil {
-		return Identity{}, newErr(CodeStoreUnavailable, op, err, "cannot create a private temporary folder")
-	}
-	defer sd.close()
-	pw := randomPassword()
-	data, err := encodeWith(pkcs12.Modern, b, pw)
+	sd, p12, pw, err := transientPKCS12(op, pkcs12.Modern, b)
 	if err != nil {
 		return Identity{}, err
 	}
-	p12, err := sd.write("identity.p12", data)
-	if err != nil {
-		return Identity{}, newErr(CodeStoreUnavailable, op, err, "cannot write a temporary file")
-	}
+	defer sd.close()
 	pwFile, err := sd.write("file.pw", []byte(pw))
 	if err != nil {
 		return Identity{}, newErr(CodeStoreUnavailable, op, err, "cannot write a temporary file")
@@ -45,7 +36,7 @@ func (s *NSSStore) Import(ctx context.Context, b *Bundle) (Identity, error) {
 	if _, err := s.tool(ctx, op, "pk12util", append([]string{"-i", p12, "-d", s.db(), "-w", pwFile}, ta...)...); err != nil {
 		return Identity{}, err
 	}
-	after, err := s.listAll(ctx)
+	after, err := s.snapshot(ctx)
 	if err != nil {
 		return Identity{}, err
 	}
@@ -59,7 +50,7 @@ func (s *NSSStore) Import(ctx context.Context, b *Bundle) (Identity, error) {
 // Export implements Store with pk12util -o, reading the result back with go-pkcs12.
 func (s *NSSStore) Export(ctx context.Context, fp Fingerprint) (*Bundle, error) {
 	const op = "nss export"
-	all, err := s.listAll(ctx)
+	all, err := s.snapshot(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +107,7 @@ func (s *NSSStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, er
 	if err := s.checkWritable(op); err != nil {
 		return res, err
 	}
-	before, err := s.listAll(ctx)
+	before, err := s.snapshot(ctx)
 	if err != nil {
 		return res, err
 	}
@@ -157,7 +148,7 @@ func (s *NSSStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, er
 }
 
 func (s *NSSStore) verifyRemoved(ctx context.Context, op string, res RemoveResult, before []Identity, target Identity, ta []string) (RemoveResult, error) {
-	after, err := s.listAll(ctx)
+	after, err := s.snapshot(ctx)
 	if err != nil {
 		return res, err
 	}

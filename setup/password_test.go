@@ -52,3 +52,25 @@ func TestStrengthGrowsWithLength(t *testing.T) {
 		t.Fatalf("a repeated character rated %v", s)
 	}
 }
+
+// FuzzCheckPassword: any input gives feedback without panicking, and OK always means the
+// rules that can be checked here hold.
+func FuzzCheckPassword(f *testing.F) {
+	for _, s := range []string{"", "short", "correct horse battery staple", "pässwörd-mit-ümläüten", "\x00\xff", "日本語のパスワードです長い"} {
+		f.Add(s, s, 15)
+		f.Add(s, s+"x", 8)
+	}
+	f.Fuzz(func(t *testing.T, pw, confirm string, min int) {
+		pol := api.PasswordPolicy{MinLength: min % 200, MaxLength: 128}
+		fb := CheckPassword(pw, confirm, pol, "jdoe1")
+		if fb.Strength < VeryWeak || fb.Strength > VeryStrong {
+			t.Fatalf("strength %d", fb.Strength)
+		}
+		if fb.OK && (pw != confirm || len([]rune(pw)) < max(pol.MinLength, 1) || len([]rune(pw)) > 128) {
+			t.Fatalf("OK for %q / %q with %+v", pw, confirm, pol)
+		}
+		if !fb.OK && pw != "" && len(fb.Problems) == 0 {
+			t.Fatal("not OK without a reason")
+		}
+	})
+}

@@ -47,27 +47,31 @@ type figure struct {
 	Baseline string // unit of its baseline; "" when the goal is on the value alone
 	Unit     string // shown after the figure (and after the baseline unless BaseUnit)
 	BaseUnit string
-	Goal     goal
-	Issue    string // where the figure is asked for
+	// RatioUnit is the ratio the benchmark reports itself (for instance the median of
+	// interleaved rounds, steadier on a shared machine than the ratio of the totals); it is
+	// preferred to figure/baseline when present.
+	RatioUnit string
+	Goal      goal
+	Issue     string // where the figure is asked for
 }
 
 // figures is every figure of the issues. A benchmark that reports these units under a matching
 // name fills the row; a missing one prints "not measured".
 var figures = []figure{
 	{"Login throughput / raw Argon2id ceiling", regexp.MustCompile(`^BenchmarkLoginThroughput$`), "logins/s", "argon2id/s", "logins/s",
-		"verifications/s", goal{"ratio", ">=", 0.90}, "issue 2"},
+		"verifications/s", "ratio", goal{"ratio", ">=", 0.90}, "issue 2"},
 	{"GET /v1/me/applications over TLS / bare net/http TLS handler", regexp.MustCompile(`^BenchmarkAppsOverTLS$`), "magd_req/s", "bare_req/s", "req/s",
-		"", goal{"ratio", ">=", 0.40}, "issue 2"},
+		"", "ratio", goal{"ratio", ">=", 0.40}, "issue 2"},
 	{"List+classify 1,000 identities, file store", regexp.MustCompile(`^BenchmarkFileListClassify1000$`), "ms/list+classify", "ms/baseline-read-files", "ms",
-		"", goal{"value", "<", 100}, "issue 4"},
+		"", "", goal{"value", "<", 100}, "issue 4"},
 	{"NSS listing 200 identities / certutil -L alone", regexp.MustCompile(`^BenchmarkNSSList200$`), "ms/list", "ms/certutil-L", "ms",
-		"", goal{"ratio", "<=", 1.5}, "issue 4"},
+		"", "ratio-vs-certutil-L", goal{"ratio", "<=", 1.5}, "issue 4"},
 	{"GUI cold start to first frame / hello-world Fyne", regexp.MustCompile(`^BenchmarkStartup$`), "magdesk-first-frame-ms", "hello-first-frame-ms", "ms",
-		"", goal{"ratio", "<=", 1.15}, "issue 5"},
+		"", "start-ratio", goal{"ratio", "<=", 1.15}, "issue 5"},
 	{"GUI idle memory / hello-world Fyne", regexp.MustCompile(`^BenchmarkStartup$`), "magdesk-rss-MiB", "hello-rss-MiB", "MiB",
-		"", goal{"ratio", "<=", 1.25}, "issue 5"},
+		"", "rss-ratio", goal{"ratio", "<=", 1.25}, "issue 5"},
 	{"Load: p99 of non-login calls, 200 clients", regexp.MustCompile(`^BenchmarkMagload200Clients$`), "ms/p99-non-login", "", "ms",
-		"", goal{"value", "<", 50}, "issue 7"},
+		"", "", goal{"value", "<", 50}, "issue 7"},
 }
 
 // row is one evaluated line of the table.
@@ -96,6 +100,9 @@ func evaluate(res *results) []row {
 			if f.Baseline != "" {
 				if bv, ok := b.value(f.Baseline); ok && bv != 0 {
 					r.base, r.hasBase, r.rate = bv, true, v/bv
+					if own, ok := b.value(f.RatioUnit); ok && f.RatioUnit != "" {
+						r.rate = own
+					}
 				}
 			}
 			break

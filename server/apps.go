@@ -98,6 +98,11 @@ func (s *Server) handleRequestAccess(w http.ResponseWriter, r *http.Request, a *
 	if err != nil {
 		return err
 	}
+	if err := s.notifyAdmins(r, a.acct.OrgID, "Access request: "+u.Name, "access_requested",
+		a.acct.DisplayName()+" ("+a.acct.UserID+") asked for access to "+u.Name+".\n"+
+			"Approve or deny the request in MAG Desktop (Administration > Access requests).\n"); err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusCreated, api.AccessRequest{ID: req.ID, UserID: a.acct.UserID, DisplayName: a.acct.DisplayName(),
 		AppID: u.ID, AppName: u.Name, Status: store.RequestPending, CreatedAt: req.CreatedAt})
 }
@@ -137,6 +142,21 @@ func (s *Server) handleLaunch(w http.ResponseWriter, r *http.Request, a *authCtx
 		return err
 	}
 	return writeJSON(w, http.StatusOK, api.LaunchResponse{LaunchURL: base + "/launch/" + ticket, ExpiresAt: exp})
+}
+
+// notifyAdmins emails every org admin of an organisation.
+func (s *Server) notifyAdmins(r *http.Request, orgID, subject, template, text string) error {
+	admins, err := s.st.OrgAdmins(r.Context(), orgID)
+	if err != nil {
+		return err
+	}
+	for _, ad := range admins {
+		if err := s.outbox.Send(r.Context(), mail.Message{To: ad.Email, Subject: subject, Body: "Hello " + ad.DisplayName() + ",\n\n" + text,
+			Template: template, Date: s.now()}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // notifyDecision tells the user what became of their request.

@@ -114,6 +114,15 @@ func TestApplicationScenario(t *testing.T) {
 	_, p = env.Do(t, c, "POST", path(api.PathLaunch, "app", "parts"), userTok, nil, nil)
 	wantCode(t, "launch before approval", p, api.CodeLaunchNotAllowed)
 
+	var toAdmin []string
+	for _, m := range env.Mails(t) {
+		if m.To == "boss@acme.example" && m.Template != "activation" && m.Template != "login_success" {
+			toAdmin = append(toAdmin, m.Template)
+		}
+	}
+	if strings.Join(toAdmin, ",") != "terms_accepted,access_requested" {
+		t.Fatalf("emails to the org admin: %v", toAdmin)
+	}
 	var queue []api.AccessRequest
 	env.Do(t, c, "GET", path(api.PathOrgAccessRequests, "org", org), adminTok, nil, &queue)
 	if len(queue) != 1 || queue[0].ID != req.ID || queue[0].UserID != user || queue[0].AppName != "Parts Portal" {

@@ -104,6 +104,11 @@ func (s *Server) handleAccept(w http.ResponseWriter, r *http.Request, a *authCtx
 	if err != nil {
 		return err
 	}
+	if err := s.notifyAdmins(r, a.acct.OrgID, "Terms and Conditions accepted: "+u.Name, "terms_accepted",
+		a.acct.DisplayName()+" ("+a.acct.UserID+") accepted version "+t.Version+" of the Terms and Conditions of "+u.Name+
+			" for "+a.acct.OrgName+".\nUsers of your organisation can now request access to it.\n"); err != nil {
+		return err
+	}
 	return writeJSON(w, http.StatusCreated, api.Acceptance{AcceptanceID: acc.ID, TermsVersionID: t.ID, AcceptedBy: a.acct.UserID,
 		AcceptedAt: acc.AcceptedAt})
 }

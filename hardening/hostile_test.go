@@ -358,6 +358,9 @@ func TestHostileInput(t *testing.T) {
 				t.Fatalf("%s %.120s: no answer: %v", tc.req.method, tc.req.path, err)
 			}
 			if tc.mayAccept && a.status >= 200 && a.status < 300 {
+				if a.header.Get("Cache-Control") != "no-store" {
+					t.Fatalf("%s %.120s: %d without Cache-Control: no-store", tc.req.method, tc.req.path, a.status)
+				}
 				accepted++
 				return
 			}

@@ -101,6 +101,9 @@ func problemIn(a answer, lo, hi int) (*api.Problem, error) {
 	case strings.TrimSpace(p.Detail) == "":
 		return &p, fmt.Errorf("code %s without a detail", p.Code)
 	}
+	if cc, nos := a.header.Get("Cache-Control"), a.header.Get("X-Content-Type-Options"); cc != "no-store" || nos != "nosniff" {
+		return &p, fmt.Errorf("code %s: Cache-Control %q and X-Content-Type-Options %q, want no-store and nosniff", p.Code, cc, nos)
+	}
 	if m := leak.Find(a.body); m != nil {
 		return &p, fmt.Errorf("code %s: the body leaks %q: %s", p.Code, m, a.body)
 	}

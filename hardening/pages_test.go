@@ -1,0 +1,97 @@
+package hardening
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/mag-desktop/magdesk/api"
+)
+
+// TestBrowserPagesHostile attacks the pages a browser opens (launch links, the demo
+// applications behind them, the activation page): poisoned tickets and assertions, a forged
+// or replayed assertion, an assertion for another application. Every refusal is a 4xx page that
+// does not reflect the input, never a 500.
+func TestBrowserPagesHostile(t *testing.T) {
+	w := newWorld(t)
+	c := w.rawClient(t)
+	// A real assertion: launch, follow the launch URL to its 303.
+	a, err := w.send(c, rawReq{method: "POST", path: fill(api.PathLaunch, map[string]string{"app": appGranted}), ctype: "application/json",
+		body: []byte("{}"), authz: "Bearer " + w.userTok})
+	if err != nil || a.status != http.StatusOK {
+		t.Fatalf("launch: %d %v %s", a.status, err, a.body)
+	}
+	var l api.LaunchResponse
+	if err := json.Unmarshal(a.body, &l); err != nil {
+		t.Fatal(err)
+	}
+	lu, err := url.Parse(l.LaunchURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err = w.send(c, rawReq{method: "GET", path: lu.Path})
+	if err != nil || a.status != http.StatusSeeOther {
+		t.Fatalf("open the launch URL: %d %v", a.status, err)
+	}
+	target, err := url.Parse(a.header.Get("Location"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertion := target.Query().Get("assertion")
+	if assertion == "" {
+		t.Fatalf("no assertion in %s", target)
+	}
+	tampered := []byte(assertion)
+	tampered[len(tampered)-2] ^= 1
+
+	type pcase struct {
+		name, path string
+		want       int // exact status, or 0 for any 4xx
+	}
+	var cs []pcase
+	for i, p := range poisons {
+		if p == "" || p == " " {
+			continue
+		}
+		e := url.PathEscape(p)
+		cs = append(cs,
+			pcase{fmt.Sprintf("launch ticket poison %d", i), "/launch/" + e, 0},
+			pcase{fmt.Sprintf("demo app poison %d", i), "/demoapps/" + e + "?assertion=" + url.QueryEscape(p), 0},
+			pcase{fmt.Sprintf("assertion poison %d", i), "/demoapps/" + appGranted + "?assertion=" + url.QueryEscape(p), 0})
+	}
+	cs = append(cs,
+		pcase{"launch URL used twice", lu.Path, http.StatusGone},
+		pcase{"assertion for another application", "/demoapps/" + appAvail + "?assertion=" + url.QueryEscape(assertion), http.StatusUnauthorized},
+		pcase{"tampered assertion", "/demoapps/" + appGranted + "?assertion=" + url.QueryEscape(string(tampered)), http.StatusUnauthorized},
+		pcase{"assertion used once", target.Path + "?" + target.RawQuery, http.StatusOK},
+		pcase{"assertion replayed", target.Path + "?" + target.RawQuery, http.StatusGone},
+	)
+	for _, tc := range cs {
+		a, err := w.send(c, rawReq{method: "GET", path: tc.path})
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.want != 0 && a.status != tc.want:
+			t.Errorf("%s: status %d, want %d", tc.name, a.status, tc.want)
+		case tc.want == 0 && (a.status < 400 || a.status > 499):
+			t.Errorf("%s: status %d, want 4xx", tc.name, a.status)
+		case bytes.Contains(a.body, []byte("<script>alert(1)")) || bytes.Contains(a.body, []byte("${jndi")):
+			t.Errorf("%s: the page reflects the input: %.300s", tc.name, a.body)
+		case a.status/100 == 4 && !strings.Contains(a.header.Get("Content-Security-Policy"), "default-src 'none'"):
+			t.Errorf("%s: refusal page without a restrictive Content-Security-Policy", tc.name)
+		}
+	}
+	// The activation page is static: whatever follows in the address is not echoed.
+	for _, p := range []string{"?token=<script>alert(1)</script>", "?token=" + url.QueryEscape("<script>alert(1)</script>")} {
+		a, err := w.send(c, rawReq{method: "GET", path: "/activate" + p})
+		if err != nil || a.status != http.StatusOK || bytes.Contains(a.body, []byte("alert(1)")) {
+			t.Errorf("activation page with %s: %d %v", p, a.status, err)
+		}
+	}
+	w.metaUp(t, c)
+	t.Logf("%d hostile browser-page cases", len(cs)+2)
+}

@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"archive/zip"
 	"bytes"
 	"context"
 	"crypto/ecdsa"
@@ -8,6 +9,8 @@ import (
 	"encoding/base32"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -179,6 +182,11 @@ func TestSecretsAtRest(t *testing.T) {
 	magdesk(t, w, caFile, "", "apps")
 	magdesk(t, w, caFile, "", "me")
 	magdesk(t, w, caFile, "", "logout")
+	// The support bundle a help desk asks for is a file at rest too: its entries are scanned
+	// unpacked.
+	bundle := filepath.Join(home, "support.zip")
+	magdesk(t, w, caFile, "", "support-bundle", bundle)
+	unpacked := unzip(t, bundle)
 	if err := w.env.Server.Close(); err != nil {
 		t.Fatalf("close magd: %v", err)
 	}
@@ -187,7 +195,7 @@ func TestSecretsAtRest(t *testing.T) {
 	for name, v := range secrets {
 		needles = append(needles, forms(name, v)...)
 	}
-	files, hits := scanTree(t, []string{data, home}, needles)
+	files, hits := scanTree(t, []string{data, home, unpacked}, needles)
 	mail := filepath.Join(data, "mail") + string(filepath.Separator)
 	inMail := 0
 	for _, h := range hits {
@@ -206,5 +214,34 @@ func TestSecretsAtRest(t *testing.T) {
 	if files < 5 {
 		t.Fatalf("scanned only %d files", files)
 	}
-	t.Logf("secrets at rest: %d secrets in %d forms each looked for in %d files under the data folder and MAGDESK_HOME", len(secrets), len(needles)/len(secrets), files)
+	t.Logf("secrets at rest: %d secrets in %d forms each looked for in %d files under the data folder, MAGDESK_HOME and the unpacked support bundle", len(secrets), len(needles)/len(secrets), files)
+}
+
+// unzip extracts a zip archive into a new temporary folder.
+func unzip(t *testing.T, path string) string {
+	t.Helper()
+	zr, err := zip.OpenReader(path)
+	if err != nil {
+		t.Fatalf("open %s: %v", path, err)
+	}
+	defer zr.Close()
+	dir := t.TempDir()
+	for i, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		data, err := io.ReadAll(io.LimitReader(rc, 64<<20))
+		rc.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", f.Name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%03d-%s", i, filepath.Base(f.Name))), data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(zr.File) == 0 {
+		t.Fatalf("the support bundle %s is empty", path)
+	}
+	return dir
 }

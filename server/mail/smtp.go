@@ -184,6 +184,7 @@ func (o *SMTPOutbox) pass(ctx context.Context, force bool) (time.Duration, error
 		}
 		base := baseName(name)
 		if errors.Is(err, errGone) {
+			delete(o.retry, base)
 			continue
 		}
 		if err != nil {
@@ -221,6 +222,15 @@ func (o *SMTPOutbox) due(now time.Time, force bool) ([]string, error) {
 	names, err := listFiles(dir)
 	if err != nil {
 		return nil, err
+	}
+	live := make(map[string]bool, len(names))
+	for _, name := range names {
+		live[baseName(name)] = true
+	}
+	for base := range o.retry { // delivered or removed by someone else
+		if !live[base] {
+			delete(o.retry, base)
+		}
 	}
 	var out []string
 	for _, name := range names {

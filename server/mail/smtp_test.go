@@ -313,3 +313,30 @@ func TestSMTPCloseInterruptsAStuckServer(t *testing.T) {
 		t.Fatalf("Pending = %d after an interrupted delivery, want 1 (the message stays queued)", o.Pending())
 	}
 }
+
+// Retry state of a message that someone else delivered or removed is dropped.
+func TestSMTPForgetsRemovedMessages(t *testing.T) {
+	spool := filepath.Join(t.TempDir(), "spool")
+	o, _ := newTestSMTP(t, SMTPConfig{Addr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}, spool)
+	o.backoffBase = time.Hour
+	if err := o.Send(context.Background(), activation("u@example.com", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Flush(context.Background()); err == nil {
+		t.Fatal("Flush to a closed port succeeded")
+	}
+	names, _ := listFiles(filepath.Join(spool, "new"))
+	for _, n := range names {
+		if err := os.Rename(filepath.Join(spool, "new", n), filepath.Join(spool, "cur", baseName(n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := o.Flush(context.Background()); err != nil {
+		t.Fatalf("Flush with nothing queued: %v", err)
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.retry) != 0 || o.Pending() != 0 {
+		t.Fatalf("retry state %v, pending %d after the message left the queue", o.retry, o.Pending())
+	}
+}

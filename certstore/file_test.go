@@ -147,6 +147,30 @@ func TestFileStoreDamagedEntries(t *testing.T) {
 	}
 }
 
+// A password in the keyring that does not open the file: a clear error, the file untouched.
+func TestFileStoreWrongPassword(t *testing.T) {
+	ctx := context.Background()
+	ca := newTestCA(t, "MAG Test CA")
+	s, _ := OpenFileStore(t.TempDir())
+	id, err := s.Import(ctx, ca.issue(t, "Jane", "c", issueOpt{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyring.Set(KeyringService, string(id.SHA256), "not the password")
+	p12 := filepath.Join(s.Dir(), string(id.SHA256)+".p12")
+	before, _ := os.ReadFile(p12)
+	if _, err := s.Export(ctx, id.SHA256); CodeOf(err) != CodeWrongPassword {
+		t.Fatalf("export: %v", err)
+	}
+	if after, _ := os.ReadFile(p12); string(after) != string(before) {
+		t.Fatal("file changed")
+	}
+	keyring.Delete(KeyringService, string(id.SHA256))
+	if _, err := s.Export(ctx, id.SHA256); CodeOf(err) != CodeKeyringFailed || !strings.Contains(err.Error(), "keyring") {
+		t.Fatalf("export without a password: %v", err)
+	}
+}
+
 // Against the real Secret Service (CI runs it inside dbus-run-session with gnome-keyring).
 func TestFileStoreRealKeyring(t *testing.T) {
 	if os.Getenv("MAGDESK_REAL_KEYRING") != "1" {

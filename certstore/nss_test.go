@@ -197,3 +197,38 @@ func TestParseCertutilOutput(t *testing.T) {
 		t.Fatalf("keys = %+v", keys)
 	}
 }
+
+// A database protected by a Primary Password: without it, a clear error and nothing changed;
+// with it (passed through a 0600 file), import, export and removal work.
+func TestNSSPrimaryPassword(t *testing.T) {
+	needTool(t, "certutil")
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "db")
+	os.MkdirAll(dir, 0o700)
+	pwFile := filepath.Join(t.TempDir(), "pw")
+	os.WriteFile(pwFile, []byte("primary secret"), 0o600)
+	if out, err := exec.Command("certutil", "-N", "-d", "sql:"+dir, "-f", pwFile).CombinedOutput(); err != nil {
+		t.Fatalf("certutil -N: %v %s", err, out)
+	}
+	ca := newTestCA(t, "MAG Test CA")
+	a := ca.issue(t, "Jane Doe", "c-1", issueOpt{})
+	locked := NewNSSStore(dir, "locked", nil)
+	before := dirDigest(t, dir)
+	if _, err := locked.Import(ctx, a); CodeOf(err) != CodeNeedsInteraction || !strings.Contains(err.Error(), "Primary Password") {
+		t.Fatalf("import without the password: %v", err)
+	}
+	if dirDigest(t, dir) != before {
+		t.Fatal("db changed")
+	}
+	s := NewNSSStore(dir, "unlocked", nil)
+	s.TokenPassword = "primary secret"
+	if _, err := s.Import(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.Export(ctx, FingerprintOf(a.Cert)); err != nil || !got.Equal(a) {
+		t.Fatalf("export: %v", err)
+	}
+	if res, err := s.Remove(ctx, FingerprintOf(a.Cert)); err != nil || !res.KeyRemoved || !res.Verified {
+		t.Fatalf("remove: %+v %v", res, err)
+	}
+}

@@ -184,6 +184,23 @@ func TestCertsWrongAccountEndToEnd(t *testing.T) {
 	if !strings.Contains(r.err, "without one") {
 		t.Fatalf("u2 on this computer must log in without a certificate: %q", r.err)
 	}
+
+	// Account Connections instead of removal: the backup goes back into the browser, and
+	// connecting it to u1 (proven with u2's password) makes certs check clean.
+	if out, err := exec.Command("pk12util", "-i", backup, "-d", "sql:"+db, "-w", pwFile).CombinedOutput(); err != nil {
+		t.Fatalf("pk12util -i: %v %s", err, out)
+	}
+	must(cli(homeA, "", "sessions", "use", u1), "sessions use")
+	if r := cli(homeA, "", "certs", "check"); r.code != ExitProblem {
+		t.Fatalf("check with the certificate back: %d", r.code)
+	}
+	if r := cli(homeA, "wrong password\n", "certs", "connect", string(fp2), "--from-user", u2, "--password-stdin"); r.code != ExitError {
+		t.Fatalf("connect with a wrong password: %d %q", r.code, r.err)
+	}
+	must(cli(homeA, pw2+"\n", "certs", "connect", string(fp2), "--from-user", u2, "--password-stdin"), "certs connect")
+	if r := cli(homeA, "", "certs", "check"); r.code != ExitOK {
+		t.Fatalf("check after connecting: %d\n%s", r.code, r.out)
+	}
 }
 
 func mustNorm(t *testing.T, u string) string {

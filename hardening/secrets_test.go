@@ -3,7 +3,6 @@ package hardening
 import (
 	"archive/zip"
 	"bytes"
-	"context"
 	"crypto/ecdsa"
 	"crypto/x509"
 	"encoding/base32"
@@ -52,6 +51,7 @@ func TestSecretsAtRest(t *testing.T) {
 	home := filepath.Join(t.TempDir(), "home")
 	outside := t.TempDir() // the CA certificate and the answers file: inputs, not at rest
 	t.Setenv("MAGDESK_HOME", home)
+	t.Setenv("HOME", t.TempDir()) // the NSS databases certs commands look at (~/.pki/nssdb)
 	t.Setenv("MAGDESK_TIMEOUT", "20s")
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		t.Fatal(err)
@@ -128,23 +128,16 @@ func TestSecretsAtRest(t *testing.T) {
 	}
 	add("session 2", sess.Token)
 
-	// A certificate: the key is made here, the CSR goes through the client, the identity lands
-	// in the app's file store under MAGDESK_HOME.
-	c, err := client.New(client.Options{ServerURL: w.env.URL, CAPEM: w.env.CAPEM, Timeout: 20 * time.Second})
-	if err != nil {
-		t.Fatal(err)
+	// A certificate: `certs request` makes the key here, sends the CSR through the client and
+	// keeps the identity in the app's file store under MAGDESK_HOME; then a login with it.
+	var out certstore.RequestOutcome
+	if err := json.Unmarshal([]byte(magdesk(t, w, caFile, "", "--json", "certs", "request", "--label", "hardening")), &out); err != nil || out.Identity.SHA256 == "" {
+		t.Fatalf("certs request --json: %+v %v", out, err)
 	}
-	defer c.CloseIdleConnections()
-	c.SetSession(id, sess.Token)
+	t.Cleanup(func() { _ = keyring.Delete(certstore.KeyringService, string(out.Identity.SHA256)) })
 	store, err := certstore.OpenFileStore(home)
 	if err != nil {
 		t.Fatal(err)
-	}
-	out, err := certstore.RequestIdentity(ctxT(t), func(ctx context.Context, csr string) (*api.Certificate, error) {
-		return c.RequestCertificate(ctx, csr, "MAG Desktop")
-	}, certstore.RequestInput{ServerURL: c.Server(), UserID: id, Label: "MAG Desktop", File: store})
-	if err != nil {
-		t.Fatalf("request a certificate: %v", err)
 	}
 	b, err := store.Export(ctxT(t), out.Identity.SHA256)
 	if err != nil {
@@ -175,7 +168,12 @@ func TestSecretsAtRest(t *testing.T) {
 	} else {
 		t.Fatalf("the identity's password is not in the keyring: %v", err)
 	}
-	t.Cleanup(func() { _ = keyring.Delete(certstore.KeyringService, string(out.Identity.SHA256)) })
+	magdesk(t, w, caFile, "", "logout")
+	magdesk(t, w, caFile, pw+"\n", "login", "--user", id, "--password-stdin", "--cert", "auto")
+	if sess, err = sessions.Load(server, id); err != nil || sess.CertSHA256 != string(out.Identity.SHA256) {
+		t.Fatalf("the login with the certificate: %+v %v", sess, err)
+	}
+	add("session 3 (with the certificate)", sess.Token)
 
 	// Access requests and a last look, then log out.
 	magdesk(t, w, caFile, "", "apps", "request", appAvail)

@@ -2,7 +2,10 @@ package server_test
 
 import (
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -138,5 +141,58 @@ func TestPurge(t *testing.T) {
 	wantCode(t, "purged session", p, api.CodeUnauthenticated)
 	if evs, _ := env.Server.AuditEvents(t.Context(), "logout"); len(evs) != 1 {
 		t.Fatal("the audit log was purged")
+	}
+}
+
+// TestSecretKeyGuard: a data folder whose database holds encrypted TOTP secrets refuses to
+// start without its secret.key instead of silently making a new one; two processes opening a
+// fresh folder at once end up with one key.
+func TestSecretKeyGuard(t *testing.T) {
+	dir := t.TempDir()
+	cfg := server.Config{DataDir: dir, AdminOnly: true}
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := server.Open(cfg)
+			if err == nil {
+				err = s.Close()
+			}
+			errs[i] = err
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatalf("concurrent first open: %v", err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) == 0 {
+		t.Fatal("nothing created")
+	}
+
+	env := servertest.Start(t, servertest.WithSecurityQuestions(false))
+	org := env.CreateOrg(t, "Org")
+	uid := env.CreateActiveUser(t, org, "k@k.example", "Kay", "Key", goodPW, false)
+	c := env.Client(t, nil)
+	tok := mustLogin(t, env, c, uid)
+	if st, p := env.Do(t, c, "POST", api.PathTOTP, tok, nil, nil); st != 201 {
+		t.Fatal(p)
+	}
+	if err := env.Server.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(env.DataDir, "secret.key")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := server.Open(server.Config{DataDir: env.DataDir, AdminOnly: true})
+	if err == nil {
+		s.Close()
+		t.Fatal("opened without the key that encrypts its TOTP secrets")
+	}
+	if !strings.Contains(err.Error(), "restore") {
+		t.Fatalf("error does not say what to do: %v", err)
 	}
 }

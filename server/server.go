@@ -205,26 +205,23 @@ func openOutbox(cfg Config) (mail.Outbox, string, error) {
 	return o, dir, err
 }
 
-// loadSecret reads DATA/secret.key (32 random bytes, 0600), creating it on first start.
+// loadSecret reads DATA/secret.key (32 random bytes, 0600), creating it on first start. A
+// database that already holds encrypted TOTP secrets never gets a new key: they would be lost.
 func (s *Server) loadSecret() error {
 	path := filepath.Join(s.cfg.DataDir, "secret.key")
 	key, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		key = make([]byte, 32)
-		if _, err := rand.Read(key); err != nil {
-			return err
+		has, herr := s.st.HasTOTP(context.Background())
+		if herr != nil {
+			return herr
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return fmt.Errorf("magd: create %s: %w", path, err)
+		if has {
+			return fmt.Errorf("magd: %s is missing but the database holds secrets encrypted with it; restore it from the backup of this data folder", path)
 		}
-		_, werr := f.Write(key)
-		serr := f.Sync()
-		if err := errors.Join(werr, serr, f.Close()); err != nil {
-			return fmt.Errorf("magd: write %s: %w", path, err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("magd: read %s: %w", path, err)
+		key, err = createSecret(path)
+	}
+	if err != nil {
+		return fmt.Errorf("magd: %s: %w", path, err)
 	}
 	if len(key) != 32 {
 		return fmt.Errorf("magd: %s is damaged (want 32 bytes, found %d); restore it from a backup", path, len(key))
@@ -239,6 +236,31 @@ func (s *Server) loadSecret() error {
 	}
 	s.assertKy = subKey(key, "launch-assertion-signing")
 	return nil
+}
+
+// createSecret writes a new random key atomically (a temporary file linked into place), so
+// that `magd serve` and `magd admin` starting together end up with the same key.
+func createSecret(path string) ([]byte, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	tmp := path + ".tmp-" + randomHex(6)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp)
+	_, werr := f.Write(key)
+	if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
+		return nil, err
+	}
+	if err := os.Link(tmp, path); errors.Is(err, fs.ErrExist) {
+		return os.ReadFile(path) // the other process won
+	} else if err != nil {
+		return nil, err
+	}
+	return key, nil
 }
 
 // Start serves HTTPS on the listener bound by Open, in the background.

@@ -20,6 +20,13 @@ type TOTP struct {
 	CreatedAt, ExpiresAt  time.Time
 }
 
+// HasTOTP tells whether any TOTP secret (encrypted with the server key) is stored.
+func (q Q) HasTOTP(ctx context.Context) (bool, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM totp_credentials`).Scan(&n)
+	return n > 0, wrap(err)
+}
+
 // CreateTOTP inserts a pending enrolment.
 func (q Q) CreateTOTP(ctx context.Context, t TOTP) error {
 	_, err := q.exec(ctx, `INSERT INTO totp_credentials (id, account_id, secret_enc, status, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`,

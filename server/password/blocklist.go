@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -54,7 +55,8 @@ func blocked(pw string, contextWords []string) string {
 	}
 	ctx := make(map[string]bool, len(contextWords)+len(serviceWords))
 	for _, w := range append(contextWords, serviceWords...) {
-		if c := compact(w); c != "" {
+		// One or two letters (a short name) would block too much as a password's core.
+		if c := compact(w); utf8.RuneCountInString(c) >= 3 {
 			ctx[c] = true
 		}
 	}

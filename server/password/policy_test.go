@@ -13,7 +13,7 @@ import (
 )
 
 func TestPolicyCheck(t *testing.T) {
-	ctx := []string{"jdoe_8421", "Acme Corporation"}
+	ctx := []string{"jdoe_8421", "Acme Corporation", "Li", ""}
 	tests := []struct {
 		pw   string
 		want api.Code // "" = accepted
@@ -46,6 +46,7 @@ func TestPolicyCheck(t *testing.T) {
 		{"acme corporation 2026", api.CodePasswordBlocklisted},
 		{"magnificent sunsets over lakes", ""},
 		{"jdoe_8421 likes green tea", ""},
+		{"Li 8394 7261 5503 2219", ""}, // a two-letter context word is no core
 		// repetitions, sequences, keyboard walks
 		{"aaaaaaaaaaaaaaa", api.CodePasswordBlocklisted},
 		{"abcabcabcabcabca", api.CodePasswordBlocklisted},

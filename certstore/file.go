@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/zalando/go-keyring"
@@ -40,6 +41,7 @@ type FileStore struct {
 	dir     string
 	keyring Keyring
 	now     func() time.Time
+	mu      sync.Mutex // serialises changes (the GUI works from several goroutines)
 }
 
 // FileOption configures a FileStore.
@@ -145,6 +147,8 @@ func (s *FileStore) Import(ctx context.Context, b *Bundle) (Identity, error) {
 // ImportRecord stores b and records which account it belongs to.
 func (s *FileStore) ImportRecord(ctx context.Context, b *Bundle, rec Record) (Identity, error) {
 	const op = "file import"
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	fp := FingerprintOf(b.Cert)
 	if _, err := os.Stat(s.p12Path(fp)); err == nil {
 		return Identity{}, newErr(CodeAlreadyPresent, op, nil, "certificate %s is already in the MAG Desktop store", fp.Short())
@@ -189,7 +193,7 @@ func (s *FileStore) ImportRecord(ctx context.Context, b *Bundle, rec Record) (Id
 		rec.CreatedAt = s.now().UTC()
 	}
 	rec.SHA256 = fp
-	if err := s.PutRecord(rec); err != nil {
+	if err := s.putRecordLocked(rec); err != nil {
 		undo()
 		return Identity{}, err
 	}
@@ -232,6 +236,8 @@ func (s *FileStore) Export(ctx context.Context, fp Fingerprint) (*Bundle, error)
 // keyring, so an undo stays possible), then the store is listed again.
 func (s *FileStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, error) {
 	const op = "file remove"
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	res := RemoveResult{Fingerprint: fp, Location: s.Location()}
 	list, _ := s.List(ctx)
 	if _, ok := find(list, fp); !ok {

@@ -69,19 +69,23 @@ func (s *NSSStore) tool(ctx context.Context, op, name string, args ...string) ([
 	if err == nil {
 		return out, nil
 	}
+	return nil, s.toolError(op, name, out, errOut, err)
+}
+
+func (s *NSSStore) toolError(op, name string, out, errOut []byte, err error) error {
 	if errors.Is(err, errNoTool) {
-		return nil, newErr(CodeToolMissing, op, nil, "%s is not installed, so browser certificate databases can't be read or changed: %s", name, toolInstallHint(name))
+		return newErr(CodeToolMissing, op, nil, "%s is not installed, so browser certificate databases can't be read or changed: %s", name, toolInstallHint(name))
 	}
 	msg := strings.TrimSpace(string(errOut) + " " + string(out))
 	switch {
 	case strings.Contains(msg, "SEC_ERROR_READ_ONLY"):
-		return nil, newErr(CodeReadOnly, op, nil, "the database %s is read-only: close the browser, check the folder's permissions and try again", s.dir)
+		return newErr(CodeReadOnly, op, nil, "the database %s is read-only: close the browser, check the folder's permissions and try again", s.dir)
 	case strings.Contains(msg, "SEC_ERROR_BAD_PASSWORD"), strings.Contains(msg, "could not authenticate"), strings.Contains(msg, "Incorrect password"):
-		return nil, newErr(CodeNeedsInteraction, op, nil, "the database %s is protected by a Primary Password: give it, or remove the certificate in the browser's certificate manager", s.dir)
+		return newErr(CodeNeedsInteraction, op, nil, "the database %s is protected by a Primary Password: give it, or remove the certificate in the browser's certificate manager", s.dir)
 	case strings.Contains(msg, "SEC_ERROR_BAD_DATABASE"), strings.Contains(msg, "SEC_ERROR_LEGACY_DATABASE"):
-		return nil, newErr(CodeStoreUnavailable, op, nil, "%s is not a usable NSS database: start the browser once for this profile, or check the folder", s.dir)
+		return newErr(CodeStoreUnavailable, op, nil, "%s is not a usable NSS database: start the browser once for this profile, or check the folder", s.dir)
 	}
-	return nil, newErr(CodeToolFailed, op, errors.New(firstLine(msg)), "%s failed on %s", name, s.dir)
+	return newErr(CodeToolFailed, op, errors.New(firstLine(msg)), "%s failed on %s", name, s.dir)
 }
 
 func firstLine(s string) string {
@@ -232,8 +236,7 @@ func (s *NSSStore) keyIDs(ctx context.Context) (map[string]bool, error) {
 		return map[string]bool{}, nil
 	}
 	if runErr != nil {
-		_, err := s.tool(ctx, "nss list keys", "certutil", append([]string{"-K", "-d", s.db()}, ta...)...)
-		return nil, err
+		return nil, s.toolError("nss list keys", "certutil", out, errOut, runErr)
 	}
 	keys := map[string]bool{}
 	for _, k := range parseCertutilK(out) {

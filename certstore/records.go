@@ -53,6 +53,12 @@ func (s *FileStore) Records() ([]Record, error) {
 
 // PutRecord adds or replaces the record of rec.SHA256.
 func (s *FileStore) PutRecord(rec Record) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.putRecordLocked(rec)
+}
+
+func (s *FileStore) putRecordLocked(rec Record) error {
 	recs, err := s.Records()
 	if err != nil {
 		return err

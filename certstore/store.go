@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 )
 
 // Store is one certificate store: the app's file store, one NSS database, the Windows
@@ -39,12 +40,19 @@ type RemoveResult struct {
 
 // find returns the identity with fingerprint fp from list.
 func find(list []Identity, fp Fingerprint) (Identity, bool) {
-	for _, id := range list {
-		if id.SHA256 == fp {
-			return id, true
-		}
+	if i := indexOf(list, fp); i >= 0 {
+		return list[i], true
 	}
 	return Identity{}, false
+}
+
+func indexOf(ids []Identity, fp Fingerprint) int {
+	for i, id := range ids {
+		if id.SHA256 == fp {
+			return i
+		}
+	}
+	return -1
 }
 
 func notFound(op string, fp Fingerprint, loc Location) error {
@@ -63,12 +71,18 @@ type ExecRunner struct {
 	Path string
 }
 
+// toolTimeout bounds one tool run: certutil and friends never need long, and a tool waiting
+// for a prompt nobody sees must not hang the app.
+const toolTimeout = 2 * time.Minute
+
 // Run implements Runner. A tool that is not installed gives an error wrapping errNoTool.
 func (r ExecRunner) Run(ctx context.Context, name string, args []string) ([]byte, []byte, error) {
 	path, err := r.lookPath(name)
 	if err != nil {
 		return nil, nil, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, toolTimeout)
+	defer cancel()
 	cmd := exec.CommandContext(ctx, path, args...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

@@ -148,15 +148,6 @@ func (s *WindowsStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult
 	return res, nil
 }
 
-func indexOf(ids []Identity, fp Fingerprint) int {
-	for i, id := range ids {
-		if id.SHA256 == fp {
-			return i
-		}
-	}
-	return -1
-}
-
 // Import implements Store. The PFX handed to Windows exists only in memory, under a one-time
 // password, with the 3DES encoder every Windows version reads.
 func (s *WindowsStore) Import(ctx context.Context, b *Bundle) (Identity, error) {

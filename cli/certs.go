@@ -56,12 +56,11 @@ func (e *Env) classifyAll(inv *certstore.Inventory) certReport {
 		rep.User, in.CurrentUserID = e.CurrentUser(), e.CurrentUser()
 	}
 	if in.CurrentUserID != "" {
-		if c, err := e.Current(ctx); err == nil {
-			if mine, err := c.Certificates(ctx); err == nil {
-				in.MyServerCerts, in.ServerListKnown, rep.Checked = mine, true, true
-			} else {
-				rep.Warnings = append(rep.Warnings, "the gateway's list of your certificates was not read ("+client.UserMessage(err)+"); judged by local records only")
-			}
+		mine, err := e.myCertificates()
+		if err == nil {
+			in.MyServerCerts, in.ServerListKnown, rep.Checked = mine, true, true
+		} else {
+			rep.Warnings = append(rep.Warnings, "the gateway's list of your certificates was not read ("+client.UserMessage(err)+"); judged by local records only")
 		}
 	}
 	in.LocalRecords, _ = inv.File.Records()
@@ -81,6 +80,14 @@ func (e *Env) certReport(name string, args []string) (certReport, error) {
 	rep := e.classifyAll(inv)
 	e.warn(rep.Warnings)
 	return rep, nil
+}
+
+func (e *Env) myCertificates() ([]api.Certificate, error) {
+	c, err := e.Current(e.Context())
+	if err != nil {
+		return nil, err
+	}
+	return c.Certificates(e.Context())
 }
 
 func (e *Env) warn(warnings []string) {

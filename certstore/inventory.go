@@ -100,25 +100,3 @@ func (inv *Inventory) Find(ctx context.Context, fp Fingerprint) ([]Identity, []S
 	}
 	return ids, stores
 }
-
-// Store returns the store at loc.Store (as Identity.Location names it).
-func (inv *Inventory) Store(loc Location) (Store, bool) {
-	for _, s := range inv.Stores {
-		l := s.Location()
-		if l.Backend == loc.Backend && (l.Store == loc.Store || l.Backend == BackendKeychain) {
-			return s, true
-		}
-	}
-	return nil, false
-}
-
-// NSSStores returns the NSS databases of the inventory (where `certs request --install` goes).
-func (inv *Inventory) NSSStores() []*NSSStore {
-	var out []*NSSStore
-	for _, s := range inv.Stores {
-		if n, ok := s.(*NSSStore); ok {
-			out = append(out, n)
-		}
-	}
-	return out
-}

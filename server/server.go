@@ -47,6 +47,9 @@ type Config struct {
 	LoginRatePerMinute int
 	// PasswordPolicy; zero -> password.DefaultPolicy.
 	PasswordPolicy password.Policy
+	// HashConcurrency is how many Argon2id hashes run at once; 0 -> the number of CPUs. Fewer
+	// leaves CPU for other requests while logins queue (the queue holds four times as many).
+	HashConcurrency int
 	// RecoveryMinDuration pads every recovery answer to this duration so that known and unknown
 	// user ids take equally long; 0 -> 300 ms, negative -> no padding.
 	RecoveryMinDuration time.Duration
@@ -112,6 +115,9 @@ func (c Config) withDefaults() Config {
 	if c.PasswordPolicy == (password.Policy{}) {
 		c.PasswordPolicy = password.DefaultPolicy
 	}
+	if c.HashConcurrency <= 0 {
+		c.HashConcurrency = runtime.NumCPU()
+	}
 	if c.RecoveryMinDuration == 0 {
 		c.RecoveryMinDuration = 300 * time.Millisecond
 	}
@@ -154,7 +160,9 @@ func Open(cfg Config) (*Server, error) {
 	if s.dummyPHC, err = password.Dummy(cfg.Argon2); err != nil {
 		return nil, err
 	}
-	n := runtime.NumCPU()
+	// Argon2id runs HashConcurrency at a time with four times as many callers waiting; beyond
+	// that a login gets SERVER_BUSY instead of piling up memory and latency.
+	n := cfg.HashConcurrency
 	s.hashSem = make(chan struct{}, n)
 	s.hashQueue = make(chan struct{}, 5*n)
 	s.ipLimiter = newLimiter(cfg.LoginRatePerMinute)

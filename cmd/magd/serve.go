@@ -31,6 +31,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpCA := fs.String("smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: system roots)")
 	smtpPlain := fs.Bool("smtp-plain", false, "allow an SMTP server without STARTTLS (a relay on this machine only)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	hashes := fs.Int("hash-concurrency", 0, "Argon2id hashes at a time (default: the number of CPUs)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -41,7 +42,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return fmt.Errorf("%w: --log-level %q", errUsage, *logLevel)
 	}
-	cfg := server.Config{DataDir: *data, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
+	cfg := server.Config{DataDir: *data, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions, HashConcurrency: *hashes,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	if *smtpAddr != "" {
 		cfg.SMTP = &mail.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: os.Getenv("MAGD_SMTP_PASSWORD"), From: *smtpFrom,

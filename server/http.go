@@ -121,7 +121,7 @@ func invalid(detail string, fields ...api.FieldError) *api.Problem {
 	return p
 }
 
-// decode reads exactly one JSON object of type T: Content-Type application/json, no unknown
+// decode reads exactly one JSON object into v: Content-Type application/json, no unknown
 // fields, nothing after it, within the body limit.
 func decode(r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

@@ -321,50 +321,79 @@ func (s *NSSStore) List(ctx context.Context) ([]Identity, error) {
 	return identitiesOnly(all), err
 }
 
+// nickRename records a temporary nickname given to tell same-subject certificates apart.
+type nickRename struct {
+	fp         Fingerprint
+	temp, orig string
+}
+
 // uniqueNickname makes the target's nickname unique so that certutil and pk12util, which
 // address certificates by nickname, act on exactly this certificate. NSS gives every
 // certificate of one subject the same nickname (two accounts of one person!), and
 // `certutil -D/-F -n` then picks one by its own rules. certutil --rename renames that pick; each
-// pass renames one certificate to "nickname [sha256 prefix]" until the target has its own name.
-func (s *NSSStore) uniqueNickname(ctx context.Context, op string, target Identity) (string, []string, error) {
-	var notes []string
+// pass renames one certificate to "nickname [sha256 prefix]" until the target has its own
+// name. restoreNicknames undoes the renames when the work is done.
+func (s *NSSStore) uniqueNickname(ctx context.Context, op string, target Identity) (string, []nickRename, error) {
+	var renames []nickRename
+	fail := func(err error) (string, []nickRename, error) {
+		if rerr := s.restoreNicknames(ctx, op, renames, ""); rerr != nil {
+			err = errors.Join(err, rerr)
+		}
+		return "", nil, err
+	}
 	nick := target.Nickname
 	for pass := 0; pass < 64; pass++ {
 		out, err := s.tool(ctx, op, "certutil", "-L", "-d", s.db())
 		if err != nil {
-			return "", notes, err
+			return fail(err)
 		}
 		n := nicknameCounts(parseCertutilL(out))[nick]
 		first, err := s.firstCertOf(ctx, op, nick)
 		if err != nil {
-			return "", notes, err
+			return fail(err)
 		}
 		if n == 1 {
 			if FingerprintOf(first) != target.SHA256 {
-				return "", notes, newErr(CodeVerifyFailed, op, nil, "nickname %q names another certificate; nothing was changed", nick)
+				return fail(newErr(CodeVerifyFailed, op, nil, "nickname %q names another certificate; nothing was changed", nick))
 			}
-			return nick, notes, nil
+			return nick, renames, nil
 		}
 		if err := s.checkWritable(op); err != nil {
-			return "", notes, err
+			return fail(err)
 		}
 		tmp := fmt.Sprintf("%s [magdesk-%d]", nick, pass)
 		if _, err := s.tool(ctx, op, "certutil", "--rename", "-d", s.db(), "-n", nick, "--new-n", tmp); err != nil {
-			return "", notes, err
+			return fail(err)
 		}
 		renamed, err := s.firstCertOf(ctx, op, tmp)
 		if err != nil {
-			return "", notes, err
+			return fail(err)
 		}
 		fp := FingerprintOf(renamed)
 		final := fmt.Sprintf("%s [%s]", nick, fp[:8])
+		renames = append(renames, nickRename{fp: fp, temp: tmp, orig: nick})
 		if _, err := s.tool(ctx, op, "certutil", "--rename", "-d", s.db(), "-n", tmp, "--new-n", final); err != nil {
-			return "", notes, err
+			return fail(err)
 		}
-		notes = append(notes, fmt.Sprintf("renamed certificate %s to %q so that it can be told apart", fp.Short(), final))
+		renames[len(renames)-1].temp = final
 		if fp == target.SHA256 {
-			return final, notes, nil
+			return final, renames, nil
 		}
 	}
-	return "", notes, newErr(CodeVerifyFailed, op, nil, "could not give %q a unique nickname", nick)
+	return fail(newErr(CodeVerifyFailed, op, nil, "could not give %q a unique nickname", nick))
+}
+
+// restoreNicknames gives renamed certificates their nickname back (except skip, which was
+// removed), so that the database ends with the names the user had.
+func (s *NSSStore) restoreNicknames(ctx context.Context, op string, renames []nickRename, skip Fingerprint) error {
+	var errs []error
+	for _, r := range renames {
+		if r.fp == skip {
+			continue
+		}
+		if _, err := s.tool(ctx, op, "certutil", "--rename", "-d", s.db(), "-n", r.temp, "--new-n", r.orig); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }

@@ -48,7 +48,7 @@ func (s *NSSStore) Import(ctx context.Context, b *Bundle) (Identity, error) {
 }
 
 // Export implements Store with pk12util -o, reading the result back with go-pkcs12.
-func (s *NSSStore) Export(ctx context.Context, fp Fingerprint) (*Bundle, error) {
+func (s *NSSStore) Export(ctx context.Context, fp Fingerprint) (b *Bundle, err error) {
 	const op = "nss export"
 	all, err := s.snapshot(ctx)
 	if err != nil {
@@ -58,10 +58,15 @@ func (s *NSSStore) Export(ctx context.Context, fp Fingerprint) (*Bundle, error) 
 	if !ok || !target.Key.Present {
 		return nil, notFound(op, fp, s.Location())
 	}
-	nick, _, err := s.uniqueNickname(ctx, op, target)
+	nick, renames, err := s.uniqueNickname(ctx, op, target)
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if rerr := s.restoreNicknames(ctx, op, renames, ""); rerr != nil && err == nil {
+			b, err = nil, rerr
+		}
+	}()
 	sd, err := newSecretDir()
 	if err != nil {
 		return nil, newErr(CodeStoreUnavailable, op, err, "cannot create a private temporary folder")
@@ -87,7 +92,7 @@ func (s *NSSStore) Export(ctx context.Context, fp Fingerprint) (*Bundle, error) 
 	if err != nil {
 		return nil, err
 	}
-	b, err := bundleFromPEM(pemOut)
+	b, err = bundleFromPEM(pemOut)
 	if err != nil {
 		return nil, err
 	}
@@ -115,8 +120,7 @@ func (s *NSSStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, er
 	if !ok {
 		return res, notFound(op, fp, s.Location())
 	}
-	nick, notes, err := s.uniqueNickname(ctx, op, target)
-	res.Warnings = append(res.Warnings, notes...)
+	nick, renames, err := s.uniqueNickname(ctx, op, target)
 	if err != nil {
 		return res, err
 	}
@@ -140,6 +144,9 @@ func (s *NSSStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, er
 		_, err = s.tool(ctx, op, "certutil", append([]string{"-D", "-d", s.db(), "-n", nick}, ta...)...)
 	default:
 		_, err = s.tool(ctx, op, "certutil", append([]string{"-F", "-d", s.db(), "-n", nick}, ta...)...)
+	}
+	if rerr := s.restoreNicknames(ctx, op, renames, target.SHA256); err == nil {
+		err = rerr
 	}
 	if err != nil {
 		return res, err

@@ -68,6 +68,13 @@ func TestNSSSameSubjectRemoveOne(t *testing.T) {
 	if k := certutilKeys(t, dir); !strings.Contains(k, keyA) || !strings.Contains(k, keyB) {
 		t.Fatalf("certutil -K before: %s", k)
 	}
+	// Exporting one of two same-nickname identities leaves the nicknames as they were.
+	if got, err := s.Export(ctx, fpA); err != nil || !got.Equal(a) {
+		t.Fatalf("export of a same-nickname identity: %v", err)
+	}
+	if again, _ := s.List(ctx); again[0].Nickname != fast[0].Nickname || again[1].Nickname != fast[0].Nickname {
+		t.Fatalf("nicknames changed by export: %q %q", again[0].Nickname, again[1].Nickname)
+	}
 	res, err := s.Remove(ctx, fpA)
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +87,8 @@ func TestNSSSameSubjectRemoveOne(t *testing.T) {
 		t.Fatalf("certutil -K after: %s", k)
 	}
 	left, _ := s.List(ctx)
-	if len(left) != 1 || left[0].SHA256 != fpB || !left[0].Key.Present {
-		t.Fatalf("left: %+v", fps(left))
+	if len(left) != 1 || left[0].SHA256 != fpB || !left[0].Key.Present || left[0].Nickname != fast[0].Nickname {
+		t.Fatalf("left: %+v (the survivor keeps its nickname %q)", left, fast[0].Nickname)
 	}
 	got, err := s.Export(ctx, fpB)
 	if err != nil || !got.Equal(b) {

@@ -111,17 +111,19 @@ func run(ctx context.Context, args []string, stdio IO, sessions func() *client.S
 		usage(stdio.Err)
 		return ExitUsage
 	}
-	if err := e.setup(logLevel); err != nil {
+	closeLog, err := e.setup(logLevel)
+	if err != nil {
 		return e.Fail(err)
 	}
+	defer closeLog()
 	return cmd.run(e, rest[1:])
 }
 
-// setup reads the settings and opens the log.
-func (e *Env) setup(logLevel string) error {
+// setup reads the settings and opens the log; the function returned closes the log.
+func (e *Env) setup(logLevel string) (func(), error) {
 	home, err := config.Home()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	e.Home = home
 	eff, err := config.Load(home)
@@ -133,8 +135,9 @@ func (e *Env) setup(logLevel string) error {
 	if logLevel == "" {
 		logLevel = eff.LogLevel
 	}
-	e.Log = openLog(home, logLevel, e.IO.Err)
-	return nil
+	var closeLog func()
+	e.Log, closeLog = openLog(home, logLevel, e.IO.Err)
+	return closeLog, nil
 }
 
 // server is --server, else the settings, else the last server used here.

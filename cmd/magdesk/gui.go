@@ -103,6 +103,8 @@ func runGUI(args []string) int {
 	}
 	a.Lifecycle().SetOnStarted(func() {
 		log.Info("window shown", "version", version.Version, "demo", *demoMode)
+		// Building the first screens leaves garbage; hand it back once the window is idle.
+		time.AfterFunc(2*time.Second, debug.FreeOSMemory)
 		if demoDone == nil {
 			go func() {
 				if warn := svc.KeyringWarning(); warn != "" {

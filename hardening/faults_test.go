@@ -103,6 +103,7 @@ func slow(t *testing.T, addr, dataDir string) *http.Server {
 // offline (timeout for the last two) within its timeout, and works again as soon as magd is back
 // on the same port — with the same Client value.
 func TestClientOfflineAndRecovers(t *testing.T) {
+	t.Parallel() // independent of the environment; overlaps with the other slow network tests
 	dir := t.TempDir()
 	first := magdOn(t, dir, "127.0.0.1:0")
 	addr := first.URL()[len("https://"):]

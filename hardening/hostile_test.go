@@ -327,6 +327,7 @@ func flipCase(s string) string {
 // TestHostileInput sends every case of the table to a real magd over TLS: each answer must be a
 // catalogued 4xx problem+json without internals, never a 500, and the server must still answer.
 func TestHostileInput(t *testing.T) {
+	t.Parallel() // independent of the environment; overlaps with the other slow network tests
 	w := newWorld(t)
 	cs := allCases(t, w)
 	covered := map[string]bool{}
@@ -438,6 +439,7 @@ func TestMetacharactersAreData(t *testing.T) {
 // answers may differ from the sequential run (lockouts race), but none may be a 500 or an
 // answer that is not problem+json, and the server must still answer afterwards.
 func TestHostileInputConcurrently(t *testing.T) {
+	t.Parallel() // independent of the environment; overlaps with the other slow network tests
 	w := newWorld(t)
 	cs := allCases(t, w)
 	rand.New(rand.NewPCG(7, 7)).Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })

@@ -16,6 +16,7 @@ import (
 // their request headers (slowloris), are closed by magd within its header timeout (10 s) instead
 // of holding a connection for ever.
 func TestSlowClientsAreDropped(t *testing.T) {
+	t.Parallel() // independent of the environment; overlaps with the other slow network tests
 	w := newWorld(t)
 	host := strings.TrimPrefix(w.env.URL, "https://")
 	const limit = 25 * time.Second // the server's 10 s, with room for a loaded machine

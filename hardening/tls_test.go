@@ -73,6 +73,7 @@ func weakCipher(c scannedCipher) string {
 // TestSSLScan runs Debian's sslscan against a running magd: only TLS 1.2 and 1.3, and only
 // strong, forward-secret AEAD suites.
 func TestSSLScan(t *testing.T) {
+	t.Parallel() // independent of the environment; overlaps with the other slow network tests
 	bin, err := exec.LookPath("sslscan")
 	if err != nil {
 		t.Skip("sslscan is not installed (apt-get install sslscan)")

@@ -29,8 +29,9 @@ func runJSON(t *testing.T, args ...string) (int, report, string) {
 // checkComplete asserts that every flow ran every call, without errors.
 func checkComplete(t *testing.T, r report, flows int) {
 	t.Helper()
-	if r.Flows != flows || r.Requests != 5*flows || len(r.Errors) != 0 {
-		t.Fatalf("flows %d, requests %d, errors %v; want %d flows of 5 calls and no error", r.Flows, r.Requests, r.Errors, flows)
+	if r.Flows != flows || r.Complete != flows || r.Requests != 5*flows || len(r.Errors) != 0 {
+		t.Fatalf("flows %d (%d complete), requests %d, errors %v; want %d complete flows of 5 calls and no error",
+			r.Flows, r.Complete, r.Requests, r.Errors, flows)
 	}
 	for i, s := range r.Calls {
 		if s.Call != callTypes[i] || s.Count != flows || s.Errors != 0 || s.P50ms <= 0 || s.P50ms > s.P99ms || s.P99ms > s.MaxMs {
@@ -122,8 +123,8 @@ func TestSummarizeCountsErrors(t *testing.T) {
 		{"apps", 3 * time.Millisecond, "BAD_ANSWER"},
 		{"logout", time.Millisecond, ""},
 	}
-	r := summarize(samples, 1, time.Second)
-	if r.Errors[string(api.CodeServerBusy)] != 1 || r.Errors["BAD_ANSWER"] != 1 || r.unexpected() != 1 {
+	r := summarize(samples, 1, 0, time.Second)
+	if r.Errors[string(api.CodeServerBusy)] != 1 || r.Errors["BAD_ANSWER"] != 1 || r.unexpected() != 1 || r.FlowsPerSec != 0 || r.ReqPerSec != 5 {
 		t.Fatalf("errors %v, unexpected %d", r.Errors, r.unexpected())
 	}
 	if r.Calls[0].Count != 2 || r.Calls[0].Errors != 1 || r.NonLogin.Count != 3 || r.NonLogin.MaxMs != 3 {
@@ -182,5 +183,6 @@ func BenchmarkMagload200Clients(b *testing.B) {
 	b.ReportMetric(r.NonLogin.P50ms, "ms/p50-non-login")
 	b.ReportMetric(r.Calls[0].P99ms, "ms/p99-login")
 	b.ReportMetric(r.FlowsPerSec, "flows/s")
+	b.ReportMetric(float64(r.Complete), "complete-flows")
 	b.ReportMetric(float64(r.Errors[string(api.CodeServerBusy)]+r.Errors[string(api.CodeRateLimited)]), "back-pressure-refusals")
 }

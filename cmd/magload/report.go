@@ -15,10 +15,11 @@ import (
 
 // report is the outcome of a load run.
 type report struct {
-	Flows       int              `json:"flows"`
+	Flows       int              `json:"flows"`    // started
+	Complete    int              `json:"complete"` // all five calls succeeded
 	Requests    int              `json:"requests"`
 	ElapsedSec  float64          `json:"elapsed_seconds"`
-	FlowsPerSec float64          `json:"flows_per_second"`
+	FlowsPerSec float64          `json:"flows_per_second"` // complete ones
 	ReqPerSec   float64          `json:"requests_per_second"`
 	Calls       []callStats      `json:"calls"`
 	NonLogin    callStats        `json:"non_login"` // me, apps, launch and logout together
@@ -46,10 +47,11 @@ type callStats struct {
 	MaxMs  float64 `json:"max_ms"`
 }
 
-func summarize(all []sample, flows int, elapsed time.Duration) *report {
-	r := &report{Flows: flows, Requests: len(all), ElapsedSec: elapsed.Seconds(), Errors: map[string]int{}}
+// summarize the samples of flows started flows, complete of which ran all five calls.
+func summarize(all []sample, flows, complete int, elapsed time.Duration) *report {
+	r := &report{Flows: flows, Complete: complete, Requests: len(all), ElapsedSec: elapsed.Seconds(), Errors: map[string]int{}}
 	if s := elapsed.Seconds(); s > 0 {
-		r.FlowsPerSec, r.ReqPerSec = float64(flows)/s, float64(len(all))/s
+		r.FlowsPerSec, r.ReqPerSec = float64(complete)/s, float64(len(all))/s
 	}
 	byCall := map[string][]sample{}
 	for _, s := range all {
@@ -126,7 +128,8 @@ func (r *report) writeText(w io.Writer) {
 		}
 		fmt.Fprintln(w)
 	}
-	fmt.Fprintf(w, "%d flows and %d requests in %.1f s: %.1f flows/s, %.1f requests/s\n\n", r.Flows, r.Requests, r.ElapsedSec, r.FlowsPerSec, r.ReqPerSec)
+	fmt.Fprintf(w, "%d flows (%d complete) and %d requests in %.1f s: %.1f complete flows/s, %.1f requests/s\n\n",
+		r.Flows, r.Complete, r.Requests, r.ElapsedSec, r.FlowsPerSec, r.ReqPerSec)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "call\tcount\terrors\tp50 ms\tp90 ms\tp99 ms\tmax ms\t")
 	for _, s := range append(slices.Clone(r.Calls), r.NonLogin) {

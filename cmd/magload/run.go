@@ -35,7 +35,7 @@ func runLoad(ctx context.Context, base string, roots *x509.CertPool, f *fixture,
 	reqCtx, cancel := context.WithDeadline(ctx, stopAt.Add(cfg.Grace))
 	defer cancel()
 	perClient := make([][]sample, cfg.Clients)
-	flows := make([]int, cfg.Clients)
+	flows, complete := make([]int, cfg.Clients), make([]int, cfg.Clients)
 	start := time.Now()
 	var wg sync.WaitGroup
 	for i := range cfg.Clients {
@@ -43,33 +43,40 @@ func runLoad(ctx context.Context, base string, roots *x509.CertPool, f *fixture,
 			c := newCaller(base, roots)
 			defer c.close()
 			for it := 0; it < cfg.Iterations && time.Now().Before(stopAt) && ctx.Err() == nil; it++ {
-				perClient[i] = flow(reqCtx, c, f.Users[i%len(f.Users)], f.AppID, stopAt, perClient[i])
+				var ok bool
+				perClient[i], ok = flow(reqCtx, c, f.Users[i%len(f.Users)], f.AppID, stopAt, perClient[i])
 				flows[i]++
+				if ok {
+					complete[i]++
+				}
 			}
 		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
 	var all []sample
-	total := 0
+	total, done := 0, 0
 	for i := range perClient {
 		all = append(all, perClient[i]...)
 		total += flows[i]
+		done += complete[i]
 	}
-	return summarize(all, total, elapsed)
+	return summarize(all, total, done, elapsed)
 }
 
-// flow is one login -> me -> apps -> launch -> logout. A login refused with back-pressure is
-// retried as the server asks (each refusal counted) until stopAt; any other failed call ends
-// the flow, logging out if a session exists.
-func flow(ctx context.Context, c *caller, a account, appID string, stopAt time.Time, prev []sample) (out []sample) {
+// flow is one login -> me -> apps -> launch -> logout; complete when all five succeeded. A
+// login refused with back-pressure is retried as the server asks (each refusal counted) until
+// stopAt; any other failed call ends the flow, logging out if a session exists.
+func flow(ctx context.Context, c *caller, a account, appID string, stopAt time.Time, prev []sample) (out []sample, complete bool) {
 	out = prev
+	failed, launched := false, false
 	timed := func(call string, fn func() error) error {
 		t0 := time.Now()
 		err := fn()
 		s := sample{call: call, dur: time.Since(t0)}
 		if err != nil {
 			s.code = errorCode(err)
+			failed = failed || call != "login"
 		}
 		out = append(out, s)
 		return err
@@ -85,17 +92,18 @@ func flow(ctx context.Context, c *caller, a account, appID string, stopAt time.T
 		}
 		wait, ok := backPressure(err)
 		if !ok || time.Now().Add(wait).After(stopAt) {
-			return out
+			return out, false
 		}
 		select {
 		case <-ctx.Done():
-			return out
+			return out, false
 		case <-time.After(wait):
 		}
 	}
 	tok := login.SessionToken
 	defer func() {
 		_ = timed("logout", func() error { return c.do(ctx, "DELETE", api.PathSessionCurrent, tok, nil, nil) })
+		complete = launched && !failed
 	}()
 	if timed("me", func() error {
 		var me api.Me
@@ -104,7 +112,7 @@ func flow(ctx context.Context, c *caller, a account, appID string, stopAt time.T
 		}
 		return expect(me.Account.UserID == a.UserID, "me names %q, not %q", me.Account.UserID, a.UserID)
 	}) != nil {
-		return out
+		return out, false
 	}
 	if timed("apps", func() error {
 		var apps []api.Application
@@ -118,8 +126,9 @@ func flow(ctx context.Context, c *caller, a account, appID string, stopAt time.T
 		}
 		return expect(false, "%s is not listed", appID)
 	}) != nil {
-		return out
+		return out, false
 	}
+	launched = true
 	_ = timed("launch", func() error {
 		var l api.LaunchResponse
 		if err := c.do(ctx, "POST", strings.Replace(api.PathLaunch, "{app}", appID, 1), tok, nil, &l); err != nil {
@@ -127,7 +136,7 @@ func flow(ctx context.Context, c *caller, a account, appID string, stopAt time.T
 		}
 		return expect(l.LaunchURL != "", "no launch_url")
 	})
-	return out
+	return out, false // completed by the deferred logout
 }
 
 // expect turns a wrong answer into a BAD_ANSWER failure.

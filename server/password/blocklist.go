@@ -54,7 +54,7 @@ func blocked(pw string, contextWords []string) string {
 		return "a repetition or a sequence of characters"
 	}
 	ctx := make(map[string]bool, len(contextWords)+len(serviceWords))
-	for _, w := range append(contextWords, serviceWords...) {
+	for _, w := range slices.Concat(contextWords, serviceWords) {
 		// One or two letters (a short name) would block too much as a password's core.
 		if c := compact(w); utf8.RuneCountInString(c) >= 3 {
 			ctx[c] = true
@@ -66,7 +66,7 @@ func blocked(pw string, contextWords []string) string {
 			return "on a list of commonly used passwords"
 		}
 		if ctx[c] {
-			return "made from your user ID, your organisation or the name of this service"
+			return "made from your name, your user ID, your organisation or the name of this service"
 		}
 		if unit := period(c); unit != c {
 			if _, ok := list[unit]; ok || ctx[unit] {
@@ -84,7 +84,7 @@ func candidates(k string) []string {
 	if core != "" && core != k {
 		out = append(out, core, unleet.Replace(core))
 	}
-	// Leet digits are also what people append: un-leet the stem before trimming too.
+	// The core cuts a leading leet symbol off ("@dmin2026" -> "dmin"); the stem keeps and un-leets it.
 	if stem := strings.TrimRightFunc(k, func(r rune) bool { return !unicode.IsLetter(r) }); stem != k && stem != "" {
 		out = append(out, unleet.Replace(stem))
 	}

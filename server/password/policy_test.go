@@ -38,7 +38,8 @@ func TestPolicyCheck(t *testing.T) {
 		{"Password123456789!", api.CodePasswordBlocklisted},
 		{"P@ssw0rd2026!!!!!", api.CodePasswordBlocklisted},
 		{"!!!!2026Sunshine!!!!", api.CodePasswordBlocklisted},
-		{"Tr0ub4dor Tr0ub4dor", ""}, // not a listed word
+		{"@dministrator2026!", api.CodePasswordBlocklisted}, // leading leet symbol
+		{"Tr0ub4dor Tr0ub4dor", ""},                         // not a listed word
 		// context words and their derivatives
 		{"Exostar2026!!!!!!", api.CodePasswordBlocklisted},
 		{"MAG MAG MAG MAG MAG MAG", api.CodePasswordBlocklisted},

@@ -103,7 +103,7 @@ func writeFile(path string, data []byte, mode os.FileMode, exclusive bool) error
 	if err != nil {
 		return fmt.Errorf("ca: cannot write %s: %w", path, err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
+	defer os.Remove(tmp.Name()) // the temporary name; already gone after a rename
 	if err := tmp.Chmod(mode); err != nil {
 		tmp.Close()
 		return fmt.Errorf("ca: cannot write %s: %w", path, err)

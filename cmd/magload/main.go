@@ -19,6 +19,7 @@ import (
 	"os/signal"
 	"time"
 
+	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/server/password"
 )
 
@@ -37,6 +38,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	clients := fs.Int("clients", 20, "concurrent clients (1-2000)")
 	iterations := fs.Int("iterations", 5, "flows per client (1-1000)")
 	duration := fs.Duration("duration", time.Minute, "start no flow after this (at most 30m)")
+	setupTimeout := fs.Duration("setup-timeout", 10*time.Minute, "give up making the test accounts after this")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
 	var local localOptions
 	fs.BoolVar(&local.fastHash, "fast-hash", false, "in-process magd: cheap test Argon2id parameters instead of OWASP's")
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usage("-iterations must be 1 to 1000")
 	case *duration <= 0 || *duration > 30*time.Minute:
 		return usage("-duration must be over 0 and at most 30m")
+	case *setupTimeout <= 0 || *setupTimeout > time.Hour:
+		return usage("-setup-timeout must be over 0 and at most 1h")
 	case (*rawURL == "") != (*data == ""):
 		return usage("-url and -data go together")
 	}
@@ -85,7 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	desc.URL = t.url
-	rep, err := loadTarget(ctx, t, loadConfig{Clients: *clients, Iterations: *iterations, Duration: *duration, Grace: 30 * time.Second}, stderr)
+	rep, err := loadTarget(ctx, t, *setupTimeout,
+		loadConfig{Clients: *clients, Iterations: *iterations, Duration: *duration, Grace: 30 * time.Second}, stderr)
 	if cerr := t.close(); err == nil {
 		err = cerr
 	}
@@ -109,11 +114,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// loadTarget provisions one account per client (within 10 minutes) and runs the load.
-func loadTarget(ctx context.Context, t *target, cfg loadConfig, progress io.Writer) (*report, error) {
-	setupCtx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+// loadTarget provisions one account per client (within setupTimeout) and runs the load.
+func loadTarget(ctx context.Context, t *target, setupTimeout time.Duration, cfg loadConfig, progress io.Writer) (*report, error) {
+	setupCtx, cancel := context.WithTimeout(ctx, setupTimeout)
 	defer cancel()
 	f, err := provision(setupCtx, t.adm, t.url, t.roots, cfg.Clients, progress)
+	if errorCode(err) == string(api.CodeRateLimited) {
+		return nil, fmt.Errorf("set up the test accounts: %w; magd limits logins and activations per IP address, "+
+			"and every client here shares one: use fewer -clients, or a magd without that limit (the in-process one has none)", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("set up the test accounts: %w", err)
 	}

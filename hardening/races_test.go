@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -62,8 +63,8 @@ func exactlyOne(t *testing.T, what string, as []answer, win int, lose api.Code) 
 }
 
 // TestSingleUseUnderConcurrency: everything that works once (an activation token, a TOTP
-// code, a launch URL, an application's assertion, an access request) works exactly once when
-// ten requests race for it.
+// code, a launch URL, an application's assertion, an access request, an emailed recovery code)
+// works exactly once when ten requests race for it.
 func TestSingleUseUnderConcurrency(t *testing.T) {
 	w := newWorld(t)
 	const n = 10
@@ -123,6 +124,46 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 			body: []byte("{}"), authz: "Bearer " + w.adminTok}
 	})
 	exactlyOne(t, "access request", as, http.StatusCreated, api.CodeAccessRequestExists)
+
+	// One emailed recovery code, ten new passwords.
+	var rec api.PasswordRecovery
+	if st, p := w.env.Do(t, w.env.Client(t, nil), "POST", api.PathRecoveryPasswordStart, "", api.PasswordRecoveryStartRequest{UserID: w.other}, &rec); p != nil {
+		t.Fatalf("recovery start: %d %+v", st, p)
+	}
+	answers := map[string]string{}
+	for _, a := range servertest.Answers {
+		answers[a.QuestionID] = a.Answer
+	}
+	var proof []api.SecurityAnswer
+	for _, q := range rec.Questions {
+		proof = append(proof, api.SecurityAnswer{QuestionID: q.ID, Answer: answers[q.ID]})
+	}
+	rcode := recoveryCode(t, w, "olga@globex.example")
+	as = w.race(t, n, func(i int) rawReq {
+		return rawReq{method: "POST", path: api.PathRecoveryPasswordComplete, ctype: "application/json", body: mustJSON(api.PasswordRecoveryCompleteRequest{
+			RecoveryID: rec.RecoveryID, Code: rcode, SecurityAnswers: proof, Password: pw(i), PasswordConfirm: pw(i)})}
+	})
+	won = exactlyOne(t, "recovery code", as, http.StatusOK, api.CodeRecoveryInvalid)
+	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.other, Password: pw(won)}); o.status != http.StatusOK {
+		t.Fatalf("the winning new password: %+v", o)
+	}
+}
+
+var codeRE = regexp.MustCompile(`one-time code: (\d{6,10})`)
+
+// recoveryCode is the code of the newest password-recovery email to addr.
+func recoveryCode(t *testing.T, w *world, addr string) string {
+	t.Helper()
+	msgs := w.env.Mails(t)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if m := msgs[i]; m.To == addr && m.Template == "recovery_code" {
+			if sm := codeRE.FindStringSubmatch(m.Body); sm != nil {
+				return sm[1]
+			}
+		}
+	}
+	t.Fatalf("no recovery code emailed to %s", addr)
+	return ""
 }
 
 // pageWinner is exactlyOne for browser pages: the losers get 410 Gone.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -125,6 +126,15 @@ func TestCertificatesRequestAndFix2035ByRemoval(t *testing.T) {
 	b, err := certstore.ParsePKCS12(data, "backup pass 1")
 	if err != nil || certstore.FingerprintOf(b.Cert) != planted.SHA256 || b.Key == nil {
 		t.Fatalf("backup does not hold the certificate and key: %v", err)
+	}
+
+	// The next login presents this account's own certificate by itself: a stronger session.
+	h.u.fix.d.Hide()
+	h.u.Logout()
+	h.u.Wait()
+	h.login(d.UserUserID, d.UserPassword)
+	if me := h.u.LoggedIn(); me == nil || me.Session.AAL < 2 || !slices.Contains(me.Session.AMR, "x509") {
+		t.Fatalf("login did not use the account's certificate: %+v (%q)", me, h.u.login.err.Text)
 	}
 }
 

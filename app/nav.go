@@ -57,7 +57,6 @@ func isOrgAdmin(me *api.Me) bool {
 // enter switches to the logged-in window after a login.
 func (u *UI) enter(me api.Me) {
 	u.me = &me
-	u.dialogs = nil
 	u.Win.SetTitle(fmt.Sprintf("%s (%s)", Title, me.Account.UserID))
 	u.home = newHomeScreen(u)
 	u.account = newAccountScreen(u)

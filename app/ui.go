@@ -161,7 +161,6 @@ func activationLink(args []string) string {
 // show replaces the window content with a logged-out screen.
 func (u *UI) show(name string, content fyne.CanvasObject, focus fyne.Focusable) {
 	u.screen = name
-	u.dialogs = nil
 	u.tabs = nil
 	links := container.NewHBox(
 		widget.NewButton("Help", func() { u.ShowHelp("") }),

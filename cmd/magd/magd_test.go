@@ -267,3 +267,29 @@ func TestAdminWhileServing(t *testing.T) {
 		t.Fatalf("the org admin should be asked to accept the new app's terms: %v", lr.RequiredActions)
 	}
 }
+
+func TestUsage(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		out  string
+	}{
+		{nil, 2, "magd serve --data DIR"},
+		{[]string{"bogus"}, 2, "unknown command"},
+		{[]string{"serve"}, 2, "serve needs --data DIR"},
+		{[]string{"serve", "--data", t.TempDir(), "--log-level", "loud"}, 2, "--log-level"},
+		{[]string{"admin", "--data", t.TempDir()}, 2, "admin needs --data DIR and a command"},
+		{[]string{"admin", "--data", filepath.Join(t.TempDir(), "missing"), "org", "add", "--name", "X"}, 1, "magd serve --data"},
+		{[]string{"admin", "--data", t.TempDir(), "org", "frobnicate"}, 2, "unknown admin command"},
+		{[]string{"admin", "--data", t.TempDir(), "org", "add"}, 2, "needs --name"},
+		{[]string{"admin", "--data", t.TempDir(), "cert", "revoke", "crt_nope"}, 1, "no active certificate"},
+		{[]string{"version"}, 0, "magd "},
+	}
+	for _, tc := range cases {
+		var stdout, stderr strings.Builder
+		code := run(tc.args, &stdout, &stderr)
+		if code != tc.code || !strings.Contains(stdout.String()+stderr.String(), tc.out) {
+			t.Errorf("magd %q: exit %d, want %d; output %q lacks %q", tc.args, code, tc.code, stdout.String()+stderr.String(), tc.out)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"crypto/x509"
@@ -202,27 +203,33 @@ func activationTokens(maildir string, ids []string) (map[string]string, error) {
 	return tokens, nil
 }
 
-// parallel runs fn(0..n-1) on a few workers and returns the first error.
+// parallel runs fn(0..n-1) on a few workers; after the first error it starts no more and
+// returns that error (which says more than the context's own).
 func parallel(ctx context.Context, n int, fn func(i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
+	var (
+		mu    sync.Mutex
+		first error
+	)
+	failed := func() bool { mu.Lock(); defer mu.Unlock(); return first != nil }
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range min(n, 8) {
 		wg.Go(func() {
 			for i := range next {
 				if err := fn(i); err != nil {
-					cancel(err)
+					mu.Lock()
+					first = cmp.Or(first, err)
+					mu.Unlock()
 				}
 			}
 		})
 	}
-	for i := 0; i < n && ctx.Err() == nil; i++ {
+	for i := 0; i < n && ctx.Err() == nil && !failed(); i++ {
 		next <- i
 	}
 	close(next)
 	wg.Wait()
-	return context.Cause(ctx)
+	return cmp.Or(first, ctx.Err())
 }
 
 // retrying repeats fn while the server answers with back-pressure, waiting as told.

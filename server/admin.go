@@ -184,11 +184,15 @@ func (s *Server) AddApp(ctx context.Context, a NewApp) error {
 
 // Subscribe subscribes an organisation to an application.
 func (s *Server) Subscribe(ctx context.Context, orgID, appID string) error {
-	if _, err := s.st.OrgByID(ctx, orgID); err != nil {
-		return fmt.Errorf("organisation %q: %w", orgID, err)
+	if _, err := s.st.OrgByID(ctx, orgID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("there is no organisation %q (see `magd admin org add`)", orgID)
+	} else if err != nil {
+		return err
 	}
-	if _, err := s.st.AppByID(ctx, appID); err != nil {
-		return fmt.Errorf("application %q: %w", appID, err)
+	if _, err := s.st.AppByID(ctx, appID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("there is no application %q (see `magd admin app add`)", appID)
+	} else if err != nil {
+		return err
 	}
 	return s.st.Tx(ctx, func(q store.Q) error {
 		if err := q.Subscribe(ctx, orgID, appID, s.now()); err != nil {

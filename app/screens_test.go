@@ -1,12 +1,15 @@
 package app
 
 import (
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/dialog"
 
+	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/assets/help"
 	"github.com/mag-desktop/magdesk/config"
 	"github.com/mag-desktop/magdesk/desk"
@@ -211,5 +214,47 @@ func TestRecoveryWizards(t *testing.T) {
 	h.login(id, newPW)
 	if h.u.LoggedIn() == nil {
 		t.Fatalf("new password refused: %q", h.u.login.err.Text)
+	}
+}
+
+// oldServer is the real backend in front of a gateway that speaks another API version.
+type oldServer struct{ desk.Backend }
+
+func (o oldServer) CheckServer(ctx context.Context) (api.Meta, error) {
+	m, err := o.Backend.CheckServer(ctx)
+	m.APIVersion = "0"
+	return m, err
+}
+
+func TestConnectTooOldServer(t *testing.T) {
+	h := newHarness(t)
+	h.u = New(h.u.App, h.u.Win, oldServer{h.svc})
+	h.u.inbox = make(chan func())
+	h.u.ShowConnect()
+	h.tap(h.u.connect.connect)
+	if h.u.Screen() != "Connect" || !strings.Contains(h.u.connect.err.Text, "API version 0") {
+		t.Fatalf("old server: screen %q error %q", h.u.Screen(), h.u.connect.err.Text)
+	}
+}
+
+func TestCertificateExpiryWarning(t *testing.T) {
+	h := newHarness(t, servertest.WithDemo())
+	d := h.env.Server.Demo()
+	h.login(d.UserUserID, d.UserPassword)
+	h.u.showTab(TabCerts)
+	h.u.Wait()
+	h.tap(h.u.certs.request)
+	h.u.Wait()
+	if len(h.u.certs.ids) != 1 {
+		t.Fatalf("identities: %+v", h.u.certs.ids)
+	}
+	// Seen 10 days before it expires, the list warns.
+	h.u.now = func() time.Time { return h.u.certs.ids[0].NotAfter.Add(-10 * 24 * time.Hour) }
+	h.u.certs.render()
+	h.mustContain(labels(h.u.certs.content), "Expires on")
+	h.u.now = time.Now
+	h.u.certs.render()
+	if strings.Contains(labels(h.u.certs.content), "Expires on") {
+		t.Fatal("a fresh certificate is flagged as expiring")
 	}
 }

@@ -221,3 +221,16 @@ func (s *Server) RevokeCertificate(ctx context.Context, certID string) error {
 	}
 	return err
 }
+
+// Orgs lists the organisations.
+func (s *Server) Orgs(ctx context.Context) ([]store.Org, error) { return s.st.Orgs(ctx) }
+
+// Users lists the accounts of an organisation.
+func (s *Server) Users(ctx context.Context, orgID string) ([]store.Account, error) {
+	if _, err := s.st.OrgByID(ctx, orgID); errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("there is no organisation %q (see `magd admin org list`)", orgID)
+	} else if err != nil {
+		return nil, err
+	}
+	return s.st.OrgAccounts(ctx, orgID)
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -55,6 +56,38 @@ func admin(args []string, stdout io.Writer) error {
 			return err
 		}
 		return out("org_id", id)
+	case "org list":
+		if err := parseAll(newFlags("org list"), sub); err != nil {
+			return err
+		}
+		orgs, err := s.Orgs(ctx)
+		if err != nil {
+			return err
+		}
+		rows := make([]map[string]string, 0, len(orgs))
+		for _, o := range orgs {
+			rows = append(rows, map[string]string{"org_id": o.ID, "name": o.Name})
+		}
+		return list(stdout, *asJSON, rows, "org_id", "name")
+	case "user list":
+		fs := newFlags("user list")
+		org := fs.String("org", "", "organisation id")
+		if err := parseAll(fs, sub, "org"); err != nil {
+			return err
+		}
+		users, err := s.Users(ctx, *org)
+		if err != nil {
+			return err
+		}
+		rows := make([]map[string]string, 0, len(users))
+		for _, u := range users {
+			role := api.RoleUser
+			if u.OrgAdmin {
+				role = api.RoleOrgAdmin
+			}
+			rows = append(rows, map[string]string{"user_id": u.UserID, "name": u.DisplayName(), "email": u.Email, "status": u.Status, "role": role})
+		}
+		return list(stdout, *asJSON, rows, "user_id", "status", "role", "name", "email")
 	case "user add":
 		fs := newFlags("user add")
 		org, email := fs.String("org", "", "organisation id"), fs.String("email", "", "email address")
@@ -131,4 +164,21 @@ func parseAll(fs *flag.FlagSet, args []string, required ...string) error {
 		}
 	}
 	return nil
+}
+
+// list prints rows as JSON or as an aligned table of the given columns.
+func list(w io.Writer, asJSON bool, rows []map[string]string, cols ...string) error {
+	if asJSON {
+		return json.NewEncoder(w).Encode(rows)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
+	for _, r := range rows {
+		vals := make([]string, len(cols))
+		for i, c := range cols {
+			vals[i] = r[c]
+		}
+		fmt.Fprintln(tw, strings.Join(vals, "\t"))
+	}
+	return tw.Flush()
 }

@@ -247,6 +247,16 @@ func TestAdminWhileServing(t *testing.T) {
 		t.Fatalf("usage error exit: %v", err)
 	}
 
+	if out, err := adminCmd(bin, data, "org", "list"); err != nil || !strings.Contains(out, org) || !strings.Contains(out, "Live Org") {
+		t.Fatalf("org list: %q %v", out, err)
+	}
+	out, err = adminCmd(bin, data, "--json", "user", "list", "--org", org)
+	var users []map[string]string
+	if err != nil || json.Unmarshal([]byte(out), &users) != nil || len(users) != 1 || users[0]["user_id"] != u.UserID ||
+		users[0]["status"] != "pending" || users[0]["role"] != "org_admin" {
+		t.Fatalf("user list: %q %v", out, err)
+	}
+
 	msgs, err := mail.ReadMaildir(filepath.Join(data, "mail"))
 	if err != nil || len(msgs) != 1 {
 		t.Fatalf("mail: %v %+v", err, msgs)

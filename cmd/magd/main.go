@@ -19,6 +19,8 @@ const usage = `magd — the MAG Desktop reference gateway server
              [--smtp-ca FILE] [--smtp-plain] [--log-level debug|info|warn|error] [--hash-concurrency N]
              (the SMTP password is read from the environment variable MAGD_SMTP_PASSWORD)
   magd admin --data DIR [--json] org add --name NAME
+  magd admin --data DIR [--json] org list
+  magd admin --data DIR [--json] user list --org ORG
   magd admin --data DIR [--json] user add --org ORG --email E --first F --last L [--role org_admin]
   magd admin --data DIR [--json] user resend-activation USER_ID
   magd admin --data DIR [--json] app add --id APP --name NAME --url URL --terms FILE [--required-aal 2] [--description TEXT]

@@ -26,6 +26,23 @@ func (q Q) CountOrgs(ctx context.Context) (int, error) {
 	return n, wrap(err)
 }
 
+// Orgs lists every organisation by name.
+func (q Q) Orgs(ctx context.Context) ([]Org, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT id, name, created_at FROM orgs ORDER BY name, id`)
+	return collect(rows, err, func(rows *sql.Rows) (Org, error) {
+		var o Org
+		var at sql.NullInt64
+		err := rows.Scan(&o.ID, &o.Name, &at)
+		o.CreatedAt = tm(at)
+		return o, err
+	})
+}
+
+// OrgAccounts lists the accounts of an organisation by user id.
+func (q Q) OrgAccounts(ctx context.Context, orgID string) ([]Account, error) {
+	return q.accounts(ctx, `a.org_id = ? ORDER BY a.user_id`, orgID)
+}
+
 // OrgByID loads an organisation.
 func (q Q) OrgByID(ctx context.Context, id string) (Org, error) {
 	var o Org

@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"testing"
@@ -247,4 +248,55 @@ func mfaOrLocked(t *testing.T, w *world, c *http.Client, old string) string {
 		t.Fatalf("new login while locked: %+v", o)
 	}
 	return old
+}
+
+// TestRecoveryCodeGuessingSameForKnownAndUnknownIDs: guessing the emailed recovery code of an
+// existing account and of an unknown user id (whose recovery is a decoy) gets the same answers
+// and the same lockout, so recovery neither tells accounts apart nor allows unthrottled guessing.
+func TestRecoveryCodeGuessingSameForKnownAndUnknownIDs(t *testing.T) {
+	w := newWorld(t)
+	c := w.rawClient(t)
+	start := func(uid string) api.PasswordRecovery {
+		a, err := w.send(c, rawReq{method: "POST", path: api.PathRecoveryPasswordStart, ctype: "application/json",
+			body: mustJSON(api.PasswordRecoveryStartRequest{UserID: uid})})
+		var rec api.PasswordRecovery
+		if err != nil || a.status != http.StatusOK || json.Unmarshal(a.body, &rec) != nil || len(rec.Questions) != 2 {
+			t.Fatalf("recovery start for %s: %d %v %s", uid, a.status, err, a.body)
+		}
+		return rec
+	}
+	known, ghost := start(w.user), start("zznobody_777")
+	guess := func(rec api.PasswordRecovery, i int) outcome {
+		var answers []api.SecurityAnswer
+		for _, q := range rec.Questions {
+			answers = append(answers, api.SecurityAnswer{QuestionID: q.ID, Answer: "a wrong answer"})
+		}
+		const pw = "brand new password for sure"
+		return w.attempt(t, c, api.PathRecoveryPasswordComplete, api.PasswordRecoveryCompleteRequest{RecoveryID: rec.RecoveryID,
+			Code: fmt.Sprintf("%08d", 31337+i), SecurityAnswers: answers, Password: pw, PasswordConfirm: pw})
+	}
+	// Five wrong guesses spend a recovery (and count five failures on the user id); more get
+	// the same refusal.
+	for i := range 8 {
+		k, u := guess(known, i), guess(ghost, i)
+		if k != u || k.code != api.CodeRecoveryInvalid {
+			t.Fatalf("guess %d: known id got %+v, unknown id got %+v, want RECOVERY_INVALID for both", i+1, k, u)
+		}
+	}
+	// No fresh recovery buys fresh guesses: the user id is locked, alike for both, and so is
+	// logging in.
+	k := w.attempt(t, c, api.PathRecoveryPasswordStart, api.PasswordRecoveryStartRequest{UserID: w.user})
+	u := w.attempt(t, c, api.PathRecoveryPasswordStart, api.PasswordRecoveryStartRequest{UserID: "zznobody_777"})
+	if k != u || k.code != api.CodeAccountLocked || k.retryAfter != 30 {
+		t.Fatalf("a new recovery after the guesses: known %+v, unknown %+v, want ACCOUNT_LOCKED 30 s for both", k, u)
+	}
+	k = w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser})
+	u = w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: "zznobody_777", Password: pwUser})
+	if k != u || k.code != api.CodeAccountLocked {
+		t.Fatalf("login after the guesses: known %+v, unknown %+v", k, u)
+	}
+	w.clk.advance(31 * time.Second)
+	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser}); o.status != http.StatusOK {
+		t.Fatalf("login after the wait: %+v", o)
+	}
 }

@@ -372,7 +372,8 @@ func (q Q) AuditEvents(ctx context.Context, typ string) ([]AuditEvent, error) {
 	})
 }
 
-// Purge deletes what can no longer be used: sessions, tickets and recoveries that expired before
+// Purge deletes what can no longer be used: sessions, tickets, recoveries and unfinished
+// authenticator registrations that expired before
 // cutoff, spent launch assertions older than cutoff, and failure counters untouched since cutoff
 // and no longer blocking at now. The audit log is kept. It returns how many rows went.
 func (s *Store) Purge(ctx context.Context, cutoff, now time.Time) (int64, error) {
@@ -387,6 +388,7 @@ func (s *Store) Purge(ctx context.Context, cutoff, now time.Time) (int64, error)
 			{`DELETE FROM launch_tickets WHERE expires_at < ?`, []any{ms(cutoff)}},
 			{`DELETE FROM used_assertions WHERE used_at < ?`, []any{ms(cutoff)}},
 			{`DELETE FROM recoveries WHERE expires_at < ?`, []any{ms(cutoff)}},
+			{`DELETE FROM totp_credentials WHERE status = 'pending' AND expires_at < ?`, []any{ms(cutoff)}},
 			{`DELETE FROM throttle WHERE updated_at < ? AND (blocked_until IS NULL OR blocked_until < ?)`, []any{ms(cutoff), ms(now)}},
 		} {
 			n, err := q.exec(ctx, stmt.sql, stmt.args...)

@@ -373,9 +373,9 @@ func (q Q) AuditEvents(ctx context.Context, typ string) ([]AuditEvent, error) {
 }
 
 // Purge deletes what can no longer be used: sessions, tickets, recoveries and unfinished
-// authenticator registrations that expired before
-// cutoff, spent launch assertions older than cutoff, and failure counters untouched since cutoff
-// and no longer blocking at now. The audit log is kept. It returns how many rows went.
+// authenticator registrations that expired before cutoff, spent launch assertions older than
+// cutoff, and failure counters untouched since cutoff and no longer blocking at now. The audit
+// log is kept. It returns how many rows went.
 func (s *Store) Purge(ctx context.Context, cutoff, now time.Time) (int64, error) {
 	var total int64
 	err := s.Tx(ctx, func(q Q) error {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -66,9 +67,7 @@ func mustJSON(v any) []byte {
 // with returns a copy of body with field set to v.
 func with(body map[string]any, field string, v any) map[string]any {
 	out := make(map[string]any, len(body)+1)
-	for k, x := range body {
-		out[k] = x
-	}
+	maps.Copy(out, body)
 	out[field] = v
 	return out
 }
@@ -93,10 +92,11 @@ func bodyCases(e endpoint, base rawReq) []hcase {
 		add("content type "+ct, withBody(ct, good), api.CodeUnsupportedMediaType, false)
 	}
 	const js = "application/json"
-	shapes := []struct {
+	type shape struct {
 		name string
 		body []byte
-	}{
+	}
+	shapes := []shape{
 		{"truncated", good[:len(good)/2]}, {"open brace", []byte("{")}, {"array", []byte("[]")}, {"null", []byte("null")},
 		{"string", []byte(`"x"`)}, {"number", []byte("123")}, {"true", []byte("true")}, {"two objects", append(append([]byte{}, good...), good...)},
 		{"trailing garbage", append(append([]byte{}, good...), "x"...)}, {"deep array", deepArray(20000)},
@@ -106,13 +106,7 @@ func bodyCases(e endpoint, base rawReq) []hcase {
 		{"huge 1 MiB", bytes.Repeat([]byte(" "), 1<<20)}, {"unknown field", mustJSON(with(e.body, "is_admin", true))},
 	}
 	if e.body != nil {
-		shapes = append(shapes, struct {
-			name string
-			body []byte
-		}{"empty object", []byte("{}")}, struct {
-			name string
-			body []byte
-		}{"empty", nil})
+		shapes = append(shapes, shape{"empty object", []byte("{}")}, shape{"empty", nil})
 	}
 	for _, s := range shapes {
 		want := api.Code("")
@@ -204,20 +198,13 @@ func pathCases(e endpoint, base rawReq) []hcase {
 		segs = append(segs, rawSegments...)
 		for i, seg := range segs {
 			r := base
-			r.path = fill(e.path, with2(e.params, k, seg))
+			params := maps.Clone(e.params)
+			params[k] = seg
+			r.path = fill(e.path, params)
 			cs = append(cs, hcase{name: fmt.Sprintf("%s/path %s poison %d", e.name, k, i), req: r})
 		}
 	}
 	return cs
-}
-
-func with2(m map[string]string, k, v string) map[string]string {
-	out := make(map[string]string, len(m))
-	for a, b := range m {
-		out[a] = b
-	}
-	out[k] = v
-	return out
 }
 
 // allCases is the whole table.

@@ -11,6 +11,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/server/servertest"
 )
 
@@ -298,5 +299,56 @@ func TestRecoveryCodeGuessingSameForKnownAndUnknownIDs(t *testing.T) {
 	w.clk.advance(31 * time.Second)
 	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser}); o.status != http.StatusOK {
 		t.Fatalf("login after the wait: %+v", o)
+	}
+}
+
+// TestConnectionPasswordGuessingThrottled: Account Connections asks for the password of the
+// account that owns the presented certificate; guessing it there is throttled like a login
+// (same lockout, shared with the login of that account), and an unknown owner id is answered alike.
+func TestConnectionPasswordGuessingThrottled(t *testing.T) {
+	w := newWorld(t)
+	ctx := ctxT(t)
+	owner, _ := w.login(t, w.other, pwOther)
+	cert := identity(t, owner)
+	caller, _ := w.login(t, w.user, pwUser)
+	withCert := caller.WithCertificate(&cert)
+	defer withCert.CloseIdleConnections()
+	try := func(uid, pw string) outcome {
+		_, err := withCert.ConnectCertificate(ctx, api.ConnectionRequest{UserID: uid, Password: pw})
+		if err == nil {
+			return outcome{status: http.StatusCreated}
+		}
+		p := client.ProblemOf(err)
+		if p == nil {
+			t.Fatalf("connect as %s: %v", uid, err)
+		}
+		return outcome{status: p.Status, code: p.Code, retryAfter: p.RetryAfter}
+	}
+	for i := range 7 {
+		k, u := try(w.other, fmt.Sprintf("guess %d of the owner's password", i)), try("zzghost_5150", fmt.Sprintf("guess %d", i))
+		if k != u {
+			t.Fatalf("guess %d: owner id %+v, unknown id %+v", i+1, k, u)
+		}
+		want := api.CodeConnectionSourceAuth
+		if i == 5 {
+			want = api.CodeAccountLocked
+		}
+		if k.code != want {
+			t.Fatalf("guess %d = %+v, want %s", i+1, k, want)
+		}
+		if k.code == api.CodeAccountLocked {
+			if k.retryAfter != 30 {
+				t.Fatalf("guess %d: wait %d s, want 30", i+1, k.retryAfter)
+			}
+			// The owner's own login is locked by the same counter.
+			if o := w.attempt(t, w.rawClient(t), api.PathLogin, api.LoginRequest{UserID: w.other, Password: pwOther}); o.code != api.CodeAccountLocked {
+				t.Fatalf("the owner's login while guessing locked it: %+v", o)
+			}
+			w.clk.advance(31 * time.Second)
+		}
+	}
+	w.clk.advance(61 * time.Second) // the seventh guess locked for 60 s
+	if o := try(w.other, pwOther); o.status != http.StatusCreated {
+		t.Fatalf("the right password after the wait: %+v", o)
 	}
 }

@@ -7,11 +7,14 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
 	"testing"
+
+	"github.com/mag-desktop/magdesk/client"
 )
 
 // csrPEM makes a PKCS#10 request for key.
@@ -94,4 +97,20 @@ func selfSigned(t testing.TB, k *ecdsa.PrivateKey) []byte {
 		t.Fatal(err)
 	}
 	return der
+}
+
+// identity requests a certificate for c's account with a fresh P-256 key and returns it as a
+// TLS client certificate.
+func identity(t *testing.T, c *client.Client) tls.Certificate {
+	t.Helper()
+	key := newP256(t)
+	issued, err := c.RequestCertificate(ctxT(t), csrPEM(t, key), "hardening")
+	if err != nil {
+		t.Fatalf("request a certificate: %v", err)
+	}
+	blk, _ := pem.Decode([]byte(issued.CertificatePEM))
+	if blk == nil {
+		t.Fatalf("no certificate in %q", issued.CertificatePEM)
+	}
+	return tls.Certificate{Certificate: [][]byte{blk.Bytes}, PrivateKey: key}
 }

@@ -19,10 +19,12 @@ if [ -z "$pkgs" ]; then
   echo "bench: no benchmarks found" >&2
   exit 1
 fi
-# GUI benchmarks need an X server; use a private Xvfb when there is no display.
+# GUI benchmarks need an X server; use a private Xvfb when there is no display. The search for
+# a free display starts at a random number: concurrent xvfb-run -a calls all starting at :99
+# can pick the same one.
 wrap=()
 if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
-  wrap=(xvfb-run -a -s "-screen 0 1280x1024x24")
+  wrap=(xvfb-run -a -n $((100 + RANDOM % 800)) -s "-screen 0 1280x1024x24")
 fi
 status=0
 # One package at a time: go test would otherwise run packages side by side and the figures

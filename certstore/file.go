@@ -42,6 +42,7 @@ type FileStore struct {
 	keyring Keyring
 	now     func() time.Time
 	mu      sync.Mutex // serialises changes (the GUI works from several goroutines)
+	cache   recordCache
 }
 
 // FileOption configures a FileStore.
@@ -93,6 +94,14 @@ func (s *FileStore) List(ctx context.Context) ([]Identity, error) {
 	for _, e := range entries {
 		names[e.Name()] = true
 	}
+	// The index holds a copy of every certificate: one file to read instead of one per
+	// identity. A missing or damaged copy falls back to the .crt file.
+	copies := map[Fingerprint]string{}
+	if recs, err := s.Records(); err == nil {
+		for _, r := range recs {
+			copies[r.SHA256] = r.CertPEM
+		}
+	}
 	var out []Identity
 	var problems []string
 	for _, e := range entries {
@@ -101,7 +110,11 @@ func (s *FileStore) List(ctx context.Context) ([]Identity, error) {
 			continue
 		}
 		fp := Fingerprint(strings.TrimSuffix(name, ".crt"))
-		certs, err := readCertFile(filepath.Join(s.dir, name))
+		var err error
+		certs := parsePEMCerts([]byte(copies[fp]))
+		if len(certs) == 0 || FingerprintOf(certs[0]) != fp {
+			certs, err = readCertFile(filepath.Join(s.dir, name))
+		}
 		if err != nil || FingerprintOf(certs[0]) != fp {
 			problems = append(problems, fmt.Sprintf("%s is damaged or renamed; move it out of %s", name, s.dir))
 			continue
@@ -193,6 +206,7 @@ func (s *FileStore) ImportRecord(ctx context.Context, b *Bundle, rec Record) (Id
 		rec.CreatedAt = s.now().UTC()
 	}
 	rec.SHA256 = fp
+	rec.CertPEM = string(pemData)
 	if err := s.putRecordLocked(rec); err != nil {
 		undo()
 		return Identity{}, err

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,6 +21,9 @@ type Record struct {
 	Source    string      `json:"source"` // request, import, demo
 	Label     string      `json:"label,omitempty"`
 	CreatedAt time.Time   `json:"created_at"`
+	// CertPEM is the public certificate and chain (a copy of <sha256>.crt), so that listing
+	// reads one file instead of one per identity.
+	CertPEM string `json:"cert_pem,omitempty"`
 }
 
 // Record sources.
@@ -35,12 +40,30 @@ type indexFile struct {
 
 func (s *FileStore) indexPath() string { return filepath.Join(s.dir, "index.json") }
 
+// recordCache keeps the decoded index while the file is unchanged (same size and time).
+type recordCache struct {
+	mu      sync.Mutex
+	size    int64
+	modTime time.Time
+	recs    []Record
+}
+
 // Records returns every record, oldest first.
 func (s *FileStore) Records() ([]Record, error) {
-	data, err := os.ReadFile(s.indexPath())
+	st, err := os.Stat(s.indexPath())
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
+	if err != nil {
+		return nil, newErr(CodeStoreUnavailable, "file records", err, "cannot read %s", s.indexPath())
+	}
+	c := &s.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.recs != nil && c.size == st.Size() && c.modTime.Equal(st.ModTime()) {
+		return slices.Clone(c.recs), nil
+	}
+	data, err := os.ReadFile(s.indexPath())
 	if err != nil {
 		return nil, newErr(CodeStoreUnavailable, "file records", err, "cannot read %s", s.indexPath())
 	}
@@ -48,7 +71,8 @@ func (s *FileStore) Records() ([]Record, error) {
 	if err := json.Unmarshal(data, &idx); err != nil {
 		return nil, newErr(CodeCorrupt, "file records", err, "%s is damaged: move it away; the certificates stay usable but lose their account notes", s.indexPath())
 	}
-	return idx.Records, nil
+	c.size, c.modTime, c.recs = st.Size(), st.ModTime(), idx.Records
+	return slices.Clone(idx.Records), nil
 }
 
 // PutRecord adds or replaces the record of rec.SHA256.

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"net/url"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -20,15 +21,26 @@ type homeScreen struct {
 	reload  *widget.Button
 	apps    []api.Application
 	// buttons by app id and action, for keyboard users' focus and for tests.
-	buttons map[string]*widget.Button
+	buttons     map[string]*widget.Button
+	registerOTP *widget.Button // shown while the account should register a credential
 }
 
 func newHomeScreen(u *UI) *homeScreen {
 	s := &homeScreen{u: u, list: container.NewVBox(), err: errorLabel(), buttons: map[string]*widget.Button{}}
 	s.reload = widget.NewButton("Refresh", s.refresh)
 	who := u.me.Account.DisplayName + " (" + u.me.Account.UserID + "), " + u.me.Account.Org.Name
+	top := container.NewVBox(heading("Your applications", "Signed in as "+who+". Open an application, or request access to one."))
+	if slices.Contains(u.me.RequiredActions, "register_credentials") {
+		// The "continue registering credentials" step of the portal, offered right here.
+		next := wrapped("Next step: register a stronger credential. Some applications need a one-time code or a certificate besides your password.")
+		next.Importance = widget.WarningImportance
+		s.registerOTP = widget.NewButton("Register an authenticator app", func() { u.showTab(TabOTP) })
+		top.Add(container.NewVBox(next, container.NewHBox(s.registerOTP,
+			widget.NewButton("Request a certificate", func() { u.showTab(TabCerts) }))))
+	}
+	top.Add(s.err)
 	s.content = container.NewBorder(
-		container.NewVBox(heading("Your applications", "Signed in as "+who+". Open an application, or request access to one."), s.err),
+		top,
 		container.NewHBox(s.reload), nil, nil, container.NewVScroll(s.list))
 	return s
 }

@@ -79,6 +79,10 @@ func (u *UI) enter(me api.Me) {
 	u.tabs.OnSelected = func(t *container.TabItem) { u.tabSelected(t.Text) }
 	u.Win.SetContent(u.tabs)
 	u.tabSelected(TabHome)
+	if t := u.pendingTab; t != "" {
+		u.pendingTab = ""
+		u.showTab(t)
+	}
 }
 
 func (u *UI) tabSelected(name string) {

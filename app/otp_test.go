@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -57,4 +58,27 @@ func TestOTPEnrolmentThenLoginWithCode(t *testing.T) {
 	h.u.showTab(TabAccount)
 	h.u.Wait()
 	h.mustContain(labels(h.u.account.content), "strong (two factors)")
+}
+
+func TestCredentialsLinkAndNextStepOnHome(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	// Started from the Login Success email's link: after login the app opens Security codes.
+	h.u.Start([]string{"magdesk://my-account/credentials"})
+	h.u.Wait()
+	h.login(id, testPassword)
+	if h.u.Screen() != TabOTP {
+		t.Fatalf("after login with the credentials link: %q", h.u.Screen())
+	}
+	// Home offers the next step while the account has only a password.
+	if !slices.Contains(h.u.me.RequiredActions, "register_credentials") {
+		t.Fatalf("the server asks for no credential registration: %v", h.u.me.RequiredActions)
+	}
+	if h.u.home.registerOTP == nil {
+		t.Fatal("Home does not offer to register a credential")
+	}
+	h.tap(h.u.home.registerOTP)
+	if h.u.Screen() != TabOTP {
+		t.Fatalf("the next-step button went to %q", h.u.Screen())
+	}
 }

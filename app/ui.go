@@ -38,8 +38,10 @@ type UI struct {
 	busy  atomic.Int64
 	inbox chan func()
 
-	me   *api.Me // nil while logged out
-	demo *Demo
+	me *api.Me // nil while logged out
+	// pendingTab is shown right after the next login (a my-account link came in).
+	pendingTab string
+	demo       *Demo
 	// lastInfo is the last information shown in a dialog (tests read what the user read).
 	lastInfo string
 	dialogs  []dialog.Dialog
@@ -84,6 +86,9 @@ func (u *UI) Start(args []string) {
 		u.ShowSetup(link)
 		return
 	}
+	if credentialsLink(args) {
+		u.pendingTab = TabOTP
+	}
 	if strings.TrimSpace(u.be.Settings().ServerURL) == "" {
 		u.ShowConnect()
 		return
@@ -123,6 +128,14 @@ func (u *UI) ShowWaiting(msg string) {
 func (u *UI) HandleArgs(args []string) {
 	fyne.Do(func() {
 		u.Win.RequestFocus()
+		if credentialsLink(args) {
+			if u.me != nil {
+				u.showTab(TabOTP)
+			} else {
+				u.pendingTab = TabOTP
+			}
+			return
+		}
 		if link := activationLink(args); link != "" {
 			if u.me != nil {
 				u.info("Activation link", "You are logged in. Log out first to set up another account with this link.")
@@ -148,6 +161,17 @@ func (u *UI) Close() { u.cancel() }
 
 // Screen is the name of the screen shown.
 func (u *UI) Screen() string { return u.screen }
+
+// credentialsLink reports the "continue registering credentials" link of the Login Success
+// email (magdesk://my-account/credentials).
+func credentialsLink(args []string) bool {
+	for _, a := range args {
+		if strings.HasPrefix(strings.ToLower(a), "magdesk://my-account") {
+			return true
+		}
+	}
+	return false
+}
 
 func activationLink(args []string) string {
 	for _, a := range args {

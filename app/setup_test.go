@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
+	"github.com/mag-desktop/magdesk/server/servertest"
 	"github.com/mag-desktop/magdesk/setup"
 )
 
@@ -197,5 +198,23 @@ func TestSecondStartHandsOverTheActivationLink(t *testing.T) {
 	h.u.Wait()
 	if h.u.Screen() != "Setup: password" {
 		t.Fatalf("screen changed to %q", h.u.Screen())
+	}
+}
+
+func TestSetupWithoutSecurityQuestions(t *testing.T) {
+	h := newHarness(t, servertest.WithSecurityQuestions(false))
+	id, link := h.pendingUser()
+	h.u.ShowSetup(link)
+	h.u.Wait()
+	h.choosePassword(testPassword)
+	if h.u.Screen() != "Setup: summary" {
+		t.Fatalf("questions off: went to %q", h.u.Screen())
+	}
+	h.tap(h.u.wizard.activate)
+	h.tap(h.u.wizard.loginNow)
+	h.typeIn(h.u.login.password, testPassword)
+	h.tap(h.u.login.submit)
+	if h.u.LoggedIn() == nil || h.u.LoggedIn().Account.UserID != id {
+		t.Fatalf("login after setup without questions: %q", h.u.login.err.Text)
 	}
 }

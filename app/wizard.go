@@ -109,7 +109,11 @@ func (s *setupScreen) backTo(step setup.Step) {
 }
 
 func (s *setupScreen) page(step int, title, explain string, body ...fyne.CanvasObject) fyne.CanvasObject {
-	crumbs := widget.NewLabel(fmt.Sprintf("Step %d of 4", step))
+	total := 4
+	if s.info.UserID != "" && s.info.SecurityQuestionsRequired == 0 {
+		total = 3 // the server has security questions switched off
+	}
+	crumbs := widget.NewLabel(fmt.Sprintf("Step %d of %d", min(step, total), total))
 	objs := append([]fyne.CanvasObject{crumbs, heading(title, explain)}, body...)
 	s.body = container.NewVBox(append(objs, s.err)...)
 	return s.body

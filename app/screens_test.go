@@ -68,6 +68,7 @@ func TestSettingsAboutAndEsc(t *testing.T) {
 	s.theme.SetSelected("Dark")
 	s.remember.SetChecked(false)
 	s.d.Confirm()
+	h.u.Wait()
 	eff, _ := config.Load(h.home)
 	if eff.Theme != "dark" || eff.RememberUserID {
 		t.Fatalf("settings not saved: %+v", eff.Settings)

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"runtime"
 	"strings"
 
@@ -108,14 +109,16 @@ func (s *settingsScreen) save(old desk.Settings) {
 	st.Theme = themeName(s.theme.Selected)
 	st.LogLevel = s.logLevel.Selected
 	st.RememberUserID = s.remember.Checked
-	if err := u.be.SaveSettings(st); err != nil {
-		u.info("Settings not saved", u.explain(err).Message)
-		return
-	}
-	applyTheme(u.App, st.Theme)
-	if st.ServerURL != old.ServerURL && u.me == nil {
-		u.ShowConnect()
-	}
+	runErr(u, nil, func(context.Context) error { return u.be.SaveSettings(st) }, func(err error) {
+		if err != nil {
+			u.info("Settings not saved", u.explain(err).Message)
+			return
+		}
+		applyTheme(u.App, st.Theme)
+		if st.ServerURL != old.ServerURL && u.me == nil {
+			u.ShowConnect()
+		}
+	})
 }
 
 // ShowAbout shows the versions of the app, the toolkit and the server.

@@ -73,7 +73,8 @@ func (u *UI) offerResume() {
 			"Nothing secret was saved, so you will type your password and answers again.", st.UserID, st.OrgName, st.Step),
 		func(ok bool) {
 			if !ok {
-				_ = m.Abandon()
+				// The keyring may be slow (or ask to be unlocked): not on the UI goroutine.
+				runErr(u, nil, func(context.Context) error { return m.Abandon() }, func(error) {})
 				return
 			}
 			u.resumeSetup(m)
@@ -86,17 +87,24 @@ func (u *UI) offerResume() {
 func (u *UI) resumeSetup(m *setup.Machine) {
 	s := &setupScreen{u: u, m: m, err: errorLabel()}
 	u.wizard = s
-	if err := m.Resume(); err != nil {
-		_ = m.Abandon()
-		s.showLink("")
-		setError(s.err, err.Error())
-		return
-	}
-	// The password is never saved, so a resumed setup always asks for it again; the
-	// question choices are kept.
-	s.backTo(setup.StepPassword)
 	s.showLink("")
-	s.inspect(m.Token(), true)
+	runErr(u, s.next, func(context.Context) error {
+		// The token comes back from the keyring, which may block.
+		if err := m.Resume(); err != nil {
+			_ = m.Abandon()
+			return err
+		}
+		return nil
+	}, func(err error) {
+		if err != nil {
+			setError(s.err, err.Error())
+			return
+		}
+		// The password is never saved, so a resumed setup always asks for it again; the
+		// question choices are kept.
+		s.backTo(setup.StepPassword)
+		s.inspect(m.Token(), true)
+	})
 }
 
 // backTo steps the wizard back to step (or as far as it goes).
@@ -149,9 +157,11 @@ func (s *setupScreen) inspect(token string, resumed bool) {
 	u := s.u
 	setError(s.err, "")
 	type result struct {
-		info api.ActivationInfo
-		qs   []api.SecurityQuestion
+		info     api.ActivationInfo
+		qs       []api.SecurityQuestion
+		beginErr error
 	}
+	keep := !resumed
 	run(u, s.next, func(ctx context.Context) (result, error) {
 		info, err := u.be.InspectActivation(ctx, token)
 		if err != nil {
@@ -159,9 +169,18 @@ func (s *setupScreen) inspect(token string, resumed bool) {
 		}
 		var qs []api.SecurityQuestion
 		if info.SecurityQuestionsRequired > 0 {
-			qs, err = u.be.SecurityQuestions(ctx)
+			if qs, err = u.be.SecurityQuestions(ctx); err != nil {
+				return result{}, err
+			}
 		}
-		return result{info, qs}, err
+		r := result{info: info, qs: qs}
+		if keep || s.m.State().UserID != info.UserID {
+			// Recorded for a resume: the token goes to the keyring, off the UI goroutine.
+			r.beginErr = s.m.Begin(token, setup.Info{ServerURL: u.be.Settings().ServerURL, UserID: info.UserID,
+				DisplayName: info.DisplayName, OrgName: info.OrgName,
+				NeedsQuestions: info.SecurityQuestionsRequired > 0, ExpiresAt: info.ExpiresAt})
+		}
+		return r, nil
 	}, func(r result, err error) {
 		if err != nil {
 			e := u.explain(err)
@@ -173,13 +192,8 @@ func (s *setupScreen) inspect(token string, resumed bool) {
 			return
 		}
 		s.info, s.catalogue = r.info, r.qs
-		if !resumed || s.m.State().UserID != r.info.UserID {
-			err := s.m.Begin(token, setup.Info{ServerURL: u.be.Settings().ServerURL, UserID: r.info.UserID,
-				DisplayName: r.info.DisplayName, OrgName: r.info.OrgName,
-				NeedsQuestions: r.info.SecurityQuestionsRequired > 0, ExpiresAt: r.info.ExpiresAt})
-			if err != nil {
-				u.info("Setup can't be resumed later", err.Error())
-			}
+		if r.beginErr != nil {
+			u.info("Setup can't be resumed later", r.beginErr.Error())
 		}
 		s.showPassword()
 	})
@@ -376,7 +390,12 @@ func (s *setupScreen) complete() {
 		req.SecurityAnswers = append(req.SecurityAnswers, api.SecurityAnswer{QuestionID: id, Answer: s.answers[i].Text})
 	}
 	run(u, s.activate, func(ctx context.Context) (api.ActivationCompleteResponse, error) {
-		return u.be.CompleteActivation(ctx, req)
+		resp, err := u.be.CompleteActivation(ctx, req)
+		if err == nil {
+			// Forget the progress and the token (keyring): off the UI goroutine.
+			_ = s.m.Completed()
+		}
+		return resp, err
 	}, func(_ api.ActivationCompleteResponse, err error) {
 		if err != nil {
 			e := u.explain(err)
@@ -392,7 +411,6 @@ func (s *setupScreen) complete() {
 			setError(s.err, e.Message)
 			return
 		}
-		_ = s.m.Completed()
 		setError(s.err, "")
 		s.activate.Hide()
 		s.loginNow.Show()

@@ -18,6 +18,7 @@ import (
 	"github.com/zalando/go-keyring"
 
 	"github.com/mag-desktop/magdesk/certstore"
+	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/config"
 	"github.com/mag-desktop/magdesk/desk"
 	"github.com/mag-desktop/magdesk/server/servertest"
@@ -98,8 +99,10 @@ func (h *harness) rebuild(a fyne.App, edit func(*desk.Options)) {
 		h.t.Fatal(err)
 	}
 	o := desk.Options{Home: h.home, Settings: eff, Version: "test",
-		Stores: certstore.InventoryOptions{Discover: certstore.DiscoverOptions{Home: h.userHome,
-			XDGConfigHome: filepath.Join(h.userHome, ".config"), XDGDataHome: filepath.Join(h.userHome, ".local/share"), SystemDirs: []string{}}}}
+		Sessions: h.sessions(), Secrets: desk.SetupSecretsIn(testKeyring{}),
+		Stores: certstore.InventoryOptions{FileOpts: []certstore.FileOption{certstore.WithKeyring(testKeyring{})},
+			Discover: certstore.DiscoverOptions{Home: h.userHome,
+				XDGConfigHome: filepath.Join(h.userHome, ".config"), XDGDataHome: filepath.Join(h.userHome, ".local/share"), SystemDirs: []string{}}}}
 	if edit != nil {
 		edit(&o)
 	}
@@ -119,6 +122,20 @@ func (h *harness) rebuild(a fyne.App, edit func(*desk.Options)) {
 		return nil
 	}
 }
+
+// testKeyring is the OS keyring (the real Secret Service in CI, go-keyring's mock elsewhere)
+// under service names of these tests only, so that other packages' tests running at the same
+// time, which check what their own services hold, never see these entries.
+type testKeyring struct{}
+
+func testService(s string) string { return s + " [app tests]" }
+
+func (testKeyring) Set(s, u, p string) error        { return keyring.Set(testService(s), u, p) }
+func (testKeyring) Get(s, u string) (string, error) { return keyring.Get(testService(s), u) }
+func (testKeyring) Delete(s, u string) error        { return keyring.Delete(testService(s), u) }
+
+// sessions is a session store over testKeyring, as the app's own.
+func (h *harness) sessions() *client.SessionStore { return client.NewSessionStore(testKeyring{}) }
 
 // tap taps a button and waits for the work it started.
 func (h *harness) tap(b *widget.Button) {

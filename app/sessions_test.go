@@ -25,7 +25,7 @@ func TestClearCachedSessionsFromMenu(t *testing.T) {
 	h := newHarness(t)
 	id := h.user(false)
 	h.login(id, testPassword)
-	store := client.OpenSessionStore()
+	store := h.sessions()
 	srv, _ := client.NormalizeServerURL(h.env.URL)
 	sess, err := store.Load(srv, id)
 	if err != nil {
@@ -72,7 +72,7 @@ func TestAccountMismatchOffersClearing(t *testing.T) {
 		t.Fatal(p)
 	}
 	srv, _ := client.NormalizeServerURL(h.env.URL)
-	if err := client.OpenSessionStore().Save(client.Session{Server: srv, UserID: alice, Token: lr.SessionToken}); err != nil {
+	if err := h.sessions().Save(client.Session{Server: srv, UserID: alice, Token: lr.SessionToken}); err != nil {
 		t.Fatal(err)
 	}
 

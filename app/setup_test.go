@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
+	"github.com/mag-desktop/magdesk/desk"
 	"github.com/mag-desktop/magdesk/server/servertest"
 	"github.com/mag-desktop/magdesk/setup"
 )
@@ -109,7 +110,7 @@ func TestSetupWizardFromLinkArgumentWithResume(t *testing.T) {
 	if h.u.Screen() != "Setup: done" || !h.u.wizard.loginNow.Visible() {
 		t.Fatalf("not activated: %q", h.u.wizard.err.Text)
 	}
-	m, _ := setup.Load(h.home, setup.Keyring{})
+	m, _ := setup.Load(h.home, desk.SetupSecretsIn(testKeyring{}))
 	if m.Resumable() {
 		t.Fatal("setup progress left after activation")
 	}

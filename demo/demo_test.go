@@ -13,6 +13,7 @@ import (
 
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/desk"
 )
 
 func TestMain(m *testing.M) {
@@ -54,17 +55,22 @@ func TestDemoGatewayCredentialsAndPlantedCertificate(t *testing.T) {
 
 	// The second account's certificate lands in the app's store, noted as that account's.
 	home := t.TempDir()
-	fp, err := d.PlantSecondCertificate(ctx, home)
+	// In memory, as `magdesk --demo` keeps it: the demo's secrets stay out of the keyring.
+	kr := desk.NewMemoryKeyring()
+	fp, err := d.PlantSecondCertificate(ctx, home, certstore.WithKeyring(kr))
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := certstore.OpenFileStore(home)
+	fs, err := certstore.OpenFileStore(home, certstore.WithKeyring(kr))
 	if err != nil {
 		t.Fatal(err)
 	}
 	recs, _ := fs.Records()
 	if len(recs) != 1 || recs[0].SHA256 != fp || recs[0].UserID != c.SecondUserID {
 		t.Fatalf("records: %+v", recs)
+	}
+	if b, err := fs.Export(ctx, fp); err != nil || b.Key == nil {
+		t.Fatalf("the planted identity has no usable key: %v", err)
 	}
 
 	// Credentials for scripts: a 0600 file; printed for people.

@@ -4,6 +4,8 @@ import (
 	"sync"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/mag-desktop/magdesk/setup"
 )
 
 // MemoryKeyring keeps secrets in memory for this run. The demo uses it so that its throwaway
@@ -48,13 +50,23 @@ func (k *MemoryKeyring) Delete(service, user string) error {
 	return nil
 }
 
+// Keyring is the shape of the OS keyring that client and certstore use.
+type Keyring interface {
+	Set(service, user, secret string) error
+	Get(service, user string) (string, error)
+	Delete(service, user string) error
+}
+
 // SetupSecrets is the keyring seen as setup.Secrets (one service).
 func (k *MemoryKeyring) SetupSecrets() SetupSecrets { return SetupSecrets{k} }
 
-// SetupSecrets adapts a MemoryKeyring to setup.Secrets.
-type SetupSecrets struct{ k *MemoryKeyring }
+// SetupSecrets adapts a Keyring to setup.Secrets, under setup's service name.
+type SetupSecrets struct{ k Keyring }
 
-const setupService = "setup"
+// SetupSecretsIn keeps setup's activation token in k.
+func SetupSecretsIn(k Keyring) SetupSecrets { return SetupSecrets{k} }
+
+const setupService = setup.KeyringService
 
 // Set implements setup.Secrets.
 func (s SetupSecrets) Set(key, value string) error { return s.k.Set(setupService, key, value) }

@@ -84,7 +84,7 @@ func (u *user) run(stdin string, args ...string) res {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, u.bin, append(append([]string{}, u.baseArgs...), args...)...)
-	cmd.Env = append(append(os.Environ(), "MAGDESK_HOME="+u.home), u.env...)
+	cmd.Env = append(append(os.Environ(), "MAGDESK_HOME="+u.home, client.ProfileEnv+"="+e2eService), u.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -137,6 +137,10 @@ func oathtool(t *testing.T, secret string, at time.Time) string {
 	}
 	return strings.TrimSpace(string(out))
 }
+
+// e2eService keeps this test's sessions apart from those of other packages' tests, which use
+// the same Secret Service at the same time (and would be cleared by sessions clear).
+const e2eService = client.KeyringService + " [cli e2e]"
 
 var linkRE = regexp.MustCompile(`https://\S+/activate#token=\S+`)
 
@@ -284,7 +288,7 @@ func TestCommandLineAsAUser(t *testing.T) {
 		t.Fatalf("sessions list = %+v", rows)
 	}
 	search := func() string {
-		out, _ := exec.Command("secret-tool", "search", "--all", "service", client.KeyringService).CombinedOutput()
+		out, _ := exec.Command("secret-tool", "search", "--all", "service", e2eService).CombinedOutput()
 		return string(out)
 	}
 	if out := search(); strings.Count(out, "username = session:") != 2 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -48,6 +49,26 @@ func (SystemKeyring) Get(service, user string) (string, error) { return keyring.
 
 // Delete removes a secret.
 func (SystemKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
+
+// ServiceKeyring is the OS keyring under another service name than KeyringService: a separate
+// profile whose sessions the default one never sees (see OpenSessionStore).
+type ServiceKeyring struct{ Service string }
+
+// Set stores a secret under k.Service.
+func (k ServiceKeyring) Set(_, user, secret string) error {
+	return keyring.Set(k.Service, user, secret)
+}
+
+// Get reads a secret of k.Service.
+func (k ServiceKeyring) Get(_, user string) (string, error) { return keyring.Get(k.Service, user) }
+
+// Delete removes a secret of k.Service.
+func (k ServiceKeyring) Delete(_, user string) error { return keyring.Delete(k.Service, user) }
+
+// ProfileEnv names the environment variable that selects another keyring service for
+// sessions: separate profiles on one desktop, and test runs side by side that must not clear
+// each other's sessions.
+const ProfileEnv = "MAGDESK_KEYRING_SERVICE"
 
 // Session is one cached login: a secret, kept only in the keyring (or in memory).
 type Session struct {
@@ -93,8 +114,14 @@ type SessionStore struct {
 }
 
 // OpenSessionStore uses the OS keyring if it answers, else keeps sessions in memory for this
-// run and says why in Warning. It never writes a file.
-func OpenSessionStore() *SessionStore { return NewSessionStore(SystemKeyring{}) }
+// run and says why in Warning. It never writes a file. With $MAGDESK_KEYRING_SERVICE set,
+// sessions live under that service name instead of KeyringService.
+func OpenSessionStore() *SessionStore {
+	if svc := os.Getenv(ProfileEnv); svc != "" {
+		return NewSessionStore(ServiceKeyring{Service: svc})
+	}
+	return NewSessionStore(SystemKeyring{})
+}
 
 // NewSessionStore is OpenSessionStore over a given keyring (nil: memory only).
 func NewSessionStore(kr Keyring) *SessionStore {

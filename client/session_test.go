@@ -142,12 +142,15 @@ func TestRealKeyring(t *testing.T) {
 		t.Skip("secret-tool (libsecret-tools) not installed")
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRealKeyringChild$", "-test.v")
-	cmd.Env = append(os.Environ(), "MAGDESK_REAL_KEYRING_CHILD=1")
+	// A service of its own: other packages' tests use the same Secret Service at the same time.
+	cmd.Env = append(os.Environ(), "MAGDESK_REAL_KEYRING_CHILD=1", ProfileEnv+"="+realTestService)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestRealKeyringChild") {
 		t.Fatalf("real keyring run failed: %v\n%s", err, out)
 	}
 }
+
+const realTestService = KeyringService + " [client tests]"
 
 func TestRealKeyringChild(t *testing.T) {
 	if os.Getenv("MAGDESK_REAL_KEYRING_CHILD") != "1" {
@@ -163,7 +166,7 @@ func TestRealKeyringChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An independent reader finds the secret where we said it is.
-	out, err := exec.Command("secret-tool", "lookup", "service", KeyringService, "username", sessionKey(server, "kr_user")).Output()
+	out, err := exec.Command("secret-tool", "lookup", "service", realTestService, "username", sessionKey(server, "kr_user")).Output()
 	if err != nil || !strings.Contains(string(out), sess.Token) {
 		t.Fatalf("secret-tool lookup: %q, %v", out, err)
 	}
@@ -177,7 +180,7 @@ func TestRealKeyringChild(t *testing.T) {
 	if err != nil || rep.Failed() != 0 || rep.LocalOnly() == 0 {
 		t.Fatalf("clear: %+v, %v", rep, err)
 	}
-	out, _ = exec.Command("secret-tool", "search", "--all", "service", KeyringService).CombinedOutput()
+	out, _ = exec.Command("secret-tool", "search", "--all", "service", realTestService).CombinedOutput()
 	for _, leak := range []string{sess.Token, sessionKeyPrefix, indexKey} {
 		if strings.Contains(string(out), leak) {
 			t.Fatalf("after ClearSessions the keyring still holds %q:\n%s", leak, out)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -71,4 +72,30 @@ func averageOf(n int, fn func()) time.Duration {
 		fn()
 	}
 	return time.Since(start) / time.Duration(n)
+}
+
+// BenchmarkNSSList200 is issue 4's figure: listing an NSS database of 200 identities, as a
+// ratio of one `certutil -L` run on the same database measured in the same run (goal <= 1.5).
+func BenchmarkNSSList200(b *testing.B) {
+	ctx := context.Background()
+	dir := newNSSDBWith(b, 200)
+	s := NewNSSStore(dir, "bench", nil)
+	baseline := averageOf(10, func() {
+		if err := exec.Command("certutil", "-L", "-d", "sql:"+dir).Run(); err != nil {
+			b.Fatal(err)
+		}
+	})
+	b.ResetTimer()
+	for b.Loop() {
+		ids, err := s.List(ctx)
+		if err != nil || len(ids) != 200 {
+			b.Fatalf("list: %d %v", len(ids), err)
+		}
+	}
+	b.StopTimer()
+	perOp := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+	b.ReportMetric(perOp/1e6, "ms/list")
+	b.ReportMetric(float64(baseline.Nanoseconds())/1e6, "ms/certutil-L")
+	b.ReportMetric(perOp/float64(baseline.Nanoseconds()), "ratio-vs-certutil-L")
+	b.ReportMetric(1.5, "goal-ratio")
 }

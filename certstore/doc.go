@@ -13,8 +13,9 @@
 //   - NSSStore: one NSS database (Chrome/Chromium's ~/.pki/nssdb, Firefox profiles; see
 //     DiscoverNSS). Changes go through certutil and pk12util with passwords in 0600 files of a
 //     private temporary folder, never argv. NSS gives all certificates of one subject one
-//     nickname, so a target is renamed to a unique nickname before certutil acts on it. Listing
-//     uses a registered NSSReader (package nssfast reads the SQLite files directly) or certutil.
+//     nickname, so a target is renamed to a unique nickname before certutil acts on it (and the
+//     others get their names back afterwards). Listing reads cert9.db/key4.db directly with the
+//     pure-Go SQLite engine, read-only; certutil lists legacy (dbm) databases.
 //   - WindowsStore: CurrentUser\MY through crypt32/ncrypt without cgo; the decisions (refuse
 //     smart-card keys, keep a key another certificate shares, delete the key before the
 //     certificate) are in wincert.go and tested over a fake system layer.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 
@@ -184,34 +185,34 @@ func (s *NSSStore) listAll(ctx context.Context) ([]Identity, error) {
 	if err != nil {
 		return nil, err
 	}
-	// `certutil -L -n NICK -a` prints the certificate NICK names first, then every other
-	// certificate with the same subject. A certificate that is never first shares its nickname
-	// with another one (NSS gives one subject one nickname).
+	// `certutil -L -n NICK -a` prints every certificate with the subject of the one NICK
+	// names, in its own order. The nickname is exact when the query prints one certificate or
+	// when every certificate it prints carries NICK (NSS gives one subject one nickname); a
+	// subject whose certificates were given several nicknames gets the first that printed it
+	// (display only: changes read the database directly, or refuse such a subject).
 	count := nicknameCounts(rows)
 	byFP := map[Fingerprint]int{}
+	exact := map[Fingerprint]bool{}
 	var ids []Identity
 	for nick := range count {
 		if strings.Contains(nick, ":") && !strings.HasPrefix(nick, "NSS Certificate DB:") {
 			continue // other tokens (smart cards) are not ours to change
 		}
-		pemOut, err := s.tool(ctx, op, "certutil", "-L", "-d", s.db(), "-n", nick, "-a")
+		certs, err := s.certsOf(ctx, op, nick)
 		if err != nil {
 			return nil, err
 		}
-		for i, c := range parsePEMCerts(pemOut) {
+		sure := len(certs) == 1 || len(certs) == count[nick]
+		for _, c := range certs {
 			fp := FingerprintOf(c)
 			j, seen := byFP[fp]
 			if !seen {
-				byFP[fp] = len(ids)
-				name := ""
-				if i == 0 || count[nick] > 1 {
-					name = nick
-				}
-				ids = append(ids, s.identity(c, name, nssKeyID(c.PublicKey), keys))
-				continue
+				j = len(ids)
+				byFP[fp] = j
+				ids = append(ids, s.identity(c, nick, nssKeyID(c.PublicKey), keys))
 			}
-			if i == 0 {
-				ids[j].Nickname = nick
+			if sure && !exact[fp] {
+				ids[j].Nickname, exact[fp] = nick, true
 			}
 		}
 	}
@@ -260,17 +261,13 @@ func nicknameCounts(rows []nssCertLine) map[string]int {
 	return count
 }
 
-// firstCertOf returns the certificate nick names (the first that certutil prints).
-func (s *NSSStore) firstCertOf(ctx context.Context, op, nick string) (*x509.Certificate, error) {
+// certsOf returns the certificates `certutil -L -n NICK -a` prints: all of NICK's subject.
+func (s *NSSStore) certsOf(ctx context.Context, op, nick string) ([]*x509.Certificate, error) {
 	out, err := s.tool(ctx, op, "certutil", "-L", "-d", s.db(), "-n", nick, "-a")
 	if err != nil {
 		return nil, err
 	}
-	certs := parsePEMCerts(out)
-	if len(certs) == 0 {
-		return nil, newErr(CodeVerifyFailed, op, nil, "no certificate is named %q", nick)
-	}
-	return certs[0], nil
+	return parsePEMCerts(out), nil
 }
 
 // markShared notes keys used by several certificates (a renewal that kept its key).
@@ -330,9 +327,10 @@ type nickRename struct {
 // uniqueNickname makes the target's nickname unique so that certutil and pk12util, which
 // address certificates by nickname, act on exactly this certificate. NSS gives every
 // certificate of one subject the same nickname (two accounts of one person!), and
-// `certutil -D/-F -n` then picks one by its own rules. certutil --rename renames that pick; each
-// pass renames one certificate to "nickname [sha256 prefix]" until the target has its own
-// name. restoreNicknames undoes the renames when the work is done.
+// `certutil -D/-F -n` then picks one by its own rules. certutil --rename renames that pick, and
+// the database itself (read directly: certutil cannot say which certificate a nickname names)
+// tells which one it was; each pass renames one certificate to "nickname [sha256 prefix]"
+// until the target has its own name. restoreNicknames undoes the renames afterwards.
 func (s *NSSStore) uniqueNickname(ctx context.Context, op string, target Identity) (string, []nickRename, error) {
 	var renames []nickRename
 	fail := func(err error) (string, []nickRename, error) {
@@ -341,22 +339,38 @@ func (s *NSSStore) uniqueNickname(ctx context.Context, op string, target Identit
 		}
 		return "", nil, err
 	}
+	labels := func() (map[string][]Fingerprint, error) {
+		ids, err := s.listDirect(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := map[string][]Fingerprint{}
+		for _, id := range ids {
+			out[id.Nickname] = append(out[id.Nickname], id.SHA256)
+		}
+		return out, nil
+	}
 	nick := target.Nickname
 	for pass := 0; pass < 64; pass++ {
-		out, err := s.tool(ctx, op, "certutil", "-L", "-d", s.db())
+		byLabel, err := labels()
 		if err != nil {
-			return fail(err)
-		}
-		n := nicknameCounts(parseCertutilL(out))[nick]
-		first, err := s.firstCertOf(ctx, op, nick)
-		if err != nil {
-			return fail(err)
-		}
-		if n == 1 {
-			if FingerprintOf(first) != target.SHA256 {
-				return fail(newErr(CodeVerifyFailed, op, nil, "nickname %q names another certificate; nothing was changed", nick))
+			// Without the direct read (a legacy dbm: database) only a subject with a single
+			// certificate is addressed by nickname with certainty.
+			certs, cerr := s.certsOf(ctx, op, nick)
+			if cerr != nil {
+				return fail(cerr)
 			}
+			if len(certs) == 1 && FingerprintOf(certs[0]) == target.SHA256 {
+				return nick, renames, nil
+			}
+			return fail(newErr(CodeUnsupported, op, err, "%s is a legacy database holding several certificates of %q: remove the certificate in the browser's certificate manager", s.dir, target.SubjectCN))
+		}
+		named := byLabel[nick]
+		if len(named) == 1 && named[0] == target.SHA256 {
 			return nick, renames, nil
+		}
+		if !slices.Contains(named, target.SHA256) {
+			return fail(newErr(CodeVerifyFailed, op, nil, "certificate %s is no longer named %q; nothing was changed", target.SHA256.Short(), nick))
 		}
 		if err := s.checkWritable(op); err != nil {
 			return fail(err)
@@ -365,11 +379,14 @@ func (s *NSSStore) uniqueNickname(ctx context.Context, op string, target Identit
 		if _, err := s.tool(ctx, op, "certutil", "--rename", "-d", s.db(), "-n", nick, "--new-n", tmp); err != nil {
 			return fail(err)
 		}
-		renamed, err := s.firstCertOf(ctx, op, tmp)
+		byLabel, err = labels()
 		if err != nil {
 			return fail(err)
 		}
-		fp := FingerprintOf(renamed)
+		if len(byLabel[tmp]) != 1 {
+			return fail(newErr(CodeVerifyFailed, op, nil, "renaming %q did not name exactly one certificate", nick))
+		}
+		fp := byLabel[tmp][0]
 		final := fmt.Sprintf("%s [%s]", nick, fp[:8])
 		renames = append(renames, nickRename{fp: fp, temp: tmp, orig: nick})
 		if _, err := s.tool(ctx, op, "certutil", "--rename", "-d", s.db(), "-n", tmp, "--new-n", final); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -169,21 +170,89 @@ func TestNSSReadOnlyDatabase(t *testing.T) {
 	}
 }
 
+// Without certutil the databases are still listed (read directly); changing them says which
+// package to install, and nothing changes.
 func TestNSSMissingCertutil(t *testing.T) {
+	ctx := context.Background()
 	dir := newNSSDB(t)
-	// PATH holds no certutil (nssfast's test covers listing without it).
-	s := NewNSSStore(dir, "test", ExecRunner{Path: t.TempDir()})
-	before := dirDigest(t, dir)
-	_, err := s.List(context.Background())
-	if !errors.Is(err, ErrToolMissing) || !strings.Contains(err.Error(), "libnss3-tools") {
-		t.Fatalf("err = %v", err)
+	ca := newTestCA(t, "MAG Test CA")
+	a := ca.issue(t, "Jane Doe", "c-1", issueOpt{})
+	if _, err := NewNSSStore(dir, "test", nil).Import(ctx, a); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := s.Remove(context.Background(), Fingerprint(strings.Repeat("a", 64))); !errors.Is(err, ErrToolMissing) {
-		t.Fatalf("remove err = %v", err)
+	s := NewNSSStore(dir, "test", ExecRunner{Path: t.TempDir()}) // a PATH without certutil
+	before := dirDigest(t, dir)
+	ids, err := s.List(ctx)
+	if err != nil || len(ids) != 1 {
+		t.Fatalf("list without certutil: %d %v", len(ids), err)
+	}
+	for name, op := range map[string]func() error{
+		"remove": func() error { _, err := s.Remove(ctx, FingerprintOf(a.Cert)); return err },
+		"export": func() error { _, err := s.Export(ctx, FingerprintOf(a.Cert)); return err },
+		"import": func() error { _, err := s.Import(ctx, ca.issue(t, "X", "c-2", issueOpt{})); return err },
+	} {
+		if err := op(); !errors.Is(err, ErrToolMissing) || !strings.Contains(err.Error(), "apt install libnss3-tools") {
+			t.Errorf("%s without certutil: %v", name, err)
+		}
 	}
 	if dirDigest(t, dir) != before {
 		t.Fatal("db changed")
 	}
+	// The certutil-only path (legacy databases) also says what to install.
+	s.prefix = "dbm:"
+	if _, err := s.List(ctx); !errors.Is(err, ErrToolMissing) {
+		t.Fatalf("certutil listing without certutil: %v", err)
+	}
+}
+
+// The direct read of cert9.db/key4.db and certutil's own listing agree: same certificates,
+// same keys, same nicknames (including two certificates of one subject).
+func TestNSSDirectReadAgreesWithCertutil(t *testing.T) {
+	ctx := context.Background()
+	dir := newNSSDBWith(t, 3)
+	s := NewNSSStore(dir, "test", nil)
+	ca := newTestCA(t, "MAG Test CA")
+	for _, b := range []*Bundle{ca.issue(t, "Jane Doe", "c-1", issueOpt{}), ca.issue(t, "Jane Doe", "c-2", issueOpt{rsa: true})} {
+		if _, err := s.Import(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	direct, err := s.listDirect(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tool, err := s.listAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if summary(direct) != summary(tool) || len(identitiesOnly(direct)) != 5 {
+		t.Fatalf("direct:\n%s\ncertutil:\n%s", summary(direct), summary(tool))
+	}
+}
+
+func summary(ids []Identity) string {
+	var rows []string
+	for _, id := range ids {
+		rows = append(rows, fmt.Sprintf("%s key=%v nick=%q shared=%d", id.SHA256, id.Key.Present, id.Nickname, len(id.Key.SharedWith)))
+	}
+	sort.Strings(rows)
+	return strings.Join(rows, "\n")
+}
+
+// newNSSDBWith makes a database holding n self-signed identities made by certutil itself.
+func newNSSDBWith(t testing.TB, n int) string {
+	t.Helper()
+	dir := newNSSDB(t)
+	noise := filepath.Join(t.TempDir(), "noise")
+	os.WriteFile(noise, []byte(strings.Repeat("entropy for certutil -z ", 100)), 0o600)
+	for i := range n {
+		out, err := exec.Command("certutil", "-S", "-d", "sql:"+dir, "-n", fmt.Sprintf("User %d", i), "-s", fmt.Sprintf("CN=User %d,O=MAG Desktop", i),
+			"-x", "-t", ",,", "-k", "ec", "-q", "nistp256", "-z", noise, "-m", fmt.Sprint(1000+i), "-v", "12").CombinedOutput()
+		if err != nil {
+			t.Fatalf("certutil -S: %v %s", err, out)
+		}
+	}
+	return dir
 }
 
 func TestParseCertutilOutput(t *testing.T) {

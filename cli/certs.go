@@ -13,7 +13,6 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/certstore"
-	_ "github.com/mag-desktop/magdesk/certstore/nssfast" // list NSS databases without a certutil run per certificate
 	"github.com/mag-desktop/magdesk/client"
 )
 

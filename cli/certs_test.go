@@ -1,12 +1,19 @@
 package cli
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
@@ -237,10 +244,16 @@ func TestCertsImportBadFiles(t *testing.T) {
 	dir := t.TempDir()
 	garbage := filepath.Join(dir, "garbage.p12")
 	os.WriteFile(garbage, []byte("this is not a PKCS#12 file"), 0o600)
+	good, truncated := filepath.Join(dir, "good.p12"), filepath.Join(dir, "truncated.p12")
+	data := selfSignedP12(t, "right password")
+	os.WriteFile(good, data, 0o600)
+	os.WriteFile(truncated, data[:len(data)/2], 0o600)
 	cases := []struct {
 		file, pw, want string
 	}{
 		{garbage, "pw", "not a readable PKCS#12"},
+		{truncated, "right password", "not a readable PKCS#12"},
+		{good, "wrong password", "password does not open this PKCS#12 file"},
 		{filepath.Join(dir, "missing.p12"), "pw", "no such file"},
 	}
 	for _, c := range cases {
@@ -255,4 +268,26 @@ func TestCertsImportBadFiles(t *testing.T) {
 	if entries, _ := filepath.Glob(filepath.Join(home, "certs", "*.p12")); len(entries) != 0 {
 		t.Fatalf("something was imported: %v", entries)
 	}
+	if r := runCLI(t, store, "right password\n", "certs", "import", good, "--password-stdin", "--user", "doej_0001"); r.code != ExitOK {
+		t.Fatalf("import of a good file: %d %q", r.code, r.err)
+	}
+	if entries, _ := filepath.Glob(filepath.Join(home, "certs", "*.p12")); len(entries) != 1 {
+		t.Fatalf("good file not imported: %v", entries)
+	}
+}
+
+func selfSignedP12(t *testing.T, pw string) []byte {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Jane Doe"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	data, err := certstore.EncodePKCS12(&certstore.Bundle{Key: key, Cert: cert}, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }

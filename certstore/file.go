@@ -3,7 +3,6 @@ package certstore
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -133,19 +132,7 @@ func readCertFile(path string) ([]*x509.Certificate, error) {
 	if err != nil {
 		return nil, err
 	}
-	var certs []*x509.Certificate
-	for {
-		var blk *pem.Block
-		blk, data = pem.Decode(data)
-		if blk == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			return nil, err
-		}
-		certs = append(certs, c)
-	}
+	certs := parsePEMCerts(data)
 	if len(certs) == 0 {
 		return nil, errors.New("no certificate")
 	}

@@ -56,7 +56,7 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 				if v == http.ErrAbortHandler {
 					panic(v)
 				}
-				s.log.Error("panic in handler", "path", r.URL.Path, "request_id", id, "panic", fmt.Sprint(v))
+				s.log.Error("panic in handler", "path", logPath(r), "request_id", id, "panic", fmt.Sprint(v))
 				s.problem(w, r, api.NewProblem(api.CodeInternal, "Something went wrong on the server. Try again; if it keeps happening, give the request id to your administrator."))
 			}
 		}()
@@ -84,10 +84,18 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		p = api.NewProblem(api.CodeServerBusy, "The server took too long to answer. Try again in a moment.")
 		p.RetryAfter = 2
 	default:
-		s.log.Error("request failed", "path", r.URL.Path, "request_id", requestID(r), "err", err)
+		s.log.Error("request failed", "path", logPath(r), "request_id", requestID(r), "err", err)
 		p = api.NewProblem(api.CodeInternal, "Something went wrong on the server. Try again; if it keeps happening, give the request id to your administrator.")
 	}
 	s.problem(w, r, p)
+}
+
+// logPath is the request path fit for a log: a launch ticket in it is a bearer secret.
+func logPath(r *http.Request) string {
+	if strings.HasPrefix(r.URL.Path, "/launch/") {
+		return "/launch/(ticket)"
+	}
+	return r.URL.Path
 }
 
 // problem writes a problem+json answer.

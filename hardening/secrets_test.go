@@ -10,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -56,7 +57,7 @@ func TestSecretsAtRest(t *testing.T) {
 	if err := os.MkdirAll(data, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	logf, err := os.Create(filepath.Join(data, "magd.log"))
+	logf, err := os.OpenFile(filepath.Join(data, "magd.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +190,20 @@ func TestSecretsAtRest(t *testing.T) {
 		t.Fatalf("close magd: %v", err)
 	}
 
+	// Whatever is there is for this user only: no file or folder readable by group or others,
+	// except public certificates (the CA certificate is meant to be handed out).
+	for _, root := range []string{data, home} {
+		_ = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			info, err := d.Info()
+			if err == nil && info.Mode().Perm()&0o077 != 0 && !publicCertFile(path) {
+				t.Errorf("%s has mode %v: readable beyond its owner", path, info.Mode().Perm())
+			}
+			return nil
+		})
+	}
 	var needles []needle
 	for name, v := range secrets {
 		needles = append(needles, forms(name, v)...)
@@ -242,4 +257,11 @@ func unzip(t *testing.T, path string) string {
 		t.Fatalf("the support bundle %s is empty", path)
 	}
 	return dir
+}
+
+// publicCertFile reports a PEM file holding certificates and nothing secret.
+func publicCertFile(path string) bool {
+	data, err := os.ReadFile(path)
+	return err == nil && strings.HasSuffix(path, ".pem") && bytes.Contains(data, []byte("BEGIN CERTIFICATE")) &&
+		!bytes.Contains(data, []byte("PRIVATE KEY"))
 }

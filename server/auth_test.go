@@ -10,10 +10,13 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/server"
+	"github.com/mag-desktop/magdesk/server/password"
 	"github.com/mag-desktop/magdesk/server/servertest"
 )
 
@@ -232,4 +235,43 @@ func TestSessions(t *testing.T) {
 	}
 	_, p = env.Do(t, c, "GET", api.PathMe, tok, nil, nil)
 	wantCode(t, "after logout", p, api.CodeSessionExpired)
+}
+
+// TestBurstGetsServerBusy: a burst of logins beyond the hashing slots and their queue is told
+// SERVER_BUSY with Retry-After at once; the rest succeed.
+func TestBurstGetsServerBusy(t *testing.T) {
+	env := servertest.Start(t, servertest.WithSecurityQuestions(false), servertest.WithConfig(func(c *server.Config) {
+		c.HashConcurrency = 1
+		c.Argon2 = password.Params{Memory: 32 * 1024, Time: 3, Threads: 1} // slow enough that the burst overlaps
+	}))
+	org := env.CreateOrg(t, "Org")
+	uid := env.CreateActiveUser(t, org, "b@b.example", "Bu", "Rst", goodPW, false)
+	c := env.Client(t, nil)
+	const burst = 16
+	codes := make(chan *api.Problem, burst)
+	var wg sync.WaitGroup
+	for range burst {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, p := env.Login(t, c, uid, goodPW)
+			codes <- p
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	ok, busy := 0, 0
+	for p := range codes {
+		switch {
+		case p == nil:
+			ok++
+		case p.Code == api.CodeServerBusy && p.RetryAfter >= 1 && p.Status == 503:
+			busy++
+		default:
+			t.Fatalf("unexpected answer in a burst: %+v", p)
+		}
+	}
+	if busy == 0 || ok == 0 {
+		t.Fatalf("%d logged in, %d told SERVER_BUSY: want both (1 hashing + 5 queued get through at a time)", ok, busy)
+	}
 }

@@ -5,6 +5,7 @@
 #   BENCH_COUNT=3     repeat each benchmark (the table takes medians)
 #   BENCH_TIMEOUT=10m bound on each package's benchmarks (a hung one is reported, the rest run)
 #   BENCH_OUT=FILE    where the raw output goes (default: a temp file)
+#   BENCH_MARKDOWN=1  print the table in Markdown (for the README)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export LANG=en_US.UTF-8
@@ -36,6 +37,8 @@ for p in $pkgs; do
 done
 
 echo
-go run ./cmd/benchreport "$out" || status=1
+md=()
+[ -n "${BENCH_MARKDOWN:-}" ] && md=(-markdown)
+go run ./cmd/benchreport "${md[@]}" "$out" || status=1
 echo "(raw output: $out)"
 exit "$status"

@@ -132,14 +132,12 @@ func trim(v float64) string {
 	}
 }
 
-// render prints the one table, then the benchmarks outside it and any failures.
-func render(w io.Writer, res *results, rows []row) (pass, miss, absent int) {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "FIGURE\tMEASURED\tBASELINE (same run)\tRATIO\tGOAL\tRESULT")
+// cells are the table's lines, one per figure, and the verdict counts.
+func cells(rows []row) (lines [][]string, pass, miss, absent int) {
 	for _, r := range rows {
 		if !r.measured {
 			absent++
-			fmt.Fprintf(tw, "%s\tnot measured\t-\t-\t%s\t-\n", r.fig.Name, r.fig.Goal)
+			lines = append(lines, []string{r.fig.Name, "not measured", "-", "-", r.fig.Goal.String(), "-"})
 			continue
 		}
 		base, ratio := "-", "-"
@@ -158,9 +156,29 @@ func render(w io.Writer, res *results, rows []row) (pass, miss, absent int) {
 		} else {
 			miss++
 		}
-		fmt.Fprintf(tw, "%s\t%s %s\t%s\t%s\t%s\t%s\n", r.fig.Name, trim(r.value), r.fig.Unit, base, ratio, r.fig.Goal, verdict)
+		lines = append(lines, []string{r.fig.Name, trim(r.value) + " " + r.fig.Unit, base, ratio, r.fig.Goal.String(), verdict})
 	}
-	_ = tw.Flush()
+	return lines, pass, miss, absent
+}
+
+var header = []string{"FIGURE", "MEASURED", "BASELINE (same run)", "RATIO", "GOAL", "RESULT"}
+
+// render prints the one table (aligned text, or Markdown for the README), then the benchmarks
+// outside it and any failures.
+func render(w io.Writer, res *results, rows []row, markdown bool) (pass, miss, absent int) {
+	lines, pass, miss, absent := cells(rows)
+	if markdown {
+		fmt.Fprintf(w, "| %s |\n|%s\n", strings.Join(header, " | "), strings.Repeat("---|", len(header)))
+		for _, l := range lines {
+			fmt.Fprintf(w, "| %s |\n", strings.Join(l, " | "))
+		}
+	} else {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		for _, l := range append([][]string{header}, lines...) {
+			fmt.Fprintln(tw, strings.Join(l, "\t"))
+		}
+		_ = tw.Flush()
+	}
 	used := map[string]bool{}
 	for _, r := range rows {
 		used[r.bench] = true

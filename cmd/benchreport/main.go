@@ -1,11 +1,12 @@
 // Command benchreport reads `go test -bench` output (standard input or files) and prints one
 // table: each published figure, its baseline measured in the same run, the ratio, the goal and
 // PASS/MISS. Figures whose benchmark did not run print as "not measured". scripts/bench.sh
-// (make bench) feeds it.
+// (make bench) feeds it; -markdown prints the table for the README.
 package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,8 +21,14 @@ func main() {
 
 // run parses every input and prints the report.
 func run(args []string, stdin io.Reader, out io.Writer) error {
+	fs := flag.NewFlagSet("benchreport", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	markdown := fs.Bool("markdown", false, "print the table in Markdown (for the README)")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%w (usage: benchreport [-markdown] [FILE...])", err)
+	}
 	var inputs []io.Reader
-	for _, a := range args {
+	for _, a := range fs.Args() {
 		f, err := os.Open(a)
 		if err != nil {
 			return fmt.Errorf("%w (usage: benchreport [FILE...], or benchmark output on standard input)", err)
@@ -39,6 +46,6 @@ func run(args []string, stdin io.Reader, out io.Writer) error {
 	if len(res.Runs) == 0 {
 		return errors.New("no benchmark results in the input: run `go test -run='^$' -bench=. -benchmem ./...` and pipe its output here")
 	}
-	render(out, res, evaluate(res))
+	render(out, res, evaluate(res), *markdown)
 	return nil
 }

@@ -145,3 +145,23 @@ func TestRecordedRun(t *testing.T) {
 		t.Errorf("failures in the recorded run: %v", res.Failed)
 	}
 }
+
+func TestMarkdownTable(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"-markdown", "testdata/sample.txt"}, nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	s := out.String()
+	for _, want := range []string{
+		"| FIGURE | MEASURED | BASELINE (same run) | RATIO | GOAL | RESULT |\n|---|---|---|---|---|---|\n",
+		"| Login throughput / raw Argon2id ceiling | 18.6 logins/s | 20 verifications/s | 0.95 | ratio >= 0.9 | PASS |\n",
+		"| GUI idle memory / hello-world Fyne | not measured | - | - | ratio <= 1.25 | - |\n",
+	} {
+		if !strings.Contains(s, want) {
+			t.Errorf("markdown lacks %q:\n%s", want, s)
+		}
+	}
+	if err := run([]string{"-bogus"}, nil, &out); err == nil {
+		t.Error("an unknown flag is not an error")
+	}
+}

@@ -104,6 +104,10 @@ func problemIn(a answer, lo, hi int) (*api.Problem, error) {
 	if cc, nos := a.header.Get("Cache-Control"), a.header.Get("X-Content-Type-Options"); cc != "no-store" || nos != "nosniff" {
 		return &p, fmt.Errorf("code %s: Cache-Control %q and X-Content-Type-Options %q, want no-store and nosniff", p.Code, cc, nos)
 	}
+	if o := a.header.Get("Access-Control-Allow-Origin"); o != "" {
+		// Bearer tokens only: no web page of another origin gets to read an answer.
+		return &p, fmt.Errorf("code %s: Access-Control-Allow-Origin %q", p.Code, o)
+	}
 	if m := leak.Find(a.body); m != nil {
 		return &p, fmt.Errorf("code %s: the body leaks %q: %s", p.Code, m, a.body)
 	}

@@ -169,6 +169,12 @@ func authCases(w *world, e endpoint, base rawReq) []hcase {
 	add("garbage 8 KiB", "Bearer "+strings.Repeat("g", 8<<10), nil, unauth)
 	add("sql token", "Bearer mst_' OR '1'='1' --", nil, unauth)
 	add("revoked session", "Bearer "+w.revokedTok, nil, api.CodeSessionExpired)
+	// A token in the address would end up in logs and browser history: never accepted there.
+	for _, q := range []string{"access_token", "token", "session_token"} {
+		r := base
+		r.authz, r.path = "", base.path+"?"+q+"="+url.QueryEscape(e.token)
+		cs = append(cs, hcase{name: e.name + "/token in query " + q, req: r, want: unauth})
+	}
 	add("other user's token", "Bearer "+w.otherTok, http.Header{api.HeaderExpectedUserID: {e.owner}}, api.CodeSessionAccountMismatch)
 	for i, p := range []string{"' OR 1=1 --", "../" + e.owner, e.owner + "x", strings.Repeat("u", 5000)} {
 		add(fmt.Sprintf("expected user poison %d", i), "Bearer "+e.token, http.Header{api.HeaderExpectedUserID: {p}}, api.CodeSessionAccountMismatch)

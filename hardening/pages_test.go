@@ -2,14 +2,11 @@ package hardening
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/mag-desktop/magdesk/api"
 )
 
 // TestBrowserPagesHostile attacks the pages a browser opens (launch links, the demo
@@ -20,20 +17,8 @@ func TestBrowserPagesHostile(t *testing.T) {
 	w := newWorld(t)
 	c := w.rawClient(t)
 	// A real assertion: launch, follow the launch URL to its 303.
-	a, err := w.send(c, rawReq{method: "POST", path: fill(api.PathLaunch, map[string]string{"app": appGranted}), ctype: "application/json",
-		body: []byte("{}"), authz: "Bearer " + w.userTok})
-	if err != nil || a.status != http.StatusOK {
-		t.Fatalf("launch: %d %v %s", a.status, err, a.body)
-	}
-	var l api.LaunchResponse
-	if err := json.Unmarshal(a.body, &l); err != nil {
-		t.Fatal(err)
-	}
-	lu, err := url.Parse(l.LaunchURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, err = w.send(c, rawReq{method: "GET", path: lu.Path})
+	lu := w.launchURL(t)
+	a, err := w.send(c, rawReq{method: "GET", path: lu.Path})
 	if err != nil || a.status != http.StatusSeeOther {
 		t.Fatalf("open the launch URL: %d %v", a.status, err)
 	}

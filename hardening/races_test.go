@@ -1,7 +1,6 @@
 package hardening
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -102,16 +101,7 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 	exactlyOne(t, "TOTP code", as, http.StatusOK, api.CodeOTPReplayed)
 
 	// One launch URL, ten browsers; then one assertion, ten page loads.
-	a, err := w.send(c, rawReq{method: "POST", path: fill(api.PathLaunch, map[string]string{"app": appGranted}), ctype: "application/json",
-		body: []byte("{}"), authz: "Bearer " + w.userTok})
-	if err != nil || a.status != http.StatusOK {
-		t.Fatalf("launch: %d %v %s", a.status, err, a.body)
-	}
-	var l api.LaunchResponse
-	if err := json.Unmarshal(a.body, &l); err != nil {
-		t.Fatal(err)
-	}
-	lu, _ := url.Parse(l.LaunchURL)
+	lu := w.launchURL(t)
 	as = w.race(t, n, func(int) rawReq { return rawReq{method: "GET", path: lu.Path} })
 	won = pageWinner(t, "launch URL", as, http.StatusSeeOther)
 	target, _ := url.Parse(as[won].header.Get("Location"))

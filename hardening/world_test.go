@@ -2,6 +2,9 @@ package hardening
 
 import (
 	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
@@ -160,4 +163,23 @@ func (w *world) login(t testing.TB, userID, pw string) (*client.Client, string) 
 		t.Fatalf("login %s: %v", userID, err)
 	}
 	return c, resp.SessionToken
+}
+
+// launchURL asks magd for a launch URL of the granted application, as the user.
+func (w *world) launchURL(t testing.TB) *url.URL {
+	t.Helper()
+	a, err := w.send(w.rawClient(t), rawReq{method: "POST", path: fill(api.PathLaunch, map[string]string{"app": appGranted}),
+		ctype: "application/json", body: []byte("{}"), authz: "Bearer " + w.userTok})
+	if err != nil || a.status != http.StatusOK {
+		t.Fatalf("launch: %d %v %s", a.status, err, a.body)
+	}
+	var l api.LaunchResponse
+	if err := json.Unmarshal(a.body, &l); err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(l.LaunchURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

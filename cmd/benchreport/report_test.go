@@ -8,9 +8,11 @@ import (
 	"testing"
 )
 
-func sample(t *testing.T) *results {
+func sample(t *testing.T) *results { return parseFile(t, "testdata/sample.txt") }
+
+func parseFile(t *testing.T, path string) *results {
 	t.Helper()
-	f, err := os.Open("testdata/sample.txt")
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,15 +129,7 @@ func TestNoBenchmarksIsAnError(t *testing.T) {
 // TestRecordedRun: the output of a real `make bench` on the 2-core CI machine (testdata/
 // recorded.txt) fills every figure of the table.
 func TestRecordedRun(t *testing.T) {
-	f, err := os.Open("testdata/recorded.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	res, err := parse(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := parseFile(t, "testdata/recorded.txt")
 	for _, r := range evaluate(res) {
 		if !r.measured || (r.fig.Baseline != "" && !r.hasBase) {
 			t.Errorf("%s: not measured from a real run (benchmark %s, unit %s)", r.fig.Name, r.fig.Bench, r.fig.Metric)

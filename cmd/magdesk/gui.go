@@ -114,9 +114,10 @@ func runGUI(args []string) int {
 			}()
 			return
 		}
-		// The gateway starts once the window is up, so its key generation and password
-		// hashing don't compete with the first frame.
-		go func() {
+		// The gateway starts once the window has drawn its first frames, so its key
+		// generation and password hashing don't compete with them for the CPU (Fyne has no
+		// "frame drawn" event; started is before the first paint).
+		time.AfterFunc(firstFrameGrace, func() {
 			d := startDemo(home, log, certstore.WithKeyring(demoKeyring))
 			demoDone <- d
 			if d == nil {
@@ -131,7 +132,7 @@ func runGUI(args []string) int {
 			})
 			// Seeding hashed passwords with Argon2id; give that memory back now.
 			debug.FreeOSMemory()
-		}()
+		})
 	})
 	w.ShowAndRun()
 	u.Close()
@@ -142,6 +143,9 @@ func runGUI(args []string) int {
 	}
 	return 0
 }
+
+// firstFrameGrace is how long background start-up work waits for the window to draw.
+const firstFrameGrace = 300 * time.Millisecond
 
 // startDemo starts the embedded gateway, plants the second account's certificate and prints
 // the credentials (and writes them where MAGDESK_DEMO_CREDENTIALS says, for scripts).

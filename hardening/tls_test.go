@@ -220,3 +220,28 @@ func TestClientRefusesUntrustedServers(t *testing.T) {
 		}
 	}
 }
+
+// TestClientRefusesAReplacedServer: a different magd (another CA: a reinstalled or rogue
+// gateway) answering on the trusted address is refused as untrusted, not taken for the old one.
+func TestClientRefusesAReplacedServer(t *testing.T) {
+	first := magdOn(t, t.TempDir(), "127.0.0.1:0")
+	addr := strings.TrimPrefix(first.URL(), "https://")
+	c, err := client.New(client.Options{ServerURL: first.URL(), CAPEM: first.CACertPEM(), Timeout: 10 * time.Second, Retries: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseIdleConnections()
+	if _, err := c.Meta(ctxT(t)); err != nil {
+		t.Fatalf("the trusted server: %v", err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	c.CloseIdleConnections()
+	other := magdOn(t, t.TempDir(), addr) // same address, a new CA
+	defer other.Close()
+	_, err = c.Meta(ctxT(t))
+	if !client.IsUntrustedServer(err) {
+		t.Fatalf("a replaced server on %s: %v, want an untrusted server", addr, err)
+	}
+}

@@ -24,6 +24,7 @@ import (
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/cli"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/logging"
 	"github.com/mag-desktop/magdesk/server"
 	"github.com/mag-desktop/magdesk/server/servertest"
 )
@@ -32,7 +33,8 @@ import (
 func magdesk(t *testing.T, w *world, caFile, stdin string, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
-	all := append([]string{"--server", w.env.URL, "--ca", caFile}, args...)
+	// Debug logging: the most the app ever writes to its log, all of it scanned below.
+	all := append([]string{"--server", w.env.URL, "--ca", caFile, "--log-level", "debug"}, args...)
 	if code := cli.Run(all, cli.IO{In: strings.NewReader(stdin), Out: &out, Err: &errb}); code != cli.ExitOK {
 		t.Fatalf("magdesk %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), code, out.String(), errb.String())
 	}
@@ -203,6 +205,10 @@ func TestSecretsAtRest(t *testing.T) {
 			}
 			return nil
 		})
+	}
+	// The scan below reads a real debug log of every command (not an empty file).
+	if st, err := os.Stat(filepath.Join(logging.Dir(home), logging.FileName)); err != nil || st.Size() < 1000 {
+		t.Fatalf("the app's debug log: %v %v", st, err)
 	}
 	var needles []needle
 	for name, v := range secrets {

@@ -30,7 +30,7 @@ func newHomeScreen(u *UI) *homeScreen {
 	s.reload = widget.NewButton("Refresh", s.refresh)
 	who := u.me.Account.DisplayName + " (" + u.me.Account.UserID + "), " + u.me.Account.Org.Name
 	top := container.NewVBox(heading("Your applications", "Signed in as "+who+". Open an application, or request access to one."))
-	if slices.Contains(u.me.RequiredActions, "register_credentials") {
+	if slices.Contains(u.me.RequiredActions, actionRegisterCredentials) {
 		// The "continue registering credentials" step of the portal, offered right here.
 		next := wrapped("Next step: register a stronger credential. Some applications need a one-time code or a certificate besides your password.")
 		next.Importance = widget.WarningImportance
@@ -44,6 +44,9 @@ func newHomeScreen(u *UI) *homeScreen {
 		container.NewHBox(s.reload), nil, nil, container.NewVScroll(s.list))
 	return s
 }
+
+// actionRegisterCredentials is the required action of an account with only a password.
+const actionRegisterCredentials = "register_credentials"
 
 // statusBadge is the short status word shown beside an application (text, not colour only).
 func statusBadge(status string) (string, widget.Importance) {

@@ -71,7 +71,7 @@ func TestCredentialsLinkAndNextStepOnHome(t *testing.T) {
 		t.Fatalf("after login with the credentials link: %q", h.u.Screen())
 	}
 	// Home offers the next step while the account has only a password.
-	if !slices.Contains(h.u.me.RequiredActions, "register_credentials") {
+	if !slices.Contains(h.u.me.RequiredActions, actionRegisterCredentials) {
 		t.Fatalf("the server asks for no credential registration: %v", h.u.me.RequiredActions)
 	}
 	if h.u.home.registerOTP == nil {

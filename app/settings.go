@@ -76,7 +76,7 @@ func (u *UI) ShowSettings() {
 		widget.NewFormItem("Server"+lock(desk.KeyServerURL, s.server), s.server),
 		widget.NewFormItem("Extra trusted CA"+lock(desk.KeyCABundle, s.ca), s.ca),
 		widget.NewFormItem("Theme"+lock(desk.KeyTheme, s.theme), s.theme),
-		widget.NewFormItem("Log level"+lock(desk.KeyLogLevel, s.logLevel), s.logLevel),
+		widget.NewFormItem("Log level"+lock(desk.KeyLogLevel, s.logLevel), container.NewHBox(s.logLevel, widget.NewLabel("(from the next start)"))),
 		widget.NewFormItem(""+lock(desk.KeyRememberUserID, s.remember), s.remember),
 	)
 	note := ""

@@ -43,8 +43,27 @@ type Store struct {
 	Q
 	db    *sql.DB
 	cache *stmtCache
+	write writeLock
 	gen   atomic.Uint64
 }
+
+// writeLock admits one writer of this process at a time, before it takes a pooled connection.
+// SQLite allows one writer anyway; waiting here rather than in SQLite's busy handler keeps the
+// waiters from holding connections, which a transaction may need (to prepare a statement), and
+// queues them in order without the busy handler's sleeps. busy_timeout is then only for other
+// processes (`magd admin`).
+type writeLock chan struct{}
+
+func (l writeLock) lock(ctx context.Context) error {
+	select {
+	case l <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (l writeLock) unlock() { <-l }
 
 // Generation counts the write transactions committed by this process; a reader may keep a
 // derived value while it does not change. (Writes that change what users see always run in Tx.)
@@ -58,15 +77,27 @@ type stmtCache struct {
 	stmts map[string]*sql.Stmt
 }
 
+// get prepares outside the mutex: preparing takes a pooled connection, which may have to wait.
 func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.stmts[query]; ok {
+	st, ok := c.stmts[query]
+	c.mu.Unlock()
+	if ok {
 		return st, nil
 	}
 	st, err := c.db.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.stmts[query]; ok { // prepared meanwhile by another caller
+		_ = st.Close()
+		return prev, nil
+	}
+	if c.stmts == nil {
+		_ = st.Close()
+		return nil, sql.ErrConnDone
 	}
 	c.stmts[query] = st
 	return st, nil
@@ -81,9 +112,11 @@ func (c *stmtCache) close() {
 	c.stmts = nil
 }
 
-// cachedQuerier runs queries through the statement cache, on the database or bound to a transaction.
+// cachedQuerier runs queries through the statement cache, on the database or bound to a
+// transaction. Outside a transaction, ExecContext (every write) takes the write lock.
 type cachedQuerier struct {
 	cache *stmtCache
+	write writeLock
 	tx    *sql.Tx
 }
 
@@ -99,6 +132,12 @@ func (c cachedQuerier) ExecContext(ctx context.Context, query string, args ...an
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
+	}
+	if c.tx == nil {
+		if err := c.write.lock(ctx); err != nil {
+			return nil, err
+		}
+		defer c.write.unlock()
 	}
 	return st.ExecContext(ctx, args...)
 }
@@ -125,8 +164,9 @@ func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args .
 }
 
 // Open opens (creating if needed) the SQLite database at path in WAL mode with foreign keys on
-// and a busy timeout, and applies the schema. Write transactions start IMMEDIATE so that two
-// writers queue on the lock instead of failing on upgrade.
+// and a busy timeout, and applies the schema. Write transactions start IMMEDIATE so that a
+// writer of another process queues on the lock instead of failing on upgrade; writers of this
+// process queue on the Store's write lock first.
 func Open(path string) (*Store, error) {
 	// Created private before SQLite opens it: its -wal and -shm files take the same mode.
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
@@ -155,7 +195,8 @@ func Open(path string) (*Store, error) {
 		return nil, fmt.Errorf("prepare database %s: %w", path, err)
 	}
 	cache := &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
-	return &Store{Q: Q{cachedQuerier{cache: cache}}, db: db, cache: cache}, nil
+	write := make(writeLock, 1)
+	return &Store{Q: Q{cachedQuerier{cache: cache, write: write}}, db: db, cache: cache, write: write}, nil
 }
 
 // Close closes the database.
@@ -164,8 +205,14 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Tx runs fn in one write transaction; fn's error rolls it back.
+// Tx runs fn in one write transaction; fn's error rolls it back. fn must use only tx: the
+// write lock is held until Tx returns, so a write through the Store inside fn would wait for
+// itself (until ctx ends).
 func (s *Store) Tx(ctx context.Context, fn func(tx Q) error) error {
+	if err := s.write.lock(ctx); err != nil {
+		return err
+	}
+	defer s.write.unlock()
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return wrap(err)

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -167,7 +168,34 @@ func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bo
 			return nil
 		}
 	}
-	items := []*widget.FormItem{widget.NewFormItem("File", path), widget.NewFormItem("File password", pw)}
+	// A file chooser beside the path, for those who don't type paths.
+	choose := widget.NewButton("Choose…", func() {
+		set := func(uri fyne.URI) {
+			if uri != nil {
+				path.SetText(uri.Path())
+			}
+		}
+		var d dialog.Dialog
+		if confirm {
+			// A folder, not a save dialog: that would create (or truncate) the file, and the
+			// export never overwrites one.
+			d = dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
+				if err == nil && l != nil {
+					path.SetText(filepath.Join(l.Path(), filepath.Base(pathHint)))
+				}
+			}, s.u.Win)
+		} else {
+			d = dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+				if err == nil && r != nil {
+					set(r.URI())
+					r.Close()
+				}
+			}, s.u.Win)
+		}
+		s.u.showDialog(d)
+	})
+	items := []*widget.FormItem{widget.NewFormItem("File", container.NewBorder(nil, nil, nil, choose, path)),
+		widget.NewFormItem("File password", pw)}
 	if confirm {
 		items = append(items, widget.NewFormItem("Type it again", pw2))
 	}
@@ -186,7 +214,7 @@ func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bo
 
 func (s *certsScreen) askExport(id desk.Identity) {
 	u := s.u
-	s.pathAndPassword("Export certificate and key", "Export", "/home/you/my-certificate.p12", true, func(path, pw string) error {
+	s.pathAndPassword("Export certificate and key", "Export", "/home/you/"+fileName(id.Subject)+".p12", true, func(path, pw string) error {
 		runErr(u, s.exportOf[id.SHA256], func(ctx context.Context) error { return u.be.ExportIdentity(ctx, id.SHA256, path, pw) },
 			func(err error) {
 				if err != nil {
@@ -197,6 +225,20 @@ func (s *certsScreen) askExport(id desk.Identity) {
 			})
 		return nil
 	})
+}
+
+// fileName makes a certificate's name safe as a file name.
+func fileName(name string) string {
+	out := strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' {
+			return r
+		}
+		return '-'
+	}, name)
+	if strings.Trim(out, "-.") == "" {
+		return "certificate"
+	}
+	return out
 }
 
 func (s *certsScreen) askImport() {

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -301,5 +302,81 @@ func TestUsage(t *testing.T) {
 		if code != tc.code || !strings.Contains(stdout.String()+stderr.String(), tc.out) {
 			t.Errorf("magd %q: exit %d, want %d; output %q lacks %q", tc.args, code, tc.code, stdout.String()+stderr.String(), tc.out)
 		}
+	}
+}
+
+// TestServeFlags: the serve flags map onto the server's configuration, and SMTP settings that
+// could only fail later (no sender, a sender that is no address, SMTP options without a server)
+// are usage errors at once.
+func TestServeFlags(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name    string
+		args    []string
+		rate    int    // Config.LoginRatePerMinute
+		from    string // SMTP sender; "" for the Maildir
+		wantErr string // a usage error containing this
+	}{
+		{name: "default rate", args: nil, rate: 30},
+		{name: "login rate", args: []string{"--login-rate", "600"}, rate: 600},
+		{name: "no limit", args: []string{"--login-rate", "0"}, rate: -1},
+		{name: "negative rate", args: []string{"--login-rate", "-5"}, wantErr: "--login-rate must be 0"},
+		{name: "negative hashes", args: []string{"--hash-concurrency", "-1"}, wantErr: "--hash-concurrency"},
+		{name: "smtp without sender", args: []string{"--smtp-addr", "127.0.0.1:25"}, wantErr: "--smtp-addr needs --smtp-from"},
+		{name: "smtp bad sender", args: []string{"--smtp-addr", "127.0.0.1:25", "--smtp-from", "magd"}, wantErr: "is not an email address"},
+		{name: "sender without smtp", args: []string{"--smtp-from", "magd@example.com"}, wantErr: "need --smtp-addr"},
+		{name: "smtp", args: []string{"--smtp-addr", "127.0.0.1:25", "--smtp-from", "MAG <magd@example.com>"}, rate: 30,
+			from: "MAG <magd@example.com>"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := serveConfig(append([]string{"--data", dir}, tc.args...), io.Discard)
+			if tc.wantErr != "" {
+				if !errors.Is(err, errUsage) || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want a usage error about %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.LoginRatePerMinute != tc.rate {
+				t.Errorf("login rate %d, want %d", cfg.LoginRatePerMinute, tc.rate)
+			}
+			if from := ""; cfg.SMTP != nil || tc.from != "" {
+				if cfg.SMTP != nil {
+					from = cfg.SMTP.From
+				}
+				if from != tc.from {
+					t.Errorf("SMTP sender %q, want %q", from, tc.from)
+				}
+			}
+		})
+	}
+	// Through the command: exit status 2 and the reason, before anything is opened.
+	var stderr strings.Builder
+	if code := run([]string{"serve", "--data", dir, "--smtp-addr", "127.0.0.1:25"}, io.Discard, &stderr); code != 2 ||
+		!strings.Contains(stderr.String(), "--smtp-from") {
+		t.Fatalf("exit %d, %q", code, stderr.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "magd.db")); err == nil {
+		t.Fatal("a usage error still initialised the data folder")
+	}
+}
+
+// TestLoginRateFlag: `--login-rate 1` allows a burst of two login attempts per IP address,
+// then RATE_LIMITED (429).
+func TestLoginRateFlag(t *testing.T) {
+	s := startServe(t, buildMagd(t), t.TempDir(), "--login-rate", "1")
+	var codes []int
+	for range 3 {
+		code, err := s.post(api.PathLogin, api.LoginRequest{UserID: "nobody_1000", Password: "wrong password here"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		codes = append(codes, code)
+	}
+	if codes[0] != http.StatusUnauthorized || codes[1] != http.StatusUnauthorized || codes[2] != http.StatusTooManyRequests {
+		t.Fatalf("answers %v, want 401 401 429", codes)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	netmail "net/mail"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -18,6 +19,34 @@ import (
 )
 
 func serve(args []string, stdout, stderr io.Writer) error {
+	cfg, err := serveConfig(args, stderr)
+	if err != nil {
+		return err
+	}
+	s, err := server.Open(cfg)
+	if err != nil {
+		return err
+	}
+	if err := s.Start(); err != nil {
+		_ = s.Close()
+		return err
+	}
+	fmt.Fprintf(stdout, "magd is running at %s\nCA certificate (trust it in MAG Desktop): %s\nMail: %s\n",
+		s.URL(), filepath.Join(cfg.DataDir, "ca", "ca.pem"), s.MailDir())
+	if d := s.Demo(); d != nil {
+		printDemo(stdout, d)
+	} else if cfg.Demo {
+		fmt.Fprintln(stdout, "The data folder already had data, so no demo data was seeded; use an empty folder for a fresh demo.")
+	}
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	<-sig
+	fmt.Fprintln(stdout, "magd: shutting down")
+	return s.Close()
+}
+
+// serveConfig parses the flags of `magd serve`; every mistake is a usage error.
+func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	fs := newFlags("serve")
 	data := fs.String("data", "", "data folder (created on first start)")
 	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on")
@@ -31,53 +60,58 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	smtpCA := fs.String("smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: system roots)")
 	smtpPlain := fs.Bool("smtp-plain", false, "allow an SMTP server without STARTTLS (a relay on this machine only)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	hashes := fs.Int("hash-concurrency", 0, "Argon2id hashes at a time (default: the number of CPUs)")
+	hashes := fs.Int("hash-concurrency", 0, "Argon2id hashes at a time (default: one less than the number of CPUs, at least 1)")
+	loginRate := fs.Int("login-rate", 30, "logins (and other public attempts) per minute per IP address, bursts of twice that; 0: no limit")
 	if err := parse(fs, args); err != nil {
-		return err
+		return server.Config{}, err
 	}
 	if *data == "" || fs.NArg() > 0 {
-		return fmt.Errorf("%w: serve needs --data DIR and no other arguments", errUsage)
+		return server.Config{}, fmt.Errorf("%w: serve needs --data DIR and no other arguments", errUsage)
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("%w: --log-level %q", errUsage, *logLevel)
+		return server.Config{}, fmt.Errorf("%w: --log-level %q", errUsage, *logLevel)
 	}
-	cfg := server.Config{DataDir: *data, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions, HashConcurrency: *hashes,
+	switch {
+	case *hashes < 0:
+		return server.Config{}, fmt.Errorf("%w: --hash-concurrency must be 1 or more (0: the default)", errUsage)
+	case *loginRate < 0:
+		return server.Config{}, fmt.Errorf("%w: --login-rate must be 0 (no limit) or more", errUsage)
+	}
+	rate := *loginRate
+	if rate == 0 {
+		rate = -1 // Config: negative is off, 0 the default
+	}
+	cfg := server.Config{DataDir: *data, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
+		HashConcurrency: *hashes, LoginRatePerMinute: rate,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
-	if *smtpAddr != "" {
-		cfg.SMTP = &mail.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: os.Getenv("MAGD_SMTP_PASSWORD"), From: *smtpFrom,
-			RequireTLS: !*smtpPlain}
-		if *smtpCA != "" {
-			pemBytes, err := os.ReadFile(*smtpCA)
-			if err != nil {
-				return fmt.Errorf("--smtp-ca: %w", err)
-			}
-			cfg.SMTP.RootCAs = x509.NewCertPool()
-			if !cfg.SMTP.RootCAs.AppendCertsFromPEM(pemBytes) {
-				return fmt.Errorf("--smtp-ca: %s holds no PEM certificate", *smtpCA)
-			}
+	if *smtpAddr == "" {
+		if *smtpUser != "" || *smtpFrom != "" || *smtpCA != "" || *smtpPlain {
+			return server.Config{}, fmt.Errorf("%w: --smtp-user, --smtp-from, --smtp-ca and --smtp-plain need --smtp-addr HOST:PORT", errUsage)
+		}
+		return cfg, nil
+	}
+	if *smtpFrom == "" {
+		return server.Config{}, fmt.Errorf("%w: --smtp-addr needs --smtp-from ADDRESS, the sender of magd's emails "+
+			"(an address the SMTP server accepts, e.g. --smtp-from \"MAG <magd@example.com>\")", errUsage)
+	}
+	if _, err := netmail.ParseAddress(*smtpFrom); err != nil {
+		return server.Config{}, fmt.Errorf("%w: --smtp-from %q is not an email address (%v); give one like \"MAG <magd@example.com>\"",
+			errUsage, *smtpFrom, err)
+	}
+	cfg.SMTP = &mail.SMTPConfig{Addr: *smtpAddr, Username: *smtpUser, Password: os.Getenv("MAGD_SMTP_PASSWORD"), From: *smtpFrom,
+		RequireTLS: !*smtpPlain}
+	if *smtpCA != "" {
+		pemBytes, err := os.ReadFile(*smtpCA)
+		if err != nil {
+			return server.Config{}, fmt.Errorf("--smtp-ca: %w", err)
+		}
+		cfg.SMTP.RootCAs = x509.NewCertPool()
+		if !cfg.SMTP.RootCAs.AppendCertsFromPEM(pemBytes) {
+			return server.Config{}, fmt.Errorf("--smtp-ca: %s holds no PEM certificate", *smtpCA)
 		}
 	}
-	s, err := server.Open(cfg)
-	if err != nil {
-		return err
-	}
-	if err := s.Start(); err != nil {
-		_ = s.Close()
-		return err
-	}
-	fmt.Fprintf(stdout, "magd is running at %s\nCA certificate (trust it in MAG Desktop): %s\nMail: %s\n",
-		s.URL(), filepath.Join(*data, "ca", "ca.pem"), s.MailDir())
-	if d := s.Demo(); d != nil {
-		printDemo(stdout, d)
-	} else if *demo {
-		fmt.Fprintln(stdout, "The data folder already had data, so no demo data was seeded; use an empty folder for a fresh demo.")
-	}
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
-	<-sig
-	fmt.Fprintln(stdout, "magd: shutting down")
-	return s.Close()
+	return cfg, nil
 }
 
 func printDemo(w io.Writer, d *server.DemoInfo) {

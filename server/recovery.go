@@ -187,15 +187,19 @@ func (s *Server) handleRecoveryStart(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	known := err == nil && acct.Status == store.AccountActive
-	var answered []string
+	var answered []string // nil: decoys from the catalogue
 	if known {
 		ans, err := s.st.SecurityAnswers(ctx, acct.ID)
 		if err != nil {
 			return err
 		}
-		answered = []string{}
-		for id := range ans {
-			answered = append(answered, id)
+		// An account activated while questions were off has no answers: it gets decoys like
+		// an unknown id, so that the answer's shape does not tell it apart, and the emailed
+		// code alone proves it (as on a server without questions; checkRecoveryProof).
+		if len(ans) >= recoveryQuestions {
+			for id := range ans {
+				answered = append(answered, id)
+			}
 		}
 	}
 	qs := s.recoveryPick(uid, answered)
@@ -220,6 +224,11 @@ func (s *Server) handleRecoveryStart(w http.ResponseWriter, r *http.Request) err
 		body := fmt.Sprintf("Hello %s,\n\nSomeone asked to reset the password of MAG user ID %s.\n\nYour one-time code: %s\n\n"+
 			"It works once, for 15 minutes. If this was not you, ignore this email: your password stays as it is.\n",
 			acct.DisplayName(), acct.UserID, code)
+		if len(qs) > 0 && answered == nil {
+			// Only the owner reads this; the API answer must not say it.
+			body += "\nYour account has no security answers on file, so this code alone is enough: " +
+				"leave the security questions you are asked empty.\n"
+		}
 		if err := s.outbox.Send(ctx, mail.Message{To: acct.Email, Subject: "Your MAG password reset code", Body: body,
 			Template: "recovery_code", Date: now}); err != nil {
 			return err
@@ -324,7 +333,9 @@ func (s *Server) handleRecoveryComplete(w http.ResponseWriter, r *http.Request) 
 }
 
 // checkRecoveryProof checks the emailed code and the answers; a decoy recovery does the same
-// hashing work against the dummy hash, so it takes as long and never succeeds.
+// hashing work against the dummy hash, so it takes as long and never succeeds. A question the
+// account never answered is a decoy too (the account was activated while questions were off):
+// its answer is hashed alike and ignored, and the code is the proof.
 func (s *Server) checkRecoveryProof(ctx context.Context, rec store.Recovery, req api.PasswordRecoveryCompleteRequest) (bool, error) {
 	ok := hmac.Equal([]byte(s.codeHash(strings.TrimSpace(req.Code))), []byte(rec.CodeHash))
 	want := strings.Fields(rec.Questions)
@@ -346,11 +357,12 @@ func (s *Server) checkRecoveryProof(ctx context.Context, rec store.Recovery, req
 			}
 			answer = req.SecurityAnswers[i].Answer
 		}
-		good, err := s.verify(ctx, stored[id], password.NormalizeAnswer(answer))
+		phc, answered := stored[id]
+		good, err := s.verify(ctx, phc, password.NormalizeAnswer(answer))
 		if err != nil {
 			return false, err
 		}
-		ok = ok && good
+		ok = ok && (good || rec.AccountID != "" && !answered)
 	}
 	return ok, nil
 }

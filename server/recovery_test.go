@@ -191,3 +191,55 @@ func TestRecoveryTiming(t *testing.T) {
 		t.Fatalf("known and unknown user ids can be told apart by time: median %v vs %v", mk, mu)
 	}
 }
+
+// TestRecoveryWithoutAnswers: an account activated while security questions were off, on a
+// server that has since turned them on, is asked two stable questions like an unknown user id
+// (nothing tells them apart), and recovers with the emailed code alone, whose email says so.
+func TestRecoveryWithoutAnswers(t *testing.T) {
+	dir := t.TempDir()
+	data := func(c *server.Config) { c.DataDir = dir; c.RecoveryMinDuration = -1 }
+	off := servertest.Start(t, servertest.WithSecurityQuestions(false), servertest.WithConfig(data))
+	uid := off.CreateActiveUser(t, off.CreateOrg(t, "Acme"), "nora@acme.example", "Nora", "Noanswers", goodPW, false)
+
+	env := servertest.Start(t, servertest.WithSecurityQuestions(true), servertest.WithConfig(data)) // same data folder, questions on
+	c := env.Client(t, nil)
+	start := func(id string) api.PasswordRecovery {
+		t.Helper()
+		var pr api.PasswordRecovery
+		if st, p := env.Do(t, c, "POST", api.PathRecoveryPasswordStart, "", api.PasswordRecoveryStartRequest{UserID: id}, &pr); st != 200 {
+			t.Fatalf("start %s: %v", id, p)
+		}
+		return pr
+	}
+	known, unknown := start(uid), start("ghost_7777")
+	if len(known.Questions) != 2 || len(unknown.Questions) != 2 {
+		t.Fatalf("shapes differ: %d questions for the account, %d for an unknown id", len(known.Questions), len(unknown.Questions))
+	}
+	pr := start(uid) // the newest email is this recovery's
+	if !slices.Equal(pr.Questions, known.Questions) {
+		t.Fatalf("questions not stable: %+v vs %+v", pr.Questions, known.Questions)
+	}
+	mails := env.Mails(t)
+	last := mails[len(mails)-1]
+	m := codeRE.FindStringSubmatch(last.Body)
+	if m == nil || last.To != "nora@acme.example" || !strings.Contains(last.Body, "this code alone is enough") {
+		t.Fatalf("code email: %+v", last)
+	}
+	newPW := "amber lantern orchard 2031 calm"
+	complete := func(code string) *api.Problem {
+		var ans []api.SecurityAnswer
+		for _, q := range pr.Questions {
+			ans = append(ans, api.SecurityAnswer{QuestionID: q.ID}) // left empty, as the email says
+		}
+		_, p := env.Do(t, c, "POST", api.PathRecoveryPasswordComplete, "", api.PasswordRecoveryCompleteRequest{RecoveryID: pr.RecoveryID,
+			Code: code, SecurityAnswers: ans, Password: newPW, PasswordConfirm: newPW}, nil)
+		return p
+	}
+	wantCode(t, "wrong code", complete("00000000"), api.CodeRecoveryInvalid)
+	if p := complete(m[1]); p != nil {
+		t.Fatalf("the emailed code alone should recover an account without answers: %v", p)
+	}
+	if _, p := env.Login(t, c, uid, newPW); p != nil {
+		t.Fatalf("login with the new password: %v", p)
+	}
+}

@@ -130,9 +130,11 @@ func (s *Server) checkLock(ctx context.Context, key string) error {
 }
 
 // recordFailure counts a failed attempt and locks the key once the free attempts are used up.
+// The first lockout of a user id since its last success is notified to the account's owner.
 func (s *Server) recordFailure(ctx context.Context, r *http.Request, key string) error {
 	now := s.now()
-	return s.st.Tx(ctx, func(q store.Q) error {
+	first := false
+	err := s.st.Tx(ctx, func(q store.Q) error {
 		t, err := q.GetThrottle(ctx, key)
 		if err != nil {
 			return err
@@ -144,12 +146,51 @@ func (s *Server) recordFailure(ctx context.Context, r *http.Request, key string)
 				wait = min(maxLockout, firstLockout<<shift)
 			}
 			t.BlockedUntil = now.Add(wait)
+			first = t.Failures == freeFailures
 			if err := s.audit(ctx, q, r, "lockout", "", key, fmt.Sprintf("failures=%d wait=%s", t.Failures, wait)); err != nil {
 				return err
 			}
 		}
 		return q.PutThrottle(ctx, key, t, now)
 	})
+	if err == nil && first {
+		if uid, ok := strings.CutPrefix(key, "uid:"); ok {
+			s.notifyLockout(uid, clientIP(r), now)
+		}
+	}
+	return err
+}
+
+// notifyLockout tells the owner of a user id, if it exists, that it was locked after failed
+// attempts (NIST SP 800-63B-4 §4.6-style notice). It runs in the background so that the
+// failing request takes as long for an unknown user id as for a known one; Close waits for it.
+func (s *Server) notifyLockout(uid, ip string, at time.Time) {
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		acct, err := s.st.AccountByUserID(ctx, uid)
+		if errors.Is(err, store.ErrNotFound) {
+			return
+		}
+		if err == nil {
+			body := fmt.Sprintf(`Hello %s,
+
+There were %d failed attempts to log in to, or recover, your MAG account %s (from IP address %s, %s UTC).
+The account is locked for %s; further failures lock it for longer.
+
+If this was you, wait and try again, or use "Forgot password?" in MAG Desktop.
+If it was not you, nobody got in: your account stays safe as long as your password is not known to others.
+Consider changing your password, and tell your organisation administrator.
+`, acct.DisplayName(), freeFailures, acct.UserID, ip, at.Format("2006-01-02 15:04"), humanDuration(int(firstLockout.Seconds())))
+			err = s.outbox.Send(ctx, mail.Message{To: acct.Email, Subject: "Your MAG account was locked after failed attempts",
+				Body: body, Template: "lockout_notice", Date: at})
+		}
+		if err != nil {
+			s.log.Error("lockout notice not sent", "user_id", uid, "err", err)
+		}
+	}()
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {

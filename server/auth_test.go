@@ -275,3 +275,43 @@ func TestBurstGetsServerBusy(t *testing.T) {
 		t.Fatalf("%d logged in, %d told SERVER_BUSY: want both (1 hashing + 5 queued get through at a time)", ok, busy)
 	}
 }
+
+// TestLockoutNotice: the first lockout of an account emails its owner once (not again while the
+// failures go on); an unknown user id locked the same way emails nobody.
+func TestLockoutNotice(t *testing.T) {
+	clk := newClock()
+	env := servertest.Start(t, servertest.WithSecurityQuestions(false), servertest.WithNow(clk.Now))
+	uid := env.CreateActiveUser(t, env.CreateOrg(t, "Acme"), "lou@acme.example", "Lou", "Locked", goodPW, false)
+	c := env.Client(t, nil)
+	fail := func(id string, times int) {
+		t.Helper()
+		for i := range times {
+			_, p := env.Login(t, c, id, "not the password at all")
+			wantCode(t, fmt.Sprintf("%s failure %d", id, i+1), p, api.CodeInvalidCredentials)
+		}
+	}
+	fail("ghost_5555", 5)
+	fail(uid, 5)
+	_, p := env.Login(t, c, uid, goodPW)
+	wantCode(t, "while locked", p, api.CodeAccountLocked)
+	clk.Add(31 * time.Second) // the first lockout is over; one more failure locks it again, longer
+	fail(uid, 1)
+	_, p = env.Login(t, c, uid, goodPW)
+	wantCode(t, "locked again", p, api.CodeAccountLocked)
+
+	if err := env.Server.Close(); err != nil { // waits for the notices sent in the background
+		t.Fatal(err)
+	}
+	var notices []string
+	for _, m := range env.Mails(t) {
+		if m.Template == "lockout_notice" {
+			notices = append(notices, m.To)
+			if !strings.Contains(m.Body, uid) || !strings.Contains(m.Body, "Forgot password?") {
+				t.Errorf("notice lacks the user id or the way out:\n%s", m.Body)
+			}
+		}
+	}
+	if len(notices) != 1 || notices[0] != "lou@acme.example" {
+		t.Fatalf("lockout notices to %q, want exactly one to lou@acme.example", notices)
+	}
+}

@@ -95,6 +95,7 @@ type Server struct {
 	baseURL string
 	demo    *DemoInfo
 	closeMu sync.Once
+	bg      sync.WaitGroup // background notices (notifyLockout); Close waits for them
 	served  chan struct{}
 	stop    chan struct{} // ends the janitor
 	swept   chan struct{} // closed when the janitor has ended
@@ -345,6 +346,7 @@ func (s *Server) Close() error {
 		} else if s.ln != nil {
 			err = s.ln.Close()
 		}
+		s.bg.Wait()
 		err = errors.Join(err, s.closeResources())
 	})
 	return err

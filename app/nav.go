@@ -26,6 +26,7 @@ func (u *UI) mainMenu() *fyne.MainMenu {
 	file := fyne.NewMenu("MAG Desktop",
 		fyne.NewMenuItem("Settings…", u.ShowSettings),
 		fyne.NewMenuItem("Clear cached sessions…", u.ConfirmClearSessions),
+		fyne.NewMenuItem("Export support bundle…", u.ShowSupportBundle),
 		fyne.NewMenuItem("Log out", u.Logout),
 	)
 	account := fyne.NewMenu("Account",

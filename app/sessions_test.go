@@ -1,7 +1,12 @@
 package app
 
 import (
+	"archive/zip"
+	"bytes"
+	"io"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/dialog"
@@ -88,4 +93,51 @@ func TestAccountMismatchOffersClearing(t *testing.T) {
 	if left, _ := h.svc.CachedSessions(t.Context()); len(left) != 0 {
 		t.Fatalf("sessions left: %v", left)
 	}
+}
+
+func TestSupportBundleHoldsNoSecret(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	h.login(id, testPassword)
+	srv, _ := client.NormalizeServerURL(h.env.URL)
+	sess, err := h.sessions().Load(srv, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.u.ShowSupportBundle()
+	form, ok := h.u.TopDialog().(*dialog.FormDialog)
+	if !ok {
+		t.Fatal("no support bundle dialog")
+	}
+	out := filepath.Join(t.TempDir(), "support.zip")
+	h.typeIn(h.u.supportPath, out)
+	form.Submit()
+	h.u.Wait()
+	h.mustContain(h.u.lastInfo, "Support bundle written")
+	zr, err := zip.OpenReader(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zr.Close()
+	var all bytes.Buffer
+	for _, f := range zr.File {
+		rc, err := f.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(&all, rc)
+		rc.Close()
+	}
+	if !strings.Contains(all.String(), "server_url") {
+		t.Fatalf("the bundle looks empty (%d bytes)", all.Len())
+	}
+	for _, secret := range []string{testPassword, sess.Token} {
+		if strings.Contains(all.String(), secret) {
+			t.Fatalf("the bundle contains a secret")
+		}
+	}
+	// A second export to the same file is refused; the first file stays.
+	h.u.writeSupportBundle(out)
+	h.u.Wait()
+	h.mustContain(h.u.lastInfo, "not written")
 }

@@ -63,8 +63,10 @@ type UI struct {
 	settings *settingsScreen
 	fix      *fix2035
 	recover  *recoverScreen
-	tabs     *container.AppTabs
-	screen   string
+	// supportPath is the path entry of the support-bundle dialog.
+	supportPath *escEntry
+	tabs        *container.AppTabs
+	screen      string
 }
 
 // New builds the UI for a window. Call Start to show the first screen.

@@ -66,6 +66,10 @@ type Backend interface {
 	StartPasswordRecovery(ctx context.Context, userID string) (api.PasswordRecovery, error)
 	CompletePasswordRecovery(ctx context.Context, req api.PasswordRecoveryCompleteRequest) error
 
+	// SupportBundle writes the help desk's zip (versions, settings, log tail, certificate
+	// inventory; no secret) to path, which must not exist yet.
+	SupportBundle(ctx context.Context, path string) error
+
 	Versions() Versions
 }
 

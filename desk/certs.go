@@ -7,6 +7,7 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/support"
 )
 
 // Certs is the certificate side of the backend: the stores of this computer (package
@@ -25,6 +26,8 @@ type Certs interface {
 	Remove(ctx context.Context, req RemoveRequest) (RemoveResult, error)
 	// TLSCertificate is the identity as a TLS client certificate (Account Connections).
 	TLSCertificate(ctx context.Context, sha256 string) (*tls.Certificate, error)
+	// SupportInventory lists every store for a support bundle (fingerprints, never keys).
+	SupportInventory(ctx context.Context) ([]support.Cert, []string)
 }
 
 // ListInput is what the classification of identities needs to know.

@@ -14,6 +14,7 @@ import (
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/support"
 )
 
 // localCerts is Certs over package certstore: the app's file store and the platform's stores.
@@ -184,6 +185,15 @@ func (l *localCerts) TLSCertificate(ctx context.Context, sha string) (*tls.Certi
 		return nil, err
 	}
 	return b.TLSCertificate(), nil
+}
+
+// SupportInventory implements Certs.
+func (l *localCerts) SupportInventory(ctx context.Context) ([]support.Cert, []string) {
+	inv, err := l.inventory()
+	if err != nil {
+		return nil, []string{err.Error()}
+	}
+	return support.CertsFromStores(ctx, inv.Stores)
 }
 
 // Remove implements Certs: the 2035 fix in every store holding the identity. The backup is

@@ -115,7 +115,11 @@ func (s *settingsScreen) save(old desk.Settings) {
 			return
 		}
 		applyTheme(u.App, st.Theme)
-		if st.ServerURL != old.ServerURL && u.me == nil {
+		if st.ServerURL != old.ServerURL || st.CABundle != old.CABundle {
+			// Another gateway: the session of the old one no longer applies.
+			u.me = nil
+			u.tabs = nil
+			u.Win.SetTitle(Title)
 			u.ShowConnect()
 		}
 	})

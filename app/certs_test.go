@@ -111,6 +111,7 @@ func TestCertificatesRequestAndFix2035ByRemoval(t *testing.T) {
 		t.Fatalf("removal failed: %s", f.err.Text)
 	}
 	h.mustContain(f.result.Text, "Close every browser window")
+	h.mustContain(f.result.Text, "neither the certificate nor its key")
 
 	left, err := nss.List(context.Background())
 	if err != nil {

@@ -150,8 +150,11 @@ func (f *fix2035) doRemove() {
 			if msg == "" {
 				msg = "The certificate and its private key were removed."
 			}
+			if r.Verified {
+				msg += " Checked: the store was listed again and neither the certificate nor its key is there."
+			}
 			if r.BackupPath != "" {
-				msg += " Backup: " + r.BackupPath + "."
+				msg += " Backup (read back and compared): " + r.BackupPath + "."
 			}
 			msg += " Close every browser window so the browsers forget the certificate, then log in again."
 			done := widget.NewButton("Done", func() {

@@ -134,20 +134,25 @@ func recoverPassword(e *Env, args []string) int {
 }
 
 // recoveryAnswers answers the questions the server chose: from the file when given (it may
-// hold all four answers), else asked on the terminal.
+// hold all four answers), else asked on the terminal. A question the file does not answer is
+// sent empty: that is right for an account without answers on file (its email says so), and
+// the server refuses it otherwise.
 func (e *Env) recoveryAnswers(qs []api.SecurityQuestion, file []api.SecurityAnswer) ([]api.SecurityAnswer, error) {
 	out := make([]api.SecurityAnswer, 0, len(qs))
 	for _, q := range qs {
 		if file != nil {
 			i := slices.IndexFunc(file, func(a api.SecurityAnswer) bool { return a.QuestionID == q.ID })
 			if i < 0 {
-				return nil, usageErrorf("the answers file has no answer to question %s (%q)", q.ID, q.Text)
+				fmt.Fprintf(e.IO.Err, "magdesk: the answers file does not answer %q; leaving it empty.\n", q.Text)
+				out = append(out, api.SecurityAnswer{QuestionID: q.ID})
+				continue
 			}
 			out = append(out, file[i])
 			continue
 		}
 		if !e.Terminal {
-			return nil, usageErrorf("answers to %d security questions are needed: pass --answers FILE", len(qs))
+			return nil, usageErrorf("answers to %d security questions are needed: pass --answers FILE "+
+				"(if the email says your account has no security answers, a file holding [] will do)", len(qs))
 		}
 		ans, err := e.Ask(q.Text + " ")
 		if err != nil {

@@ -68,36 +68,79 @@ func TestRecoverCommands(t *testing.T) {
 	if r := runCLI(t, store, pw+"\n", "--server", env.URL, "--ca", ca, "login", "--user", bob, "--password-stdin"); r.code != ExitOK {
 		t.Fatalf("login: %q", r.err)
 	}
-	inR, inW := io.Pipe()
-	var out, errb bytes.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(context.Background(), append(base, "password", "--user", bob, "--answers", answers, "--password-stdin"),
-			IO{In: inR, Out: &out, Err: &errb}, func() *client.SessionStore { return store })
-	}()
-	var code string
-	for deadline := time.Now().Add(20 * time.Second); code == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		for _, body := range mails("recovery_code") {
-			if m := regexp.MustCompile(`one-time code: (\d+)`).FindStringSubmatch(body); m != nil {
-				code = m[1]
-			}
-		}
-	}
-	if code == "" {
-		t.Fatal("no code arrived by email")
-	}
 	const newPW = "saffron glacier tuba orchard"
-	if _, err := io.WriteString(inW, code+"\n"+newPW+"\n"); err != nil {
-		t.Fatal(err)
-	}
-	inW.Close()
-	if rc := <-done; rc != ExitOK || !strings.Contains(out.String(), "magdesk login --user "+bob) {
-		t.Fatalf("recover password: exit %d\n%s\n%s", rc, out.String(), errb.String())
+	if rc, out, errs := recoverPasswordByMail(t, env, store, append(base, "password", "--user", bob, "--answers", answers, "--password-stdin"), newPW); rc != ExitOK || !strings.Contains(out, "magdesk login --user "+bob) {
+		t.Fatalf("recover password: exit %d\n%s\n%s", rc, out, errs)
 	}
 	if r := runCLI(t, store, "", "--server", env.URL, "me"); r.code != ExitError || !strings.Contains(r.err, "no saved session") {
 		t.Fatalf("me after the reset: %d %q", r.code, r.err)
 	}
 	if r := runCLI(t, store, newPW+"\n", "--server", env.URL, "login", "--user", bob, "--password-stdin"); r.code != ExitOK {
+		t.Fatalf("login with the new password: %q", r.err)
+	}
+}
+
+// recoverPasswordByMail runs recover password in-process and types, as a user would, the code
+// from the newest reset email once it has arrived, then the new password.
+func recoverPasswordByMail(t *testing.T, env *servertest.Env, store *client.SessionStore, args []string, newPW string) (int, string, string) {
+	t.Helper()
+	before := 0
+	for _, m := range env.Mails(t) {
+		if m.Template == "recovery_code" {
+			before++
+		}
+	}
+	inR, inW := io.Pipe()
+	var out, errb bytes.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(context.Background(), args, IO{In: inR, Out: &out, Err: &errb}, func() *client.SessionStore { return store })
+	}()
+	codeRE := regexp.MustCompile(`one-time code: (\d+)`)
+	var code string
+	for deadline := time.Now().Add(20 * time.Second); code == "" && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		n := 0
+		for _, m := range env.Mails(t) {
+			if m.Template == "recovery_code" {
+				if n++; n > before {
+					if sm := codeRE.FindStringSubmatch(m.Body); sm != nil {
+						code = sm[1]
+					}
+				}
+			}
+		}
+	}
+	if code == "" {
+		inW.Close()
+		<-done
+		t.Fatal("no code arrived by email")
+	}
+	if _, err := io.WriteString(inW, code+"\n"+newPW+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	inW.Close()
+	rc := <-done
+	return rc, out.String(), errb.String()
+}
+
+// On a gateway without security questions, the emailed code alone resets the password, from
+// a script with no answers file.
+func TestRecoverWithoutQuestions(t *testing.T) {
+	isolate(t)
+	env := servertest.Start(t, servertest.WithSecurityQuestions(false))
+	org := env.CreateOrg(t, "Acme Aerospace")
+	const pw, newPW = "plaid tundra kettle origami lantern", "saffron glacier tuba orchard"
+	bob := env.CreateActiveUser(t, org, "bob@acme.example", "Bob", "User", pw, false)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, env.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store := client.NewSessionStore(nil)
+	args := []string{"--server", env.URL, "--ca", ca, "recover", "password", "--user", bob, "--password-stdin"}
+	if rc, out, errs := recoverPasswordByMail(t, env, store, args, newPW); rc != ExitOK {
+		t.Fatalf("recover password: exit %d\n%s\n%s", rc, out, errs)
+	}
+	if r := runCLI(t, store, newPW+"\n", "--server", env.URL, "--ca", ca, "login", "--user", bob, "--password-stdin"); r.code != ExitOK {
 		t.Fatalf("login with the new password: %q", r.err)
 	}
 }
@@ -165,6 +208,20 @@ func TestRecoverPasswordProtocol(t *testing.T) {
 	if r.code != ExitUsage || sent().RecoveryID != "" || !strings.Contains(r.err, "standard input ended before the new password") {
 		t.Fatalf("short stdin: exit %d, %q, sent %+v", r.code, r.err, sent())
 	}
+	// An account without answers on file: an answers file of [] sends the questions empty.
+	empty := filepath.Join(t.TempDir(), "none.json")
+	if err := os.WriteFile(empty, []byte("[]"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	noAnswers := append(append([]string{}, base[:len(base)-3]...), "--answers", empty, "--password-stdin")
+	r = runCLI(t, store, "482913\nmy brand new passphrase\n", noAnswers...)
+	if r.code != ExitOK || !strings.Contains(r.err, "leaving it empty") {
+		t.Fatalf("empty answers file: exit %d, %q", r.code, r.err)
+	}
+	if a := sent().SecurityAnswers; len(a) != 2 || a[0].QuestionID != "q03" || a[0].Answer != "" || a[1].QuestionID != "q01" {
+		t.Fatalf("sent answers %+v", a)
+	}
+
 	// A gateway without self-service says so before asking for anything.
 	mu.Lock()
 	offers = false

@@ -41,6 +41,7 @@ type faultServer struct {
 	wg   sync.WaitGroup
 	mu   sync.Mutex
 	conn []net.Conn
+	once sync.Once
 }
 
 // stall accepts TCP connections on addr and never sends a byte: the TLS handshake hangs.
@@ -51,6 +52,7 @@ func stall(t *testing.T, addr string) *faultServer {
 		t.Fatalf("listen %s: %v", addr, err)
 	}
 	f := &faultServer{ln: ln}
+	t.Cleanup(f.close) // also when the test stops early
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -68,13 +70,15 @@ func stall(t *testing.T, addr string) *faultServer {
 }
 
 func (f *faultServer) close() {
-	_ = f.ln.Close()
-	f.wg.Wait()
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, c := range f.conn {
-		_ = c.Close()
-	}
+	f.once.Do(func() {
+		_ = f.ln.Close()
+		f.wg.Wait()
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		for _, c := range f.conn {
+			_ = c.Close()
+		}
+	})
 }
 
 // slow completes the TLS handshake with magd's own certificate, reads the request and then
@@ -96,6 +100,7 @@ func slow(t *testing.T, addr, dataDir string) *http.Server {
 		}
 	})}
 	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() }) // also when the test stops early
 	return srv
 }
 

@@ -37,8 +37,9 @@ type setupScreen struct {
 	answers   []*widget.Entry
 	qNext     *widget.Button
 	// Step 4.
-	activate *widget.Button
-	loginNow *widget.Button
+	activate    *widget.Button
+	summaryBack *widget.Button // disabled while the activation runs (it changes the same state)
+	loginNow    *widget.Button
 }
 
 // ShowSetup opens the wizard; link, when given (a magdesk://activate link from the command
@@ -379,6 +380,7 @@ func (s *setupScreen) showSummary() {
 			s.showPassword()
 		}
 	})
+	s.summaryBack = back
 	u.show("Setup: summary", s.page(4, "Check and activate", "Check the details, then activate your account.",
 		summary, container.NewHBox(s.activate, back), s.loginNow), s.activate)
 }
@@ -389,6 +391,7 @@ func (s *setupScreen) complete() {
 	for i, id := range s.questionIDs() {
 		req.SecurityAnswers = append(req.SecurityAnswers, api.SecurityAnswer{QuestionID: id, Answer: s.answers[i].Text})
 	}
+	s.summaryBack.Disable()
 	run(u, s.activate, func(ctx context.Context) (api.ActivationCompleteResponse, error) {
 		resp, err := u.be.CompleteActivation(ctx, req)
 		if err == nil {
@@ -397,6 +400,7 @@ func (s *setupScreen) complete() {
 		}
 		return resp, err
 	}, func(_ api.ActivationCompleteResponse, err error) {
+		s.summaryBack.Enable()
 		if err != nil {
 			e := u.explain(err)
 			switch e.Code {
@@ -413,6 +417,7 @@ func (s *setupScreen) complete() {
 		}
 		setError(s.err, "")
 		s.activate.Hide()
+		s.summaryBack.Hide()
 		s.loginNow.Show()
 		u.Win.Canvas().Focus(s.loginNow)
 		u.screen = "Setup: done"

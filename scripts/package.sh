@@ -55,22 +55,28 @@ rm -rf "$DIST"
 mkdir -p "$BUILD/linux" "$BUILD/windows" "$DIST/policy-templates"
 ABS_BUILD=$(realpath "$BUILD")
 
+# twice CMD...: run CMD, and once more if it fails. Where several go commands share a build
+# cache, a cold build here sometimes fails with "could not import X (open : no such file or
+# directory)"; the second run reuses what was compiled. A real compile error fails again.
+twice() {
+	"$@" && return
+	echo "package: '$*' failed; running it once more" >&2
+	"$@"
+}
+
 tools() {
 	FYNE=$(tool fyne "$FYNE_CLI")
 	NFPM_BIN=$(tool nfpm "$NFPM")
 }
 
+# magd is pure Go: a static binary, independent of the target's libc.
 build_magd() {
-	if [ ! -d cmd/magd ]; then
-		echo "package: cmd/magd does not exist yet: the magd .deb is skipped" >&2
-		return
-	fi
-	CGO_ENABLED=0 go build -trimpath -ldflags "-s -w -X $VERSION_PKG=$VERSION" -o "$BUILD/linux/magd" ./cmd/magd
+	CGO_ENABLED=0 twice go build -trimpath -ldflags "-s -w -X $VERSION_PKG=$VERSION" -o "$BUILD/linux/magd" ./cmd/magd
 }
 
 # Same compile flags as `make build`, so a warm build cache is reused.
 build_linux() {
-	CGO_ENABLED=1 go build -ldflags "-s -w -X $VERSION_PKG=$VERSION" -o "$BUILD/linux/magdesk" ./cmd/magdesk
+	CGO_ENABLED=1 twice go build -ldflags "-s -w -X $VERSION_PKG=$VERSION" -o "$BUILD/linux/magdesk" ./cmd/magdesk
 }
 
 tarball() {
@@ -82,10 +88,8 @@ tarball() {
 debs() {
 	MAGDESK_VERSION=$VERSION MAGDESK_BIN=$BUILD/linux/magdesk \
 		"$NFPM_BIN" package --config packaging/linux/magdesk.nfpm.yaml --packager deb --target "$DIST/"
-	if [ -x "$BUILD/linux/magd" ]; then
-		MAGDESK_VERSION=$VERSION MAGD_BIN=$BUILD/linux/magd \
-			"$NFPM_BIN" package --config packaging/linux/magd.nfpm.yaml --packager deb --target "$DIST/"
-	fi
+	MAGDESK_VERSION=$VERSION MAGD_BIN=$BUILD/linux/magd \
+		"$NFPM_BIN" package --config packaging/linux/magd.nfpm.yaml --packager deb --target "$DIST/"
 }
 
 # fyne links the icon, manifest and version resource in. It reads -ldflags only from GOFLAGS
@@ -98,7 +102,7 @@ build_windows() {
 	(cd "$src" &&
 		CC=x86_64-w64-mingw32-gcc GOARCH=amd64 \
 			GOFLAGS="-buildvcs=false -ldflags=-s -ldflags=-w -ldflags=-X=$VERSION_PKG=$VERSION" \
-			"$FYNE" package -os windows --exe magdesk.exe)
+			twice "$FYNE" package -os windows --exe magdesk.exe)
 	mv "$src/MAG Desktop.exe" "$BUILD/windows/magdesk.exe"
 }
 
@@ -172,7 +176,7 @@ step "copy main package" prepare_src "$BUILD/src/magdesk"
 win_pid=
 if [ "${MAGDESK_PACKAGE_SERIAL:-}" != 1 ]; then
 	export BUILD VERSION VERSION_PKG FYNE
-	export -f build_windows
+	export -f build_windows twice
 	win_t0=$(date +%s%N)
 	setsid bash -c build_windows >"$BUILD/windows.log" 2>&1 &
 	win_pid=$!

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/signal"
 	"runtime/debug"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -37,10 +39,13 @@ func runGUI(args []string) int {
 	}
 	links := fs.Args()
 
-	home, err := guiHome(*demoMode)
+	home, tempHome, err := guiHome(*demoMode)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "magdesk:", err)
 		return 1
+	}
+	if tempHome {
+		defer os.RemoveAll(home) // the demo's throwaway home goes with it
 	}
 	eff, err := config.Load(home)
 	if err != nil {
@@ -134,7 +139,19 @@ func runGUI(args []string) int {
 			debug.FreeOSMemory()
 		})
 	})
+	// Ctrl+C in the terminal (make demo) or a logout's SIGTERM quits like the window's Quit,
+	// so the demo's temporary gateway and home are removed.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		if _, ok := <-sigs; ok {
+			log.Info("quitting on a signal")
+			fyne.Do(a.Quit)
+		}
+	}()
 	w.ShowAndRun()
+	signal.Stop(sigs)
+	close(sigs)
 	u.Close()
 	if demoDone != nil {
 		if d := <-demoDone; d != nil {
@@ -174,11 +191,13 @@ func startDemo(home string, log *slog.Logger, opts ...certstore.FileOption) *dem
 	return d
 }
 
-// guiHome is MAGDESK_HOME; the demo without one uses a fresh temporary home so the user's own
-// settings and certificate store are not touched.
-func guiHome(demoMode bool) (string, error) {
+// guiHome is MAGDESK_HOME; the demo without one uses a fresh temporary home (temp true) so
+// the user's own settings and certificate store are not touched.
+func guiHome(demoMode bool) (home string, temp bool, err error) {
 	if demoMode && os.Getenv("MAGDESK_HOME") == "" {
-		return os.MkdirTemp("", "magdesk-demo-home-")
+		home, err = os.MkdirTemp("", "magdesk-demo-home-")
+		return home, err == nil, err
 	}
-	return config.Home()
+	home, err = config.Home()
+	return home, false, err
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/server"
 	"github.com/mag-desktop/magdesk/server/servertest"
 )
 
@@ -65,7 +66,9 @@ func exactlyOne(t *testing.T, what string, as []answer, win int, lose api.Code) 
 // code, a launch URL, an application's assertion, an access request, an emailed recovery code)
 // works exactly once when ten requests race for it.
 func TestSingleUseUnderConcurrency(t *testing.T) {
-	w := newWorld(t)
+	// Enough hashing slots that all ten really run at once (on 2 CPUs magd would otherwise turn
+	// some away with SERVER_BUSY before they reach the single-use check).
+	w := newWorld(t, servertest.WithConfig(func(c *server.Config) { c.HashConcurrency = 16 }))
 	const n = 10
 	pw := func(i int) string { return fmt.Sprintf("racing password number %02d x", i) }
 

@@ -28,8 +28,9 @@ func busy() *api.Problem {
 	return p
 }
 
-// withHashSlot bounds Argon2id work: NumCPU hashes at a time and a short queue behind them;
-// anything beyond gets SERVER_BUSY instead of piling up memory and latency.
+// withHashSlot bounds Argon2id work: Config.HashConcurrency hashes at a time and a short queue
+// behind them; anything beyond gets SERVER_BUSY instead of piling up memory and latency. Only
+// hashing waits here: every other request runs beside it, on the CPU the default leaves free.
 func (s *Server) withHashSlot(ctx context.Context, fn func() error) error {
 	select {
 	case s.hashQueue <- struct{}{}:

@@ -46,7 +46,7 @@ func checkComplete(t *testing.T, r report, flows int) {
 // TestInProcess provisions accounts through the real activation, terms and access flows of
 // a magd it starts, and runs every call of every flow without an error.
 func TestInProcess(t *testing.T) {
-	code, r, stderr := runJSON(t, "-clients", "6", "-iterations", "2", "-fast-hash", "-security-questions")
+	code, r, stderr := runJSON(t, "-clients", "6", "-iterations", "2", "-fast-hash", "-security-questions", "-hash-concurrency", "1")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -86,7 +86,7 @@ func TestRemoteRateLimited(t *testing.T) {
 func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{"-clients", "0"}, {"-clients", "2001"}, {"-iterations", "0"}, {"-duration", "0s"}, {"-duration", "31m"}, {"-setup-timeout", "0s"},
-		{"-url", "https://127.0.0.1:1"}, {"-data", "/tmp"}, {"stray"}, {"-no-such-flag"},
+		{"-url", "https://127.0.0.1:1"}, {"-data", "/tmp"}, {"stray"}, {"-no-such-flag"}, {"-hash-concurrency", "-1"},
 	} {
 		var out, errOut bytes.Buffer
 		if code := run(context.Background(), args, &out, &errOut); code != 2 || errOut.Len() == 0 {

@@ -44,6 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&local.fastHash, "fast-hash", false, "in-process magd: cheap test Argon2id parameters instead of OWASP's")
 	fs.IntVar(&local.loginRate, "login-rate", -1, "in-process magd: per-IP logins per minute (-1: off, as every client shares 127.0.0.1)")
 	fs.BoolVar(&local.securityQuestions, "security-questions", false, "in-process magd: ask four security answers at activation")
+	fs.IntVar(&local.hashConcurrency, "hash-concurrency", 0, "in-process magd: Argon2id hashes at a time (0: magd's default)")
 	serverLog := fs.Bool("server-log", false, "in-process magd: print its warnings and errors on standard error")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return usage("-setup-timeout must be over 0 and at most 1h")
 	case (*rawURL == "") != (*data == ""):
 		return usage("-url and -data go together")
+	case local.hashConcurrency < 0 || local.hashConcurrency > 256:
+		return usage("-hash-concurrency must be 0 to 256")
 	}
 
 	var (
@@ -121,7 +124,8 @@ func loadTarget(ctx context.Context, t *target, setupTimeout time.Duration, cfg 
 	f, err := provision(setupCtx, t.adm, t.url, t.roots, cfg.Clients, progress)
 	if errorCode(err) == string(api.CodeRateLimited) {
 		return nil, fmt.Errorf("set up the test accounts: %w; magd limits logins and activations per IP address, "+
-			"and every client here shares one: use fewer -clients, or a magd without that limit (the in-process one has none)", err)
+			"and every client here shares one: use fewer -clients, or a magd without that limit (`magd serve --login-rate 0`; "+
+			"the in-process one has none)", err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("set up the test accounts: %w", err)

@@ -27,6 +27,7 @@ type localOptions struct {
 	fastHash          bool
 	loginRate         int
 	securityQuestions bool
+	hashConcurrency   int
 	log               io.Writer // magd's warnings and errors; nil: discarded
 }
 
@@ -42,7 +43,7 @@ func startLocal(o localOptions) (*target, error) {
 		logger = slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cfg := server.Config{DataDir: dir, Addr: "127.0.0.1:0", SecurityQuestions: o.securityQuestions,
-		LoginRatePerMinute: o.loginRate, Logger: logger}
+		LoginRatePerMinute: o.loginRate, HashConcurrency: o.hashConcurrency, Logger: logger}
 	if o.fastHash {
 		cfg.Argon2 = password.Fast
 	}

@@ -30,6 +30,7 @@ type answer struct {
 	status int
 	header http.Header
 	body   []byte
+	proto  string
 }
 
 // rawClient speaks HTTP/1.1 over TLS trusting magd's CA, and never follows redirects, so that
@@ -38,6 +39,16 @@ func (w *world) rawClient(t testing.TB) *http.Client {
 	t.Helper()
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: w.env.CAPool, MinVersion: tls.VersionTLS12},
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}, MaxIdleConnsPerHost: 4}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// h2Client speaks HTTP/2 over TLS (one connection, multiplexed streams), never following
+// redirects.
+func (w *world) h2Client(t testing.TB) *http.Client {
+	t.Helper()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: w.env.CAPool, MinVersion: tls.VersionTLS12}, ForceAttemptHTTP2: true}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -66,7 +77,7 @@ func (w *world) send(c *http.Client, r rawReq) (answer, error) {
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return answer{status: resp.StatusCode, header: resp.Header, body: body}, err
+	return answer{status: resp.StatusCode, header: resp.Header, body: body, proto: resp.Proto}, err
 }
 
 // leak finds what must never reach a client: stack traces, Go error strings, Go identifiers,

@@ -130,10 +130,19 @@ func TestClientOfflineAndRecovers(t *testing.T) {
 				t.Errorf("close magd: %v", err)
 			}
 		}()
-		m, err := c.Meta(context.Background())
-		if err != nil || m.APIVersion != api.Version {
-			t.Fatalf("after %s, magd is back on %s but the client says: %v", stage, addr, err)
+		// A few tries: on a loaded machine one TLS handshake can outlast the short timeout;
+		// what matters is that the same client gets through, and says offline until it does.
+		var err error
+		for range 5 {
+			var m *api.Meta
+			if m, err = c.Meta(context.Background()); err == nil && m.APIVersion == api.Version {
+				return
+			}
+			if err != nil && !client.IsOffline(err) {
+				break
+			}
 		}
+		t.Fatalf("after %s, magd is back on %s but the client says: %v", stage, addr, err)
 	}
 	call := func(stage string, wantTimeout bool) {
 		t.Helper()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"runtime/debug"
 	"testing"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -32,5 +33,20 @@ func TestHashSlotsBounded(t *testing.T) {
 	close(release)
 	if err := <-waiting; err != nil {
 		t.Fatalf("queued caller: %v", err)
+	}
+}
+
+// TestTuneGC: the collector's target is raised only when GOGC does not say otherwise.
+func TestTuneGC(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	t.Setenv("GOGC", "")
+	TuneGC()
+	if got := debug.SetGCPercent(100); got != 400 {
+		t.Fatalf("GOGC unset: target %d, want 400", got)
+	}
+	t.Setenv("GOGC", "100")
+	TuneGC()
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Fatalf("GOGC=100 in the environment: target %d, want it kept", got)
 	}
 }

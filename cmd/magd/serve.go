@@ -23,6 +23,7 @@ func serve(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	server.TuneGC()
 	s, err := server.Open(cfg)
 	if err != nil {
 		return err

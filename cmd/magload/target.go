@@ -34,6 +34,7 @@ type localOptions struct {
 // startLocal runs magd in this process on a free loopback port with a fresh data folder,
 // removed again by close.
 func startLocal(o localOptions) (*target, error) {
+	server.TuneGC() // as `magd serve` does
 	dir, err := os.MkdirTemp("", "magload-*")
 	if err != nil {
 		return nil, err

@@ -13,7 +13,9 @@
 #
 # Signing with a real certificate: MAGDESK_SIGN_PKCS12=cert.p12 and MAGDESK_SIGN_PASSWORD_FILE=file
 # (optionally MAGDESK_SIGN_TIMESTAMP_URL=http://timestamp.example). The version is the VERSION file.
-# Tools (fyne CLI, nfpm) are built once into ${MAGDESK_TOOLS:-~/.cache/magdesk-tools}.
+# Tools (fyne CLI, nfpm) are built once into ${MAGDESK_TOOLS:-~/.cache/magdesk-tools}. DIST (inside
+# the repository) changes the output folder; MAGDESK_PACKAGE_SERIAL=1 builds Windows after Linux
+# instead of beside it. Timings: dist/build-times.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -30,7 +30,8 @@ func busy() *api.Problem {
 
 // withHashSlot bounds Argon2id work: Config.HashConcurrency hashes at a time and a short queue
 // behind them; anything beyond gets SERVER_BUSY instead of piling up memory and latency. Only
-// hashing waits here: every other request runs beside it, on the CPU the default leaves free.
+// hashing waits here, and it runs at a lower OS priority where it can (hashprio.go), so every
+// other request runs first.
 func (s *Server) withHashSlot(ctx context.Context, fn func() error) error {
 	select {
 	case s.hashQueue <- struct{}{}:
@@ -44,7 +45,8 @@ func (s *Server) withHashSlot(ctx context.Context, fn func() error) error {
 		return busy()
 	}
 	defer func() { <-s.hashSem }()
-	return fn()
+	_, err := onLowPriorityThread(fn)
+	return err
 }
 
 func (s *Server) hash(ctx context.Context, secret string) (phc string, err error) {

@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -48,10 +47,11 @@ type Config struct {
 	LoginRatePerMinute int
 	// PasswordPolicy; zero -> password.DefaultPolicy.
 	PasswordPolicy password.Policy
-	// HashConcurrency is how many Argon2id hashes run at once; 0 -> one less than the number of
-	// CPUs (at least one), so that a core is left for every other request while logins queue
-	// (the queue holds four times as many). With every core hashing, the other requests' p99
-	// was 3-6 times higher under 200 clients at the same login throughput (cmd/magload).
+	// HashConcurrency is how many Argon2id hashes run at once (the queue holds four times as
+	// many more). 0 -> one per CPU where hashes run at a lower OS priority than every other
+	// request (Linux; Open then raises GOMAXPROCS by as many, see hashprio.go), else one less
+	// than the number of CPUs (at least one), so that a CPU is left for the other requests:
+	// with every CPU hashing at normal priority their p99 was 10-30 times higher (cmd/magload).
 	HashConcurrency int
 	// RecoveryMinDuration pads every recovery answer to this duration so that known and unknown
 	// user ids take equally long; 0 -> 300 ms, negative -> no padding.
@@ -120,7 +120,7 @@ func (c Config) withDefaults() Config {
 		c.PasswordPolicy = password.DefaultPolicy
 	}
 	if c.HashConcurrency <= 0 {
-		c.HashConcurrency = max(1, runtime.NumCPU()-1)
+		c.HashConcurrency = defaultHashConcurrency()
 	}
 	if c.RecoveryMinDuration == 0 {
 		c.RecoveryMinDuration = 300 * time.Millisecond
@@ -167,6 +167,9 @@ func Open(cfg Config) (*Server, error) {
 	// Argon2id runs HashConcurrency at a time with four times as many callers waiting; beyond
 	// that a login gets SERVER_BUSY instead of piling up memory and latency.
 	n := cfg.HashConcurrency
+	if !cfg.AdminOnly {
+		makeRoomForHashing(n)
+	}
 	s.hashSem = make(chan struct{}, n)
 	s.hashQueue = make(chan struct{}, 5*n)
 	s.ipLimiter = newLimiter(cfg.LoginRatePerMinute)

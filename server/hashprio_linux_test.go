@@ -1,0 +1,46 @@
+package server
+
+import (
+	"context"
+	"runtime"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+func threadNice(t *testing.T) int {
+	t.Helper()
+	raw, err := unix.Getpriority(unix.PRIO_PROCESS, unix.Gettid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 20 - raw
+}
+
+// TestHashRunsAtLowPriority: a hash runs on a thread whose nice value is higher than the
+// caller's, and the caller's thread keeps its own; magd's defaults follow (a slot per CPU, with
+// GOMAXPROCS raised so that busy slots leave every CPU's P to the other requests).
+func TestHashRunsAtLowPriority(t *testing.T) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	before := threadNice(t)
+	s := &Server{hashSem: make(chan struct{}, 1), hashQueue: make(chan struct{}, 1)}
+	var inHash int
+	if err := s.withHashSlot(context.Background(), func() error { inHash = threadNice(t); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := min(19, before+10); inHash != want {
+		t.Fatalf("hash ran at nice %d, want %d (the caller's is %d)", inHash, want, before)
+	}
+	if after := threadNice(t); after != before {
+		t.Fatalf("the caller's thread changed from nice %d to %d", before, after)
+	}
+	if !lowPriorityHashing() || defaultHashConcurrency() != baseProcs() {
+		t.Fatalf("low priority %t, default slots %d, CPUs %d", lowPriorityHashing(), defaultHashConcurrency(), baseProcs())
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	makeRoomForHashing(3)
+	if got := runtime.GOMAXPROCS(0); got < baseProcs()+3 {
+		t.Fatalf("GOMAXPROCS %d, want at least %d", got, baseProcs()+3)
+	}
+}

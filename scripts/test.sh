@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: static checks, cross-OS builds, then every Go test with the race
 # detector inside a private D-Bus session with a real gnome-keyring and a real X server (Xvfb),
-# then a short run of every fuzz target. `make test` runs this; so does CI.
+# then a short run of every fuzz target. The packaged builds (scripts/package.sh) are made first
+# and inspected by the packaging tests. `make test` runs this; so does CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,11 @@ step "cross builds (windows, darwin)"
 logic=$(go list ./... | grep -v -e '/app$' -e '/app/' -e '/cmd/magdesk$')
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go vet $logic
 GOOS=darwin GOARCH=arm64 CGO_ENABLED=0 go vet $logic
+
+# The packaged builds are part of the test: the packaging tests inspect dist/.
+step "package (make package -> dist/)"
+./scripts/package.sh
+export MAGDESK_DIST="$PWD/dist"
 
 step "go test -race (real keyring, real X server)"
 tmp=$(mktemp -d)

@@ -45,6 +45,9 @@ func (s *Server) withHashSlot(ctx context.Context, fn func() error) error {
 		return busy()
 	}
 	defer func() { <-s.hashSem }()
+	if !s.hashLowPrio {
+		return fn()
+	}
 	_, err := onLowPriorityThread(fn)
 	return err
 }

@@ -3,6 +3,8 @@ package server
 import (
 	"runtime"
 	"sync"
+
+	"github.com/mag-desktop/magdesk/server/password"
 )
 
 // Argon2id runs below the priority of everything else where the OS allows it: each hash on an
@@ -42,10 +44,20 @@ var lowPriorityHashing = sync.OnceValue(func() bool {
 // baseProcs is GOMAXPROCS as the process started (the CPUs Go may use), before any raise.
 var baseProcs = sync.OnceValue(func() int { return runtime.GOMAXPROCS(0) })
 
-// defaultHashConcurrency: a slot per CPU when hashes run at low priority, else one CPU is
-// left to the other requests.
-func defaultHashConcurrency() int {
-	if lowPriorityHashing() {
+// cheapHashCost is the cost (KiB of memory times passes) below which a hash takes well under a
+// millisecond (the test parameters): it holds no CPU long enough to matter, and a thread of its
+// own would cost more than it saves.
+const cheapHashCost = 1024
+
+func cheapHash(p password.Params) bool { return uint64(p.Memory)*uint64(p.Time) < cheapHashCost }
+
+// hashesAtLowPriority reports whether hashes with these parameters run on low-priority threads.
+func hashesAtLowPriority(p password.Params) bool { return !cheapHash(p) && lowPriorityHashing() }
+
+// defaultHashConcurrency is a slot per CPU, except where costly hashes would run at the same
+// priority as everything else: then one CPU is left to the other requests.
+func defaultHashConcurrency(p password.Params) int {
+	if cheapHash(p) || lowPriorityHashing() {
 		return baseProcs()
 	}
 	return max(1, baseProcs()-1)
@@ -53,12 +65,9 @@ func defaultHashConcurrency() int {
 
 var procsMu sync.Mutex
 
-// makeRoomForHashing raises GOMAXPROCS so that n busy hashing slots leave every CPU's P to the
-// other goroutines (only where hashes run at low priority; never lowers it).
+// makeRoomForHashing raises GOMAXPROCS (never lowers it) so that n busy low-priority hashing
+// slots leave every CPU's P to the other goroutines.
 func makeRoomForHashing(n int) {
-	if !lowPriorityHashing() {
-		return
-	}
 	procsMu.Lock()
 	defer procsMu.Unlock()
 	if want := baseProcs() + n; runtime.GOMAXPROCS(0) < want {

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/mag-desktop/magdesk/server/password"
 	"golang.org/x/sys/unix"
 )
 
@@ -24,7 +25,10 @@ func TestHashRunsAtLowPriority(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	before := threadNice(t)
-	s := &Server{hashSem: make(chan struct{}, 1), hashQueue: make(chan struct{}, 1)}
+	if !hashesAtLowPriority(password.Default) || hashesAtLowPriority(password.Fast) {
+		t.Fatal("the production parameters should hash at low priority here, the test parameters not")
+	}
+	s := &Server{hashSem: make(chan struct{}, 1), hashQueue: make(chan struct{}, 1), hashLowPrio: true}
 	var inHash int
 	if err := s.withHashSlot(context.Background(), func() error { inHash = threadNice(t); return nil }); err != nil {
 		t.Fatal(err)
@@ -35,8 +39,8 @@ func TestHashRunsAtLowPriority(t *testing.T) {
 	if after := threadNice(t); after != before {
 		t.Fatalf("the caller's thread changed from nice %d to %d", before, after)
 	}
-	if !lowPriorityHashing() || defaultHashConcurrency() != baseProcs() {
-		t.Fatalf("low priority %t, default slots %d, CPUs %d", lowPriorityHashing(), defaultHashConcurrency(), baseProcs())
+	if d := defaultHashConcurrency(password.Default); d != baseProcs() {
+		t.Fatalf("default slots %d, want one per CPU (%d)", d, baseProcs())
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	makeRoomForHashing(3)

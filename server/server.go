@@ -49,9 +49,10 @@ type Config struct {
 	PasswordPolicy password.Policy
 	// HashConcurrency is how many Argon2id hashes run at once (the queue holds four times as
 	// many more). 0 -> one per CPU where hashes run at a lower OS priority than every other
-	// request (Linux; Open then raises GOMAXPROCS by as many, see hashprio.go), else one less
-	// than the number of CPUs (at least one), so that a CPU is left for the other requests:
-	// with every CPU hashing at normal priority their p99 was 10-30 times higher (cmd/magload).
+	// request (Linux; Open then raises GOMAXPROCS by as many, see hashprio.go) or cost next to
+	// nothing (test parameters); else one less than the number of CPUs (at least one), so that
+	// a CPU is left for the other requests: with every CPU hashing at normal priority their p99
+	// was 10-30 times higher (cmd/magload).
 	HashConcurrency int
 	// RecoveryMinDuration pads every recovery answer to this duration so that known and unknown
 	// user ids take equally long; 0 -> 300 ms, negative -> no padding.
@@ -86,12 +87,13 @@ type Server struct {
 	assertKy []byte
 	dummyPHC string
 
-	sessions   sessionCache
-	apps       appsCache
-	hashSem    chan struct{}
-	hashQueue  chan struct{}
-	ipLimiter  *limiter
-	keyLimiter *limiter // per user id / email, for the recovery endpoints
+	sessions    sessionCache
+	apps        appsCache
+	hashSem     chan struct{}
+	hashQueue   chan struct{}
+	hashLowPrio bool // hashes on threads of their own at a lower OS priority (hashprio.go)
+	ipLimiter   *limiter
+	keyLimiter  *limiter // per user id / email, for the recovery endpoints
 
 	ln      net.Listener
 	srv     *http.Server
@@ -120,7 +122,7 @@ func (c Config) withDefaults() Config {
 		c.PasswordPolicy = password.DefaultPolicy
 	}
 	if c.HashConcurrency <= 0 {
-		c.HashConcurrency = defaultHashConcurrency()
+		c.HashConcurrency = defaultHashConcurrency(c.Argon2)
 	}
 	if c.RecoveryMinDuration == 0 {
 		c.RecoveryMinDuration = 300 * time.Millisecond
@@ -167,7 +169,8 @@ func Open(cfg Config) (*Server, error) {
 	// Argon2id runs HashConcurrency at a time with four times as many callers waiting; beyond
 	// that a login gets SERVER_BUSY instead of piling up memory and latency.
 	n := cfg.HashConcurrency
-	if !cfg.AdminOnly {
+	s.hashLowPrio = hashesAtLowPriority(cfg.Argon2)
+	if s.hashLowPrio && !cfg.AdminOnly {
 		makeRoomForHashing(n)
 	}
 	s.hashSem = make(chan struct{}, n)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
@@ -91,6 +92,10 @@ func flow(ctx context.Context, c *caller, a account, appID string, stopAt time.T
 			break
 		}
 		wait, ok := backPressure(err)
+		// Up to half as long again, at random: clients refused together must not all come back
+		// in the same instant, as real ones do not (a synchronised wave paces the run instead
+		// of the server).
+		wait += rand.N(wait/2 + 1)
 		if !ok || time.Now().Add(wait).After(stopAt) {
 			return out, false
 		}

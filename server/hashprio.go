@@ -12,10 +12,10 @@ import (
 // can prioritise threads, provided the other goroutines have processors (Ps) of their own while
 // every hashing slot is busy: so GOMAXPROCS is raised by the number of slots. Then hashes use
 // every CPU that nothing else wants, and any other request takes a CPU from them at once.
-// Measured with cmd/magload (200 clients, OWASP parameters, 2 CPUs, alternating runs): two
-// slots at low priority 20.4-20.5 flows/s with non-login p99 6.4-6.7 ms; one slot at normal
-// priority 10.6-13.4 flows/s, p99 12.4-12.9 ms; two at normal priority (the old default)
-// 18-20 flows/s, p99 133-199 ms.
+// Measured with cmd/magload (200 clients x 2 flows, OWASP parameters, 2 CPUs, three
+// alternating runs each): two slots at low priority 42-50 flows/s with non-login p99 4-6 ms;
+// one slot at normal priority 38-39 flows/s, p99 2.5-2.9 ms; two slots at normal priority (the
+// old default) 47-56 flows/s, p99 71-99 ms.
 
 // onLowPriorityThread runs fn on a new OS thread whose priority it first lowers, and reports
 // whether the lowering worked (fn runs either way). The goroutine never unlocks the thread, so

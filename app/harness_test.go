@@ -8,7 +8,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -31,29 +30,11 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// clock is the magd clock of a test: moving it lets one-time codes of the next 30 s step be used.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
 // harness is the window of the real app, headless, against a real in-process magd over TLS.
 type harness struct {
 	t     *testing.T
 	env   *servertest.Env
-	clock *clock
+	clock *servertest.Clock
 	home  string
 	// userHome is $HOME for the browsers' certificate stores.
 	userHome string
@@ -68,8 +49,8 @@ const testPassword = "plum orbit cactus lantern 42"
 func newHarness(t *testing.T, opts ...servertest.Option) *harness {
 	t.Helper()
 	a := test.NewTempApp(t)
-	h := &harness{t: t, clock: &clock{}, home: t.TempDir()}
-	h.env = servertest.Start(t, append([]servertest.Option{servertest.WithNow(h.clock.now)}, opts...)...)
+	h := &harness{t: t, clock: servertest.NewClock(), home: t.TempDir()}
+	h.env = servertest.Start(t, append([]servertest.Option{servertest.WithNow(h.clock.Now)}, opts...)...)
 	ca := filepath.Join(h.home, "gateway-ca.pem")
 	if err := os.WriteFile(ca, h.env.CAPEM, 0o600); err != nil {
 		t.Fatal(err)
@@ -174,7 +155,7 @@ func (h *harness) login(userID, password string) {
 
 // code is the TOTP code for secret at the server's current time step.
 func (h *harness) code(secret string) string {
-	c, err := totp.GenerateCode(secret, h.clock.now())
+	c, err := totp.GenerateCode(secret, h.clock.Now())
 	if err != nil {
 		h.t.Fatal(err)
 	}

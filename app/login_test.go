@@ -74,7 +74,7 @@ func TestLoginErrors(t *testing.T) {
 		t.Fatal("logged in during a lockout")
 	}
 	// ...and works after it.
-	h.clock.advance(20 * time.Minute)
+	h.clock.Advance(20 * time.Minute)
 	h.login(id, testPassword)
 	if h.u.LoggedIn() == nil {
 		t.Fatalf("not logged in after the lockout: %q", h.u.login.err.Text)
@@ -144,7 +144,7 @@ func TestExpiredSessionGoesBackToLogin(t *testing.T) {
 	h := newHarness(t)
 	id := h.user(false)
 	h.login(id, testPassword)
-	h.clock.advance(25 * time.Hour) // past the absolute session lifetime
+	h.clock.Advance(25 * time.Hour) // past the absolute session lifetime
 	h.tap(h.u.home.reload)
 	if h.u.LoggedIn() != nil || h.u.Screen() != "Login" {
 		t.Fatalf("still in after the session expired: %q", h.u.Screen())

@@ -37,7 +37,7 @@ func TestOTPEnrolmentThenLoginWithCode(t *testing.T) {
 	// Next login asks for a code after the password.
 	h.u.Logout()
 	h.u.Wait()
-	h.clock.advance(31 * time.Second) // a code is accepted once: use the next time step
+	h.clock.Advance(31 * time.Second) // a code is accepted once: use the next time step
 	h.login(id, testPassword)
 	if h.u.LoggedIn() != nil || !h.u.login.otpBox.Visible() {
 		t.Fatalf("no code step: %q", h.u.login.err.Text)

@@ -48,23 +48,6 @@ func magdeskBinary(t *testing.T) string {
 	return binary
 }
 
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
 // user is one person at the keyboard: a MAGDESK_HOME of their own (the keyring is shared).
 type user struct {
 	t        *testing.T
@@ -156,8 +139,8 @@ func TestCommandLineAsAUser(t *testing.T) {
 		}
 	}
 	bin := magdeskBinary(t)
-	clk := &clock{}
-	env := servertest.Start(t, servertest.WithNow(clk.now))
+	clk := servertest.NewClock()
+	env := servertest.Start(t, servertest.WithNow(clk.Now))
 	org := env.CreateOrg(t, "Acme Aerospace")
 	const adminPW, userPW = "correct horse battery staple admin", "plaid tundra kettle origami lantern"
 	adminID := env.CreateActiveUser(t, org, "ada@acme.example", "Ada", "Admin", adminPW, true)
@@ -270,12 +253,12 @@ func TestCommandLineAsAUser(t *testing.T) {
 		t.Fatalf("no secret in %q", out)
 	}
 	bob.fails(1, "one-time code is wrong", "", "otp", "verify", "000000")
-	bob.ok("", "otp", "verify", oathtool(t, secret[1], clk.now()))
+	bob.ok("", "otp", "verify", oathtool(t, secret[1], clk.Now()))
 	bob.ok("", "logout")
 	bob.fails(1, "Not logged in", "", "me")
 	bob.fails(2, "pass --otp CODE", userPW+"\n", "login", "--user", userID, "--password-stdin")
-	clk.advance(30 * time.Second)
-	bob.ok(userPW+"\n", "login", "--user", userID, "--password-stdin", "--otp", oathtool(t, secret[1], clk.now()))
+	clk.Advance(30 * time.Second)
+	bob.ok(userPW+"\n", "login", "--user", userID, "--password-stdin", "--otp", oathtool(t, secret[1], clk.Now()))
 	if me := decode[api.Me](t, bob.ok("", "me", "--json")); me.Session.AAL != 2 {
 		t.Fatalf("session after OTP login: %+v", me.Session)
 	}

@@ -12,7 +12,6 @@ import (
 	"errors"
 	"math/big"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,28 +29,9 @@ const (
 	terms   = "# Alpha service agreement\n\nBe nice."
 )
 
-// clock is the server's clock: real time plus an offset the test moves forward, so a fresh
-// TOTP time step is available without sleeping.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
 type world struct {
 	env              *servertest.Env
-	clk              *clock
+	clk              *servertest.Clock
 	org              string
 	admin, user      string // user ids
 	pendingUser      string
@@ -60,8 +40,8 @@ type world struct {
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
-	clk := &clock{}
-	env := servertest.Start(t, servertest.WithNow(clk.now))
+	clk := servertest.NewClock()
+	env := servertest.Start(t, servertest.WithNow(clk.Now))
 	w := &world{env: env, clk: clk}
 	w.org = env.CreateOrg(t, "Acme Aerospace")
 	w.admin = env.CreateActiveUser(t, w.org, "ada@acme.example", "Ada", "Admin", pwAdmin, true)
@@ -219,7 +199,7 @@ func TestLockout(t *testing.T) {
 	if _, locked := client.IsLocked(err); !locked {
 		t.Fatalf("right password during lockout: %v", err)
 	}
-	w.clk.advance(wait + time.Second)
+	w.clk.Advance(wait + time.Second)
 	if _, err := c.Login(context.Background(), w.user, pwUser, ""); err != nil {
 		t.Fatalf("after the wait: %v", err)
 	}
@@ -303,13 +283,13 @@ func TestTOTPLogin(t *testing.T) {
 	_, err = c.VerifyTOTP(ctx, en.EnrollmentID, "000000")
 	wantCode(t, err, api.CodeOTPInvalid)
 	code := func() string {
-		s, err := totp.GenerateCode(en.SecretBase32, w.clk.now())
+		s, err := totp.GenerateCode(en.SecretBase32, w.clk.Now())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return s
 	}
-	w.clk.advance(30 * time.Second)
+	w.clk.Advance(30 * time.Second)
 	if _, err := c.VerifyTOTP(ctx, en.EnrollmentID, code()); err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -325,7 +305,7 @@ func TestTOTPLogin(t *testing.T) {
 	}
 	_, err = c2.LoginMFA(ctx, ticket, "123456")
 	wantCode(t, err, api.CodeOTPInvalid)
-	w.clk.advance(30 * time.Second)
+	w.clk.Advance(30 * time.Second)
 	used := code()
 	resp, err := c2.LoginMFA(ctx, ticket, used)
 	if err != nil || resp.Session.AAL != 2 || c2.UserID() != w.user {
@@ -336,7 +316,7 @@ func TestTOTPLogin(t *testing.T) {
 	wantCode(t, err, api.CodeOTPReplayed)
 	_, err = w.client(t).LoginMFA(ctx, strings.Repeat("x", 43), used)
 	wantCode(t, err, api.CodeMFATicketInvalid)
-	w.clk.advance(30 * time.Second)
+	w.clk.Advance(30 * time.Second)
 	if _, err := w.client(t).Login(ctx, w.user, pwUser, code()); err != nil {
 		t.Fatalf("login with otp in the first step: %v", err)
 	}
@@ -523,10 +503,10 @@ func TestMoreErrorCodes(t *testing.T) {
 	// CERT_EXPIRED: Bob's certificate once the server's clock is past its NotAfter.
 	certB, issued := newIdentity(t, bob)
 	// SESSION_EXPIRED: 61 idle minutes later Bob's session is over.
-	w.clk.advance(61 * time.Minute)
+	w.clk.Advance(61 * time.Minute)
 	_, err = bob.Me(ctx)
 	wantCode(t, err, api.CodeSessionExpired)
-	w.clk.advance(time.Until(issued.NotAfter) + 24*time.Hour)
+	w.clk.Advance(time.Until(issued.NotAfter) + 24*time.Hour)
 	_, err = w.client(t).WithCertificate(&certB).Login(ctx, w.user, pwUser, "")
 	wantCode(t, err, api.CodeCertExpired)
 

@@ -50,25 +50,35 @@ func ParseLevel(level string) (slog.Level, error) {
 	return slog.LevelInfo, fmt.Errorf("unknown log level %q: use debug, info, warn or error", level)
 }
 
-// Setup opens the rotating log in Dir(home) at level. It always returns a usable logger: on
-// error (bad level, folder not writable) the logger writes to standard error instead, or at
-// info level, and the error says what to fix.
+// Setup opens the rotating log in Dir(home) at level for the life of the process (the GUI):
+// see Open.
 func Setup(home string, level string) (*slog.Logger, error) {
+	log, _, err := Open(home, level)
+	return log, err
+}
+
+// Open opens the rotating log in Dir(home) at level, and the Closer that closes its file (for
+// callers such as a command run in-process, which must leave no file open). It always returns
+// a usable logger and Closer: on error (bad level, folder not writable) the logger writes to
+// standard error instead, or at info level, and the error says what to fix.
+func Open(home string, level string) (*slog.Logger, io.Closer, error) {
 	lvl, lerr := ParseLevel(level)
 	dir := Dir(home)
-	var w io.Writer = os.Stderr
 	err := os.MkdirAll(dir, 0o700)
 	if err == nil {
 		var rf *RotatingFile
 		if rf, err = OpenRotating(filepath.Join(dir, FileName), MaxSize, Keep); err == nil {
-			w = rf
+			return New(rf, lvl), rf, lerr
 		}
 	}
-	if err != nil {
-		err = fmt.Errorf("logging to standard error: cannot write logs in %s: %w", dir, err)
-	}
-	return New(w, lvl), joinNonNil(lerr, err)
+	err = fmt.Errorf("logging to standard error: cannot write logs in %s: %w", dir, err)
+	return New(os.Stderr, lvl), nopCloser{}, joinNonNil(lerr, err)
 }
+
+// nopCloser stands for the file when the log goes to standard error, which is not ours to close.
+type nopCloser struct{}
+
+func (nopCloser) Close() error { return nil }
 
 // New is a redacting JSON logger writing to w.
 func New(w io.Writer, level slog.Level) *slog.Logger {

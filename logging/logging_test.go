@@ -171,3 +171,60 @@ func TestSetup(t *testing.T) {
 		t.Errorf("unwritable dir: %v %v", log, err)
 	}
 }
+
+// openFDs counts this process's descriptors open on path (Linux /proc); -1 where /proc is absent.
+func openFDs(t *testing.T, path string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	n := 0
+	for _, e := range ents {
+		if target, err := os.Readlink(filepath.Join("/proc/self/fd", e.Name())); err == nil && target == path {
+			n++
+		}
+	}
+	return n
+}
+
+func TestOpenClose(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("MAGDESK_HOME", home)
+	path := filepath.Join(Dir(home), FileName)
+	log, closer, err := Open(home, "info")
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Info("before close", "password", plantPassword, "token", plantToken)
+	if n := openFDs(t, path); n == 0 {
+		t.Fatalf("log file %s not open after Open", path)
+	}
+	if err := closer.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if n := openFDs(t, path); n > 0 {
+		t.Errorf("log file still open %d times after Close", n)
+	}
+	log.Info("after close") // dropped: the file is closed, and nothing reopens it
+	lines, err := Tail(Dir(home), 10)
+	if err != nil || len(lines) != 1 {
+		t.Fatalf("lines = %q, %v; want only the line before Close", lines, err)
+	}
+	if !strings.Contains(lines[0], `"msg":"before close"`) || strings.Contains(lines[0], plantPassword) || strings.Contains(lines[0], plantToken) {
+		t.Errorf("line = %s; want it written with the secrets redacted", lines[0])
+	}
+	if err := closer.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+
+	blocked := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocked, nil, 0o600)
+	log, closer, err = Open(blocked, "info") // logs/ cannot be created under a file
+	if err == nil || log == nil || closer == nil || !strings.Contains(err.Error(), "standard error") {
+		t.Fatalf("unwritable dir: %v %v %v", log, closer, err)
+	}
+	if err := closer.Close(); err != nil {
+		t.Errorf("Close of the standard-error fallback: %v", err)
+	}
+}

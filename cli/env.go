@@ -306,18 +306,22 @@ func (e *Env) Output(v any, text func(w io.Writer)) int {
 }
 
 // Fail reports err and returns its exit status: 2 for usage errors, 1 otherwise. The message
-// is client.UserMessage; with --json an {"error": ...} object also goes to stdout.
+// is client.UserMessage, then the command that follows its advice (hint) on a line of its own;
+// with --json an {"error": ...} object also goes to stdout.
 func (e *Env) Fail(err error) int {
 	var ue *usageError
 	status := ExitError
-	msg := client.UserMessage(err)
+	msg, how := client.UserMessage(err), hint(err)
 	if errors.As(err, &ue) {
-		status, msg = ExitUsage, ue.msg
+		status, msg, how = ExitUsage, ue.msg, ""
 	}
 	e.Log.Info("command failed", "err", err.Error())
 	fmt.Fprintln(e.IO.Err, "magdesk:", msg)
+	if how != "" {
+		fmt.Fprintln(e.IO.Err, "magdesk: hint:", how)
+	}
 	if e.JSON {
-		out := jsonError{Message: msg, Kind: "usage"}
+		out := jsonError{Message: msg, Hint: how, Kind: "usage"}
 		if status != ExitUsage {
 			out.Kind = "error"
 			if ce, ok := client.AsError(err); ok {
@@ -339,6 +343,7 @@ type jsonError struct {
 	MagCode int    `json:"mag_code,omitempty"`
 	Status  int    `json:"status,omitempty"`
 	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"` // the magdesk command that does what Message advises
 }
 
 // usageError is a mistake in how the command was called (exit 2).

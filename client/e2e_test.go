@@ -337,7 +337,7 @@ func TestAccountMismatch(t *testing.T) {
 	if c.HasSession() {
 		t.Fatal("the other account's token is kept after the mismatch")
 	}
-	if msg := client.UserMessage(err); !strings.Contains(msg, "sessions clear") {
+	if msg := client.UserMessage(err); !strings.Contains(msg, "Clear cached sessions") {
 		t.Fatalf("message does not offer clearing sessions: %q", msg)
 	}
 	if _, err := user.Me(ctx); err != nil {

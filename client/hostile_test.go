@@ -269,7 +269,7 @@ func TestMeNamingAnotherAccount(t *testing.T) {
 	if !IsAccountMismatch(err) {
 		t.Fatalf("Me naming another account: %v", err)
 	}
-	if msg := UserMessage(err); !strings.Contains(msg, "belongs to someone_else, not to jdoe") || !strings.Contains(msg, "sessions clear") {
+	if msg := UserMessage(err); !strings.Contains(msg, "belongs to someone_else, not to jdoe") || !strings.Contains(msg, "Clear cached sessions") {
 		t.Fatalf("message %q", msg)
 	}
 }

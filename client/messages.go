@@ -9,8 +9,9 @@ import (
 	"github.com/mag-desktop/magdesk/api"
 )
 
-// UserMessage says in plain words what happened and what to do. The CLI and the GUI show it
-// as is; it never contains a secret.
+// UserMessage says in plain words what happened and what to do, naming no command or button:
+// the CLI and the GUI both show it, and each adds its own way to do it (cli's hint). It never
+// contains a secret.
 func UserMessage(err error) string {
 	if err == nil {
 		return ""
@@ -31,10 +32,10 @@ func UserMessage(err error) string {
 		return problemMessage(ce.Problem, ce.ExpectedUser)
 	case KindAccountMismatch:
 		if ce.ExpectedUser != "" && ce.ActualUser != "" {
-			return fmt.Sprintf("The saved session belongs to %s, not to %s. Clear cached sessions (magdesk sessions clear, or Clear cached sessions in the menu) and log in again as %s.",
+			return fmt.Sprintf("The saved session belongs to %s, not to %s. Clear cached sessions, then log in again as %s.",
 				ce.ActualUser, ce.ExpectedUser, ce.ExpectedUser)
 		}
-		return "The saved session belongs to a different account than the one you chose. Clear cached sessions (magdesk sessions clear, or Clear cached sessions in the menu) and log in again."
+		return "The saved session belongs to a different account than the one you chose. Clear cached sessions, then log in again."
 	case KindOffline:
 		switch offlineDetail(ce.Err) {
 		case "dns":
@@ -46,7 +47,7 @@ func UserMessage(err error) string {
 	case KindTimeout:
 		return fmt.Sprintf("%s did not answer in time. Check your network connection and try again; if it keeps happening, the server may be overloaded or down.", host)
 	case KindUntrustedServer:
-		return fmt.Sprintf("The certificate of %s is not trusted (%s), so this may not be your gateway. If your IT department gave you a CA certificate, add it (--ca FILE, or CA bundle in the settings); otherwise do not continue and contact your help desk.",
+		return fmt.Sprintf("The certificate of %s is not trusted (%s), so this may not be your gateway. If your IT department gave you a CA certificate, add it as this server's CA certificate; otherwise do not continue and contact your help desk.",
 			host, shortCause(ce.Err))
 	case KindTLS:
 		return fmt.Sprintf("A secure connection to %s could not be set up (%s). Check the server address; a proxy or firewall may be interfering.", host, shortCause(ce.Err))
@@ -153,13 +154,13 @@ func problemMessage(p *api.Problem, user string) string {
 	case api.CodeSecurityQuestionsInvalid:
 		return withDetail("Answer four different questions from the list.")
 	case api.CodeActivationTokenInvalid:
-		return "The activation link is not valid. Copy the whole link from the activation email, or use \"Link doesn't work?\" (magdesk recover activation) to get a new one."
+		return "The activation link is not valid. Copy the whole link from the activation email, or ask for a new link by email."
 	case api.CodeActivationTokenExpired:
-		return "The activation link has expired. Ask for a new one with \"Link doesn't work?\" (magdesk recover activation) or from your organisation administrator."
+		return "The activation link has expired. Ask for a new link by email, or ask your organisation administrator."
 	case api.CodeActivationTokenUsed:
 		return "This activation link was already used or replaced by a newer one. If you completed activation, log in with your user ID; otherwise use the newest activation email."
 	case api.CodeInvalidCredentials:
-		return "The user ID or password is wrong. Check both and try again; after several failed attempts the account is locked for a while. Forgot them? Use \"Forgot user ID?\" or \"Forgot password?\" (magdesk recover)."
+		return "The user ID or password is wrong. Check both and try again; after several failed attempts the account is locked for a while. Forgot them? Have your user ID sent by email, or reset your password."
 	case api.CodeMFARequired:
 		return "Your password was accepted; now enter the 6-digit code from your authenticator app."
 	case api.CodeMFATicketInvalid:
@@ -169,7 +170,7 @@ func problemMessage(p *api.Problem, user string) string {
 	case api.CodeOTPReplayed:
 		return "That one-time code was already used. Wait for the next code in your authenticator app (at most 30 seconds) and enter it."
 	case api.CodeAccountLocked:
-		return fmt.Sprintf("The account is locked for %s after too many failed attempts. Wait, then try again, or use \"Forgot password?\" (magdesk recover password).", wait(retry))
+		return fmt.Sprintf("The account is locked for %s after too many failed attempts. Wait, then try again, or reset your password.", wait(retry))
 	case api.CodeAccountDisabled:
 		return "This account is disabled. Contact your organisation administrator."
 	case api.CodeUnauthenticated:
@@ -181,21 +182,21 @@ func problemMessage(p *api.Problem, user string) string {
 		if user != "" {
 			who = user
 		}
-		return fmt.Sprintf("The saved session belongs to a different account than %s. Clear cached sessions (magdesk sessions clear, or Clear cached sessions in the menu) and log in again.", who)
+		return fmt.Sprintf("The saved session belongs to a different account than %s. Clear cached sessions, then log in again.", who)
 	case api.CodeReauthRequired:
 		return "For this change you must have logged in recently. Log out, log in again, and repeat it."
 	case api.CodeCertWrongAccount:
-		return "Error 2035: the certificate on this computer belongs to a different account. Remove it from this computer (magdesk certs check, then certs remove) or connect it to this account (Account Connections), then log in again; close all browser windows afterwards."
+		return "Error 2035: the certificate on this computer belongs to a different account. Remove it from this computer or connect it to this account, then log in again; close all browser windows afterwards."
 	case api.CodeCertNotRegistered:
-		return "The certificate presented is not registered to any account. Log in without it (--cert none) and request a new certificate, or remove it from this computer."
+		return "The certificate presented is not registered to any account. Log in without a certificate and request a new one, or remove it from this computer."
 	case api.CodeCertExpired:
-		return "The certificate presented has expired. Log in without it (--cert none), request a new one, and remove the old one from this computer."
+		return "The certificate presented has expired. Log in without a certificate, request a new one, and remove the old one from this computer."
 	case api.CodeCertRevoked:
-		return "The certificate presented was revoked. Log in without it (--cert none) and remove it from this computer."
+		return "The certificate presented was revoked. Log in without a certificate and remove it from this computer."
 	case api.CodeCertUntrusted:
-		return "The certificate presented was not issued by this gateway. Log in without it (--cert none), or choose the certificate this gateway issued to you."
+		return "The certificate presented was not issued by this gateway. Log in without a certificate, or choose the certificate this gateway issued to you."
 	case api.CodeCertRequired:
-		return "This needs a certificate on the connection. Choose the certificate (--cert SHA256) and try again."
+		return "This needs a certificate on the connection. Choose your certificate and try again."
 	case api.CodeCertAlreadyConnected:
 		return "This certificate is already connected to this account; nothing to do."
 	case api.CodeConnectionSourceAuth:
@@ -215,11 +216,11 @@ func problemMessage(p *api.Problem, user string) string {
 	case api.CodeLaunchNotAllowed:
 		return withDetail("Check the application's status in the list (access may not be granted yet).")
 	case api.CodeStepUpRequired:
-		return "This application needs a stronger login. Register an authenticator app (magdesk otp enroll) or a certificate, then log in again with it."
+		return "This application needs a stronger login. Register an authenticator app or a certificate, then log in again with it."
 	case api.CodeTOTPAlreadyEnrolled:
 		return "An authenticator app is already registered for this account."
 	case api.CodeEnrollmentExpired:
-		return "The registration took too long and expired. Start again (magdesk otp enroll)."
+		return "The registration took too long and expired. Start the registration of your authenticator app again."
 	case api.CodeRecoveryInvalid:
 		return "The recovery could not be completed: the code or the answers are wrong, or the code expired. Check the newest email and try again, or start over."
 	case api.CodeForbidden:

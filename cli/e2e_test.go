@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -126,6 +127,31 @@ func oathtool(t *testing.T, secret string, at time.Time) string {
 const e2eService = client.KeyringService + " [cli e2e]"
 
 var linkRE = regexp.MustCompile(`https://\S+/activate#token=\S+`)
+
+// Every command of the binary, which links Fyne, runs without Fyne's complaint about the C
+// locale on stderr, whatever the locale (C.UTF-8 is the default of many containers).
+func TestBinaryQuietUnderCLocale(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("go not installed")
+	}
+	bin := magdeskBinary(t)
+	var base []string
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); !slices.Contains([]string{"LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"}, name) {
+			base = append(base, kv)
+		}
+	}
+	for _, locale := range [][]string{{"LANG=C.UTF-8"}, {"LC_ALL=C.utf8", "LANG=de_DE.UTF-8"}, {"LANG=C"}, nil, {"LANG=en_GB.UTF-8"}} {
+		cmd := exec.Command(bin, "help")
+		cmd.Env = append(append(slices.Clip(base), "MAGDESK_HOME="+t.TempDir()), locale...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || !strings.Contains(string(out), "commands:") || strings.Contains(stderr.String(), "Fyne") {
+			t.Errorf("%v magdesk help: %v, stdout %d bytes, stderr %q; want the usage and nothing from Fyne", locale, err, len(out), stderr.String())
+		}
+	}
+}
 
 // TestCommandLineAsAUser drives the built magdesk binary through SPEC §4 as a user would,
 // against a real magd over TLS, with sessions in the real Secret Service.

@@ -5,9 +5,11 @@ import (
 	"os"
 
 	"github.com/mag-desktop/magdesk/cli"
+	"github.com/mag-desktop/magdesk/cmd/magdesk/internal/quietlocale"
 )
 
 func main() {
+	quietlocale.Restore() // Fyne has read the locale by now
 	args := os.Args[1:]
 	if cli.WantsGUI(args) {
 		os.Exit(runGUI(args))

@@ -59,8 +59,9 @@ func interleaved(n, round int, base, subject func(k int) time.Duration) (baseRat
 // against the raw Argon2id verification ceiling of this machine, measured in the same run.
 // Goal: ratio >= 0.90.
 func BenchmarkLoginThroughput(b *testing.B) {
-	// One hash per CPU: magd's default where hashes run at a lower priority (Linux, hashprio.go);
-	// elsewhere the default leaves a CPU to the other requests and gives up to 1/NumCPU less.
+	// One hash per CPU at normal priority (`magd serve --hash-concurrency NumCPU`), the setting
+	// for login throughput. The default leaves a CPU to the other requests and so gives up to
+	// 1/NumCPU of this figure on an idle machine.
 	env := servertest.Start(b, servertest.WithLoginRate(-1), servertest.WithSecurityQuestions(false),
 		servertest.WithConfig(func(c *server.Config) { c.Argon2, c.HashConcurrency = password.Default, runtime.NumCPU() }))
 	org := env.CreateOrg(b, "Bench")

@@ -7,15 +7,18 @@ import (
 	"github.com/mag-desktop/magdesk/server/password"
 )
 
-// Argon2id runs below the priority of everything else where the OS allows it: each hash on an
-// OS thread of its own with a raised nice value. Go cannot prioritise goroutines, but the kernel
-// can prioritise threads, provided the other goroutines have processors (Ps) of their own while
-// every hashing slot is busy: so GOMAXPROCS is raised by the number of slots. Then hashes use
-// every CPU that nothing else wants, and any other request takes a CPU from them at once.
-// Measured with cmd/magload (200 clients x 2 flows, OWASP parameters, 2 CPUs, three
-// alternating runs each): two slots at low priority 42-50 flows/s with non-login p99 4-6 ms;
-// one slot at normal priority 38-39 flows/s, p99 2.5-2.9 ms; two slots at normal priority (the
-// old default) 47-56 flows/s, p99 71-99 ms.
+// With Config.HashLowPriority (`magd serve --hash-low-priority`), Argon2id runs below the
+// priority of everything else where the OS allows it: each hash on an OS thread of its own with
+// a raised nice value. Go cannot prioritise goroutines, but the kernel can prioritise threads,
+// provided the other goroutines have processors (Ps) of their own while every hashing slot is
+// busy: so GOMAXPROCS is raised by the number of slots, and the slots default to one per CPU.
+// Measured on 2 CPUs, alternating runs: with cmd/magload (200 clients x 2 flows, OWASP
+// parameters) 42-50 flows/s and non-login p99 4-6 ms, against 38-39 flows/s and 2.5-2.9 ms for
+// the default (one slot at normal priority) and 47-56 flows/s and 71-99 ms for two slots at
+// normal priority; but in BenchmarkLoginThroughput (logins only, client in the same process)
+// 0.65-0.87 of the Argon2id ceiling, against about 0.87 for the default: every wake-up of a
+// normal-priority thread (the client's, the runtime's, other processes') preempts a hash and
+// its 19 MiB of cache. So it is a choice for a dedicated Linux host, not the default.
 
 // onLowPriorityThread runs fn on a new OS thread whose priority it first lowers, and reports
 // whether the lowering worked (fn runs either way). The goroutine never unlocks the thread, so
@@ -51,13 +54,14 @@ const cheapHashCost = 1024
 
 func cheapHash(p password.Params) bool { return uint64(p.Memory)*uint64(p.Time) < cheapHashCost }
 
-// hashesAtLowPriority reports whether hashes with these parameters run on low-priority threads.
+// hashesAtLowPriority reports whether hashes with these parameters can run on low-priority
+// threads here.
 func hashesAtLowPriority(p password.Params) bool { return !cheapHash(p) && lowPriorityHashing() }
 
-// defaultHashConcurrency is a slot per CPU, except where costly hashes would run at the same
-// priority as everything else: then one CPU is left to the other requests.
-func defaultHashConcurrency(p password.Params) int {
-	if cheapHash(p) || lowPriorityHashing() {
+// defaultHashConcurrency is a slot per CPU when hashes run at low priority or cost next to
+// nothing; else one CPU is left to the other requests.
+func defaultHashConcurrency(p password.Params, lowPriority bool) int {
+	if cheapHash(p) || lowPriority {
 		return baseProcs()
 	}
 	return max(1, baseProcs()-1)

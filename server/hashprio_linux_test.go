@@ -18,9 +18,10 @@ func threadNice(t *testing.T) int {
 	return 20 - raw
 }
 
-// TestHashRunsAtLowPriority: a hash runs on a thread whose nice value is higher than the
-// caller's, and the caller's thread keeps its own; magd's defaults follow (a slot per CPU, with
-// GOMAXPROCS raised so that busy slots leave every CPU's P to the other requests).
+// TestHashRunsAtLowPriority: with HashLowPriority a hash runs on a thread whose nice value is
+// higher than the caller's, and the caller's thread keeps its own; the default slots follow (a
+// slot per CPU at low priority, else one CPU left free), and GOMAXPROCS is raised so that busy
+// slots leave every CPU's P to the other requests.
 func TestHashRunsAtLowPriority(t *testing.T) {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
@@ -39,8 +40,16 @@ func TestHashRunsAtLowPriority(t *testing.T) {
 	if after := threadNice(t); after != before {
 		t.Fatalf("the caller's thread changed from nice %d to %d", before, after)
 	}
-	if d := defaultHashConcurrency(password.Default); d != baseProcs() {
-		t.Fatalf("default slots %d, want one per CPU (%d)", d, baseProcs())
+	for _, c := range []struct {
+		p    password.Params
+		low  bool
+		want int
+	}{
+		{password.Default, true, baseProcs()}, {password.Default, false, max(1, baseProcs()-1)}, {password.Fast, false, baseProcs()},
+	} {
+		if d := defaultHashConcurrency(c.p, c.low); d != c.want {
+			t.Errorf("default slots for %+v, low priority %t: %d, want %d", c.p, c.low, d, c.want)
+		}
 	}
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
 	makeRoomForHashing(3)

@@ -48,12 +48,15 @@ type Config struct {
 	// PasswordPolicy; zero -> password.DefaultPolicy.
 	PasswordPolicy password.Policy
 	// HashConcurrency is how many Argon2id hashes run at once (the queue holds four times as
-	// many more). 0 -> one per CPU where hashes run at a lower OS priority than every other
-	// request (Linux; Open then raises GOMAXPROCS by as many, see hashprio.go) or cost next to
-	// nothing (test parameters); else one less than the number of CPUs (at least one), so that
-	// a CPU is left for the other requests: with every CPU hashing at normal priority their p99
-	// was 10-30 times higher (cmd/magload).
+	// many more). 0 -> one less than the number of CPUs (at least one), so that a CPU is left
+	// for the other requests: with every CPU hashing their p99 was 15-35 times higher
+	// (cmd/magload, 200 clients). One per CPU with HashLowPriority or for hashes that cost next
+	// to nothing (test parameters).
 	HashConcurrency int
+	// HashLowPriority runs each hash on a thread of its own below every other request's OS
+	// priority (Linux only; elsewhere a warning is logged and hashes run normally), with a slot
+	// per CPU by default and GOMAXPROCS raised by as many. hashprio.go has the trade-off.
+	HashLowPriority bool
 	// RecoveryMinDuration pads every recovery answer to this duration so that known and unknown
 	// user ids take equally long; 0 -> 300 ms, negative -> no padding.
 	RecoveryMinDuration time.Duration
@@ -122,7 +125,7 @@ func (c Config) withDefaults() Config {
 		c.PasswordPolicy = password.DefaultPolicy
 	}
 	if c.HashConcurrency <= 0 {
-		c.HashConcurrency = defaultHashConcurrency(c.Argon2)
+		c.HashConcurrency = defaultHashConcurrency(c.Argon2, c.HashLowPriority && hashesAtLowPriority(c.Argon2))
 	}
 	if c.RecoveryMinDuration == 0 {
 		c.RecoveryMinDuration = 300 * time.Millisecond
@@ -169,7 +172,10 @@ func Open(cfg Config) (*Server, error) {
 	// Argon2id runs HashConcurrency at a time with four times as many callers waiting; beyond
 	// that a login gets SERVER_BUSY instead of piling up memory and latency.
 	n := cfg.HashConcurrency
-	s.hashLowPrio = hashesAtLowPriority(cfg.Argon2)
+	s.hashLowPrio = cfg.HashLowPriority && hashesAtLowPriority(cfg.Argon2)
+	if cfg.HashLowPriority && !s.hashLowPrio && !cheapHash(cfg.Argon2) {
+		s.log.Warn("hashes run at normal priority: a lower priority per thread is only available on Linux")
+	}
 	if s.hashLowPrio && !cfg.AdminOnly {
 		makeRoomForHashing(n)
 	}

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -319,6 +320,7 @@ func TestServeFlags(t *testing.T) {
 	}{
 		{name: "default rate", args: nil, rate: 30},
 		{name: "login rate", args: []string{"--login-rate", "600"}, rate: 600},
+		{name: "hash low priority", args: []string{"--hash-low-priority", "--hash-concurrency", "3"}, rate: 30},
 		{name: "no limit", args: []string{"--login-rate", "0"}, rate: -1},
 		{name: "negative rate", args: []string{"--login-rate", "-5"}, wantErr: "--login-rate must be 0"},
 		{name: "negative hashes", args: []string{"--hash-concurrency", "-1"}, wantErr: "--hash-concurrency"},
@@ -342,6 +344,9 @@ func TestServeFlags(t *testing.T) {
 			}
 			if cfg.LoginRatePerMinute != tc.rate {
 				t.Errorf("login rate %d, want %d", cfg.LoginRatePerMinute, tc.rate)
+			}
+			if low := slices.Contains(tc.args, "--hash-low-priority"); cfg.HashLowPriority != low || low && cfg.HashConcurrency != 3 {
+				t.Errorf("hash low priority %t with %d slots, want %t", cfg.HashLowPriority, cfg.HashConcurrency, low)
 			}
 			if from := ""; cfg.SMTP != nil || tc.from != "" {
 				if cfg.SMTP != nil {

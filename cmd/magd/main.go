@@ -17,7 +17,7 @@ const usage = `magd — the MAG Desktop reference gateway server
   magd serve --data DIR [--addr 127.0.0.1:8443] [--hostname NAME]... [--demo]
              [--no-security-questions] [--smtp-addr HOST:PORT --smtp-user U --smtp-from ADDR]
              [--smtp-ca FILE] [--smtp-plain] [--log-level debug|info|warn|error] [--hash-concurrency N]
-             [--login-rate N] (logins per minute per IP address, default 30; 0: no limit)
+             [--hash-low-priority] [--login-rate N] (logins per minute per IP address, default 30; 0: no limit)
              (the SMTP password is read from the environment variable MAGD_SMTP_PASSWORD)
   magd admin --data DIR [--json] org add --name NAME
   magd admin --data DIR [--json] org list

@@ -61,7 +61,8 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	smtpCA := fs.String("smtp-ca", "", "PEM file of the CA that signed the SMTP server's certificate (default: system roots)")
 	smtpPlain := fs.Bool("smtp-plain", false, "allow an SMTP server without STARTTLS (a relay on this machine only)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	hashes := fs.Int("hash-concurrency", 0, "Argon2id hashes at a time (default: one per CPU on Linux, where they run at a lower priority than other requests; elsewhere one less)")
+	hashes := fs.Int("hash-concurrency", 0, "Argon2id hashes at a time (default: one less than the number of CPUs, at least 1; with --hash-low-priority one per CPU)")
+	hashLow := fs.Bool("hash-low-priority", false, "Linux: hash on threads below every other request's priority (for a dedicated host; see server/hashprio.go)")
 	loginRate := fs.Int("login-rate", 30, "logins (and other public attempts) per minute per IP address, bursts of twice that; 0: no limit")
 	if err := parse(fs, args); err != nil {
 		return server.Config{}, err
@@ -84,7 +85,7 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 		rate = -1 // Config: negative is off, 0 the default
 	}
 	cfg := server.Config{DataDir: *data, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
-		HashConcurrency: *hashes, LoginRatePerMinute: rate,
+		HashConcurrency: *hashes, HashLowPriority: *hashLow, LoginRatePerMinute: rate,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	if *smtpAddr == "" {
 		if *smtpUser != "" || *smtpFrom != "" || *smtpCA != "" || *smtpPlain {

@@ -46,7 +46,7 @@ func checkComplete(t *testing.T, r report, flows int) {
 // TestInProcess provisions accounts through the real activation, terms and access flows of
 // a magd it starts, and runs every call of every flow without an error.
 func TestInProcess(t *testing.T) {
-	code, r, stderr := runJSON(t, "-clients", "6", "-iterations", "2", "-fast-hash", "-security-questions", "-hash-concurrency", "1")
+	code, r, stderr := runJSON(t, "-clients", "6", "-iterations", "2", "-fast-hash", "-security-questions", "-hash-concurrency", "1", "-hash-low-priority")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -45,6 +45,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&local.loginRate, "login-rate", -1, "in-process magd: per-IP logins per minute (-1: off, as every client shares 127.0.0.1)")
 	fs.BoolVar(&local.securityQuestions, "security-questions", false, "in-process magd: ask four security answers at activation")
 	fs.IntVar(&local.hashConcurrency, "hash-concurrency", 0, "in-process magd: Argon2id hashes at a time (0: magd's default)")
+	fs.BoolVar(&local.hashLowPriority, "hash-low-priority", false, "in-process magd: hash below every other request's priority (Linux)")
 	serverLog := fs.Bool("server-log", false, "in-process magd: print its warnings and errors on standard error")
 	if err := fs.Parse(args); err != nil {
 		return 2

@@ -28,6 +28,7 @@ type localOptions struct {
 	loginRate         int
 	securityQuestions bool
 	hashConcurrency   int
+	hashLowPriority   bool
 	log               io.Writer // magd's warnings and errors; nil: discarded
 }
 
@@ -44,7 +45,8 @@ func startLocal(o localOptions) (*target, error) {
 		logger = slog.New(slog.NewTextHandler(o.log, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
 	cfg := server.Config{DataDir: dir, Addr: "127.0.0.1:0", SecurityQuestions: o.securityQuestions,
-		LoginRatePerMinute: o.loginRate, HashConcurrency: o.hashConcurrency, Logger: logger}
+		LoginRatePerMinute: o.loginRate, HashConcurrency: o.hashConcurrency,
+		HashLowPriority: o.hashLowPriority, Logger: logger}
 	if o.fastHash {
 		cfg.Argon2 = password.Fast
 	}

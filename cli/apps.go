@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -32,16 +31,8 @@ func appsList(e *Env, args []string) int {
 		apps = []api.Application{}
 	}
 	return e.Output(apps, func(w io.Writer) {
-		if len(apps) == 0 {
-			fmt.Fprintln(w, "Your organisation has no applications yet.")
-			return
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "APP\tSTATUS\tNAME\tWHAT IT MEANS")
-		for _, a := range apps {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", a.AppID, a.Status, a.Name, statusText(a))
-		}
-		tw.Flush()
+		writeTable(w, apps, "Your organisation has no applications yet.", "APP\tSTATUS\tNAME\tWHAT IT MEANS",
+			func(a api.Application) []string { return []string{a.AppID, a.Status, a.Name, statusText(a)} })
 	})
 }
 
@@ -193,17 +184,11 @@ func adminRequests(e *Env, args []string) int {
 		reqs = []api.AccessRequest{}
 	}
 	return e.Output(reqs, func(w io.Writer) {
-		if len(reqs) == 0 {
-			fmt.Fprintln(w, "No pending access requests.")
-			return
+		if writeTable(w, reqs, "No pending access requests.", "REQUEST\tUSER\tNAME\tAPP\tREQUESTED", func(r api.AccessRequest) []string {
+			return []string{r.ID, r.UserID, r.DisplayName, r.AppID, r.CreatedAt.Local().Format(time.DateTime)}
+		}) {
+			fmt.Fprintln(w, "Decide with: magdesk admin decide REQUEST approve|deny [--reason R]")
 		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "REQUEST\tUSER\tNAME\tAPP\tREQUESTED")
-		for _, r := range reqs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.UserID, r.DisplayName, r.AppID, r.CreatedAt.Local().Format(time.DateTime))
-		}
-		tw.Flush()
-		fmt.Fprintln(w, "Decide with: magdesk admin decide REQUEST approve|deny [--reason R]")
 	})
 }
 

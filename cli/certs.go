@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -101,16 +100,12 @@ func certsList(e *Env, args []string) int {
 		return e.Fail(err)
 	}
 	return e.Output(rep, func(w io.Writer) {
-		if len(rep.Identities) == 0 {
-			fmt.Fprintln(w, "No certificates with a private key were found.")
+		if !writeTable(w, rep.Identities, "No certificates with a private key were found.", "STATUS\tSUBJECT\tACCOUNT\tEXPIRES\tSTORE\tSHA-256",
+			func(c certstore.Classified) []string {
+				return []string{string(c.Class), c.SubjectCN, dash(c.Account), c.NotAfter.Local().Format(time.DateOnly), c.Location.Label, string(c.SHA256)}
+			}) {
 			return
 		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "STATUS\tSUBJECT\tACCOUNT\tEXPIRES\tSTORE\tSHA-256")
-		for _, c := range rep.Identities {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", c.Class, c.SubjectCN, dash(c.Account), c.NotAfter.Local().Format(time.DateOnly), c.Location.Label, c.SHA256)
-		}
-		tw.Flush()
 		if !rep.Checked {
 			fmt.Fprintln(w, "Not checked with the gateway: log in to see which certificates belong to your account.")
 		}

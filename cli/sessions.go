@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
 	"time"
 
 	"github.com/mag-desktop/magdesk/client"
@@ -39,13 +38,7 @@ func sessionsList(e *Env, args []string) int {
 		rows = append(rows, sessionRow{SessionRef: r, Current: st.Current[r.Server] == r.UserID, Expired: r.Expired(now)})
 	}
 	return e.Output(rows, func(w io.Writer) {
-		if len(rows) == 0 {
-			fmt.Fprintln(w, "No cached sessions.")
-			return
-		}
-		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "\tUSER\tNAME\tSERVER\tSAVED\tEXPIRES")
-		for _, r := range rows {
+		if writeTable(w, rows, "No cached sessions.", "\tUSER\tNAME\tSERVER\tSAVED\tEXPIRES", func(r sessionRow) []string {
 			mark, exp := "", r.ExpiresAt.Local().Format(time.DateTime)
 			if r.Current {
 				mark = "*"
@@ -53,11 +46,10 @@ func sessionsList(e *Env, args []string) int {
 			if r.Expired {
 				exp += " (expired)"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", mark, r.UserID, r.DisplayName, r.Server,
-				r.SavedAt.Local().Format(time.DateTime), exp)
+			return []string{mark, r.UserID, r.DisplayName, r.Server, r.SavedAt.Local().Format(time.DateTime), exp}
+		}) {
+			fmt.Fprintln(w, "* current account for its server")
 		}
-		tw.Flush()
-		fmt.Fprintln(w, "* current account for its server")
 	})
 }
 

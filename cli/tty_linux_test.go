@@ -79,6 +79,27 @@ func (tm *terminal) waitFor(s string, count int) {
 	}
 }
 
+// waitForNoEcho waits until the program has switched echo off, as it does after printing a
+// password prompt: typing before that would show the password.
+func (tm *terminal) waitForNoEcho() {
+	tm.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		// Termios requests on the master act on its slave, the program's terminal.
+		st, err := unix.IoctlGetTermios(int(tm.master.Fd()), unix.TCGETS)
+		if err != nil {
+			tm.t.Fatal(err)
+		}
+		if st.Lflag&unix.ECHO == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			tm.t.Fatalf("echo still on 30 s after the prompt; screen:\n%s", tm.text())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func (tm *terminal) typeLine(s string) {
 	tm.t.Helper()
 	if _, err := tm.master.Write([]byte(s + "\r")); err != nil {
@@ -126,8 +147,10 @@ func TestInteractiveActivationOnATerminal(t *testing.T) {
 		tm.typeLine(fmt.Sprintf("answer %d", i))
 	}
 	tm.waitFor("New password: ", 1)
+	tm.waitForNoEcho()
 	tm.typeLine(pw)
 	tm.waitFor("Repeat the new password: ", 1)
+	tm.waitForNoEcho()
 	tm.typeLine(pw)
 	err := cmd.Wait()
 	time.Sleep(100 * time.Millisecond)
@@ -162,7 +185,7 @@ func TestInterruptAtPasswordPrompt(t *testing.T) {
 	tm := &terminal{t: t, master: master}
 	go tm.read()
 	tm.waitFor("Password for dan_1: ", 1)
-	time.Sleep(100 * time.Millisecond) // let echo be switched off
+	tm.waitForNoEcho()
 	if _, err := master.Write([]byte{3}); err != nil {
 		t.Fatal(err)
 	}

@@ -54,22 +54,14 @@ func (s *certsScreen) refresh() {
 		})
 }
 
-func certBadge(status string) (string, widget.Importance) {
-	switch status {
-	case desk.CertBound:
-		return "Yours — this account", widget.SuccessImportance
-	case desk.CertWrongAccount:
-		return "Error 2035: belongs to another account", widget.DangerImportance
-	case desk.CertExpired:
-		return "Expired", widget.DangerImportance
-	case desk.CertRevoked:
-		return "Revoked", widget.DangerImportance
-	case desk.CertNotBound:
-		return "Not connected to an account", widget.WarningImportance
-	case desk.CertForeign:
-		return "Not from this gateway", widget.MediumImportance
-	}
-	return status, widget.MediumImportance
+// certBadges are the badges of a certificate's status.
+var certBadges = map[string]badge{
+	desk.CertBound:        {"Yours — this account", widget.SuccessImportance},
+	desk.CertWrongAccount: {"Error 2035: belongs to another account", widget.DangerImportance},
+	desk.CertExpired:      {"Expired", widget.DangerImportance},
+	desk.CertRevoked:      {"Revoked", widget.DangerImportance},
+	desk.CertNotBound:     {"Not connected to an account", widget.WarningImportance},
+	desk.CertForeign:      {"Not from this gateway", widget.MediumImportance},
 }
 
 func (s *certsScreen) render() {
@@ -82,9 +74,7 @@ func (s *certsScreen) render() {
 	}
 	now := u.now()
 	for _, id := range s.ids {
-		badgeText, imp := certBadge(id.Status)
-		badge := widget.NewLabelWithStyle(badgeText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		badge.Importance = imp
+		badge := badgeLabel(certBadges, id.Status)
 		lines := []string{fmt.Sprintf("%s — in %s", id.Subject, id.Store)}
 		if id.StatusText != "" {
 			lines = append(lines, id.StatusText)

@@ -48,23 +48,14 @@ func newHomeScreen(u *UI) *homeScreen {
 // actionRegisterCredentials is the required action of an account with only a password.
 const actionRegisterCredentials = "register_credentials"
 
-// statusBadge is the short status word shown beside an application (text, not colour only).
-func statusBadge(status string) (string, widget.Importance) {
-	switch status {
-	case api.StatusAccessGranted:
-		return "Ready", widget.SuccessImportance
-	case api.StatusAvailable:
-		return "Available to request", widget.HighImportance
-	case api.StatusAccessRequested:
-		return "Requested", widget.WarningImportance
-	case api.StatusPendingTerms:
-		return "Waiting for Terms", widget.WarningImportance
-	case api.StatusAccessDenied:
-		return "Denied", widget.DangerImportance
-	case api.StatusSuspended:
-		return "Suspended", widget.DangerImportance
-	}
-	return status, widget.MediumImportance
+// appBadges are the badges of an application's status.
+var appBadges = map[string]badge{
+	api.StatusAccessGranted:   {"Ready", widget.SuccessImportance},
+	api.StatusAvailable:       {"Available to request", widget.HighImportance},
+	api.StatusAccessRequested: {"Requested", widget.WarningImportance},
+	api.StatusPendingTerms:    {"Waiting for Terms", widget.WarningImportance},
+	api.StatusAccessDenied:    {"Denied", widget.DangerImportance},
+	api.StatusSuspended:       {"Suspended", widget.DangerImportance},
 }
 
 // statusExplanation says in plain words what a status means, when the server gave no text.
@@ -114,9 +105,7 @@ func (s *homeScreen) render() {
 		s.list.Add(widget.NewLabel("Your organisation has no applications yet."))
 	}
 	for _, a := range s.apps {
-		badgeText, imp := statusBadge(a.Status)
-		badge := widget.NewLabelWithStyle(badgeText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		badge.Importance = imp
+		badge := badgeLabel(appBadges, a.Status)
 		text := widget.NewLabel(statusExplanation(a))
 		text.Wrapping = fyne.TextWrapWord
 		if a.DenyReason != "" {

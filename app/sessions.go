@@ -47,13 +47,7 @@ func (u *UI) clearSessions() {
 				u.info("Sessions not cleared", u.explain(err).Message)
 				return
 			}
-			userID := ""
-			if u.me != nil {
-				userID = u.me.Account.UserID
-				u.me = nil
-				u.Win.SetTitle(Title)
-			}
-			u.ShowLogin(userID)
+			u.backToLogin()
 			u.info("Cached sessions cleared", r.Message)
 		})
 }
@@ -64,13 +58,7 @@ func (u *UI) sessionError(err error, l *widget.Label) {
 	e := u.explain(err)
 	switch e.Kind {
 	case desk.KindUnauthenticated:
-		userID := ""
-		if u.me != nil {
-			userID = u.me.Account.UserID
-		}
-		u.me = nil
-		u.Win.SetTitle(Title)
-		u.ShowLogin(userID)
+		u.backToLogin()
 		setError(u.login.err, e.Message)
 	case desk.KindAccountMismatch:
 		setError(l, e.Message)
@@ -78,4 +66,15 @@ func (u *UI) sessionError(err error, l *widget.Label) {
 	default:
 		setError(l, e.Message)
 	}
+}
+
+// backToLogin forgets the account shown (the title names it) and opens Login for its user ID.
+func (u *UI) backToLogin() {
+	userID := ""
+	if u.me != nil {
+		userID = u.me.Account.UserID
+	}
+	u.me = nil
+	u.Win.SetTitle(Title)
+	u.ShowLogin(userID)
 }

@@ -137,6 +137,11 @@ func (a *Authority) VerifyClient(cert *x509.Certificate, now time.Time) error {
 		return api.NewProblem(api.CodeCertRequired, "No certificate was presented on this connection.")
 	}
 	sum := SHA256Hex(cert)
+	// A certificate this CA never signed is untrusted whatever its dates: telling its owner to
+	// renew it here would be wrong advice.
+	if cert.CheckSignatureFrom(a.cert) != nil {
+		return untrusted(sum)
+	}
 	if now.After(cert.NotAfter) || now.Before(cert.NotBefore) {
 		p := api.NewProblem(api.CodeCertExpired, fmt.Sprintf(
 			"The certificate is valid only from %s to %s. Request a new certificate and remove this one from the computer.",
@@ -152,12 +157,16 @@ func (a *Authority) VerifyClient(cert *x509.Certificate, now time.Time) error {
 	// Verify lets a certificate without any EKU (such as the CA itself) pass as clientAuth;
 	// ours always name clientAuth explicitly.
 	if err != nil || cert.IsCA || !slices.Contains(cert.ExtKeyUsage, x509.ExtKeyUsageClientAuth) {
-		p := api.NewProblem(api.CodeCertUntrusted,
-			"The certificate was not issued by this server for logging in. Use a certificate issued by this server, or log in without one.")
-		p.CertSHA256 = sum
-		return p
+		return untrusted(sum)
 	}
 	return nil
+}
+
+func untrusted(sum string) error {
+	p := api.NewProblem(api.CodeCertUntrusted,
+		"The certificate was not issued by this server for logging in. Use a certificate issued by this server, or log in without one.")
+	p.CertSHA256 = sum
+	return p
 }
 
 // SHA256Hex is the lower-case hex SHA-256 of the certificate's DER: its fingerprint.

@@ -119,7 +119,7 @@ func TestVerifyClient(t *testing.T) {
 		{"ours, expired", issue(t, a, key, "expired", now.Add(-366*24*time.Hour)), api.CodeCertExpired},
 		{"ours, not yet valid", issue(t, a, key, "future", now.Add(time.Hour)), api.CodeCertExpired},
 		{"another CA", issue(t, other, key, "foreign", now), api.CodeCertUntrusted},
-		{"another CA, expired", issue(t, other, key, "foreign-old", now.Add(-400*24*time.Hour)), api.CodeCertExpired},
+		{"another CA, expired", issue(t, other, key, "foreign-old", now.Add(-400*24*time.Hour)), api.CodeCertUntrusted}, // never told to renew here,
 		{"our server certificate (no clientAuth)", a.ServerCertificate().Leaf, api.CodeCertUntrusted},
 		{"our CA itself", a.cert, api.CodeCertUntrusted},
 		{"none", nil, api.CodeCertRequired},

@@ -5,7 +5,7 @@ import (
 	"os"
 
 	"github.com/mag-desktop/magdesk/cli"
-	"github.com/mag-desktop/magdesk/cmd/magdesk/internal/quietlocale"
+	"github.com/mag-desktop/magdesk/internal/quietlocale"
 )
 
 func main() {

@@ -63,7 +63,7 @@ func TestBruteForceSameForKnownAndUnknownIDs(t *testing.T) {
 		case api.CodeInvalidCredentials:
 		case api.CodeAccountLocked:
 			waits = append(waits, k.retryAfter)
-			w.clk.advance(time.Duration(k.retryAfter+1) * time.Second)
+			w.clk.Advance(time.Duration(k.retryAfter+1) * time.Second)
 		default:
 			t.Fatalf("attempt %d: unexpected %+v", i+1, k)
 		}
@@ -99,7 +99,7 @@ func TestBruteForceSameForKnownAndUnknownIDs(t *testing.T) {
 	if lock.code != api.CodeAccountLocked || lock.retryAfter != 900 {
 		t.Fatalf("right password while locked: %+v", lock)
 	}
-	w.clk.advance(time.Duration(lock.retryAfter+1) * time.Second)
+	w.clk.Advance(time.Duration(lock.retryAfter+1) * time.Second)
 	if o := w.attempt(t, c, api.PathLogin, right); o.status != http.StatusOK {
 		t.Fatalf("right password after the wait: %+v", o)
 	}
@@ -185,30 +185,30 @@ func TestTOTPGuessingThrottled(t *testing.T) {
 		return outcome{status: a.status, code: p.Code, retryAfter: p.RetryAfter}
 	}
 	for i := range 5 {
-		if o := verify(wrongCode(t, en.SecretBase32, w.clk.now(), i)); o.code != api.CodeOTPInvalid {
+		if o := verify(wrongCode(t, en.SecretBase32, w.clk.Now(), i)); o.code != api.CodeOTPInvalid {
 			t.Fatalf("enrolment guess %d: %+v", i+1, o)
 		}
 	}
-	if o := verify(code(t, en.SecretBase32, w.clk.now())); o.code != api.CodeAccountLocked || o.retryAfter != 30 {
+	if o := verify(code(t, en.SecretBase32, w.clk.Now())); o.code != api.CodeAccountLocked || o.retryAfter != 30 {
 		t.Fatalf("right enrolment code while locked: %+v", o)
 	}
-	w.clk.advance(31 * time.Second)
-	if o := verify(code(t, en.SecretBase32, w.clk.now())); o.status != http.StatusCreated {
+	w.clk.Advance(31 * time.Second)
+	if o := verify(code(t, en.SecretBase32, w.clk.Now())); o.status != http.StatusCreated {
 		t.Fatalf("right enrolment code after the wait: %+v", o)
 	}
 
 	// Login with password and otp: wrong codes lock the account like wrong passwords.
 	for i := range 5 {
-		o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser, OTP: wrongCode(t, en.SecretBase32, w.clk.now(), 10+i)})
+		o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser, OTP: wrongCode(t, en.SecretBase32, w.clk.Now(), 10+i)})
 		if o.code != api.CodeOTPInvalid {
 			t.Fatalf("login otp guess %d: %+v", i+1, o)
 		}
 	}
-	o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser, OTP: code(t, en.SecretBase32, w.clk.now())})
+	o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser, OTP: code(t, en.SecretBase32, w.clk.Now())})
 	if o.code != api.CodeAccountLocked || o.retryAfter != 30 {
 		t.Fatalf("right code while locked: %+v", o)
 	}
-	w.clk.advance(31 * time.Second)
+	w.clk.Advance(31 * time.Second)
 
 	// The MFA step: a fresh ticket does not buy fresh guesses.
 	mfa := func() string {
@@ -224,17 +224,17 @@ func TestTOTPGuessingThrottled(t *testing.T) {
 		return p.MFATicket
 	}
 	ticket := mfa()
-	o = w.attempt(t, c, api.PathLoginMFA, api.MFARequest{MFATicket: ticket, OTP: wrongCode(t, en.SecretBase32, w.clk.now(), 20)})
+	o = w.attempt(t, c, api.PathLoginMFA, api.MFARequest{MFATicket: ticket, OTP: wrongCode(t, en.SecretBase32, w.clk.Now(), 20)})
 	if o.code != api.CodeOTPInvalid {
 		t.Fatalf("first MFA guess after the wait: %+v", o)
 	}
 	// The failures before the wait still count: the sixth failure locks for 60 s.
-	o = w.attempt(t, c, api.PathLoginMFA, api.MFARequest{MFATicket: mfaOrLocked(t, w, c, ticket), OTP: code(t, en.SecretBase32, w.clk.now())})
+	o = w.attempt(t, c, api.PathLoginMFA, api.MFARequest{MFATicket: mfaOrLocked(t, w, c, ticket), OTP: code(t, en.SecretBase32, w.clk.Now())})
 	if o.code != api.CodeAccountLocked || o.retryAfter != 60 {
 		t.Fatalf("right code in the MFA step while locked: %+v", o)
 	}
-	w.clk.advance(61 * time.Second)
-	o = w.attempt(t, c, api.PathLoginMFA, api.MFARequest{MFATicket: mfa(), OTP: code(t, en.SecretBase32, w.clk.now())})
+	w.clk.Advance(61 * time.Second)
+	o = w.attempt(t, c, api.PathLoginMFA, api.MFARequest{MFATicket: mfa(), OTP: code(t, en.SecretBase32, w.clk.Now())})
 	if o.status != http.StatusOK {
 		t.Fatalf("right code after the wait: %+v", o)
 	}
@@ -296,7 +296,7 @@ func TestRecoveryCodeGuessingSameForKnownAndUnknownIDs(t *testing.T) {
 	if k != u || k.code != api.CodeAccountLocked {
 		t.Fatalf("login after the guesses: known %+v, unknown %+v", k, u)
 	}
-	w.clk.advance(31 * time.Second)
+	w.clk.Advance(31 * time.Second)
 	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser}); o.status != http.StatusOK {
 		t.Fatalf("login after the wait: %+v", o)
 	}
@@ -344,10 +344,10 @@ func TestConnectionPasswordGuessingThrottled(t *testing.T) {
 			if o := w.attempt(t, w.rawClient(t), api.PathLogin, api.LoginRequest{UserID: w.other, Password: pwOther}); o.code != api.CodeAccountLocked {
 				t.Fatalf("the owner's login while guessing locked it: %+v", o)
 			}
-			w.clk.advance(31 * time.Second)
+			w.clk.Advance(31 * time.Second)
 		}
 	}
-	w.clk.advance(61 * time.Second) // the seventh guess locked for 60 s
+	w.clk.Advance(61 * time.Second) // the seventh guess locked for 60 s
 	if o := try(w.other, pwOther); o.status != http.StatusCreated {
 		t.Fatalf("the right password after the wait: %+v", o)
 	}

@@ -93,11 +93,11 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := user.VerifyTOTP(ctxT(t), en.EnrollmentID, code(t, en.SecretBase32, w.clk.now())); err != nil {
+	if _, err := user.VerifyTOTP(ctxT(t), en.EnrollmentID, code(t, en.SecretBase32, w.clk.Now())); err != nil {
 		t.Fatal(err)
 	}
-	w.clk.advance(30 * time.Second)
-	otp := code(t, en.SecretBase32, w.clk.now())
+	w.clk.Advance(30 * time.Second)
+	otp := code(t, en.SecretBase32, w.clk.Now())
 	as = w.race(t, n, func(int) rawReq {
 		return rawReq{method: "POST", path: api.PathLogin, ctype: "application/json", body: mustJSON(api.LoginRequest{UserID: w.user, Password: pwUser, OTP: otp})}
 	})

@@ -122,10 +122,10 @@ func TestSecretsAtRest(t *testing.T) {
 	}
 	add("TOTP secret (base32)", en.SecretBase32)
 	secrets["TOTP secret (raw)"] = raw
-	magdesk(t, w, caFile, "", "otp", "verify", code(t, en.SecretBase32, w.clk.now()))
+	magdesk(t, w, caFile, "", "otp", "verify", code(t, en.SecretBase32, w.clk.Now()))
 	magdesk(t, w, caFile, "", "logout")
-	w.clk.advance(30 * time.Second) // a code is accepted once: use the next one
-	magdesk(t, w, caFile, pw+"\n", "login", "--user", id, "--password-stdin", "--otp", code(t, en.SecretBase32, w.clk.now()))
+	w.clk.Advance(30 * time.Second) // a code is accepted once: use the next one
+	magdesk(t, w, caFile, pw+"\n", "login", "--user", id, "--password-stdin", "--otp", code(t, en.SecretBase32, w.clk.Now()))
 	if sess, err = sessions.Load(server, id); err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,32 +22,17 @@ const (
 	terms   = "Be nice to the application. Do not share your account."
 )
 
-// clock is the server's clock, frozen unless a test moves it: lockout waits and TOTP steps are
-// then exact, however slowly a loaded machine runs the test.
-type clock struct {
-	mu sync.Mutex
-	at time.Time
-}
-
-func newClock() *clock { return &clock{at: time.Now().UTC().Truncate(time.Second)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.at
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.at = c.at.Add(d)
-	c.mu.Unlock()
+// newClock is the server's clock, frozen unless a test moves it: lockout waits and TOTP steps
+// are then exact, however slowly a loaded machine runs the test.
+func newClock() *servertest.Clock {
+	return servertest.NewFrozenClock(time.Now().UTC().Truncate(time.Second))
 }
 
 // world is a magd with two organisations, their accounts, applications in several states and
 // live sessions: the material every attack starts from.
 type world struct {
 	env *servertest.Env
-	clk *clock
+	clk *servertest.Clock
 
 	org, otherOrg               string
 	admin, user, other          string // active user ids (admin is org admin of org; other is in otherOrg)
@@ -82,7 +66,7 @@ func newWorld(t testing.TB, opts ...servertest.Option) *world {
 	// Recovery answers are padded to a fixed time (300 ms by default) against timing attacks;
 	// the attacks here are about content, so the pad is made negligible.
 	fast := servertest.WithConfig(func(c *server.Config) { c.RecoveryMinDuration = time.Millisecond })
-	env := servertest.Start(t, append([]servertest.Option{servertest.WithNow(clk.now), fast}, opts...)...)
+	env := servertest.Start(t, append([]servertest.Option{servertest.WithNow(clk.Now), fast}, opts...)...)
 	w := &world{env: env, clk: clk}
 	ctx := ctxT(t)
 	w.org = env.CreateOrg(t, "Acme Aerospace")

@@ -3,7 +3,6 @@ package server_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,25 +10,8 @@ import (
 	"github.com/mag-desktop/magdesk/server/servertest"
 )
 
-// clock is a settable clock for the server under test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now().UTC()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is the server's clock for a test, frozen unless the test moves it.
+func newClock() *servertest.Clock { return servertest.NewFrozenClock(time.Now().UTC()) }
 
 const goodPW = "plum orbit lantern quietly 42"
 
@@ -134,7 +116,7 @@ func TestActivationScenario(t *testing.T) {
 	// An expired token (the injected clock moves 24 h on).
 	uid2 := env.CreateUser(t, org, "john@acme.example", "John", "Roe", false)
 	tok2 := env.ActivationToken(t, uid2)
-	clk.Add(24*time.Hour + time.Second)
+	clk.Advance(24*time.Hour + time.Second)
 	_, p = env.Do(t, c, "POST", api.PathActivationComplete, "", api.ActivationCompleteRequest{Token: tok2, Password: goodPW,
 		PasswordConfirm: goodPW, SecurityAnswers: servertest.Answers}, nil)
 	wantCode(t, "expired token", p, api.CodeActivationTokenExpired)

@@ -73,7 +73,7 @@ func TestTOTPWithOathtool(t *testing.T) {
 	var lr api.LoginResponse
 	_, p2 := env.Do(t, c, "POST", api.PathLoginMFA, "", api.MFARequest{MFATicket: p.MFATicket, OTP: oathtool(t, en.SecretBase32, clk.Now())}, nil)
 	wantCode(t, "the enrolment code again", p2, api.CodeOTPReplayed)
-	clk.Add(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	if st, p3 := env.Do(t, c, "POST", api.PathLoginMFA, "", api.MFARequest{MFATicket: p.MFATicket, OTP: oathtool(t, en.SecretBase32, clk.Now())}, &lr); st != 200 {
 		t.Fatalf("mfa: %v", p3)
 	}
@@ -84,7 +84,7 @@ func TestTOTPWithOathtool(t *testing.T) {
 	wantCode(t, "ticket used twice", p, api.CodeMFATicketInvalid)
 
 	// The code in the login body works too, once.
-	clk.Add(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	code := oathtool(t, en.SecretBase32, clk.Now())
 	var lr2 api.LoginResponse
 	if st, p := env.Do(t, c, "POST", api.PathLogin, "", api.LoginRequest{UserID: uid, Password: goodPW, OTP: code}, &lr2); st != 200 || lr2.Session.AAL != 2 {
@@ -143,7 +143,7 @@ func TestLockout(t *testing.T) {
 			t.Fatalf("%s: retry_after %d", id, p.RetryAfter)
 		}
 	}
-	clk.Add(31 * time.Second)
+	clk.Advance(31 * time.Second)
 	_, p := env.Login(t, c, uid, "still wrong password")
 	wantCode(t, "sixth failure", p, api.CodeInvalidCredentials)
 	_, p = env.Login(t, c, uid, goodPW)
@@ -151,7 +151,7 @@ func TestLockout(t *testing.T) {
 	if p.RetryAfter < 55 || p.RetryAfter > 60 {
 		t.Fatalf("second lock: retry_after %d, want about 60", p.RetryAfter)
 	}
-	clk.Add(61 * time.Second)
+	clk.Advance(61 * time.Second)
 	mustLogin(t, env, c, uid)
 	// Success reset the counter: one failure does not lock.
 	_, p = env.Login(t, c, uid, "one more wrong one")
@@ -212,19 +212,19 @@ func TestSessions(t *testing.T) {
 	wantCode(t, "unknown token", p, api.CodeUnauthenticated)
 
 	// Idle expiry after 60 minutes without a request.
-	clk.Add(61 * time.Minute)
+	clk.Advance(61 * time.Minute)
 	_, p = env.Do(t, c, "GET", api.PathMe, tok, nil, nil)
 	wantCode(t, "idle session", p, api.CodeSessionExpired)
 
 	// Activity keeps a session alive, but not beyond 24 hours.
 	tok = mustLogin(t, env, c, a)
 	for range 28 {
-		clk.Add(50 * time.Minute)
+		clk.Advance(50 * time.Minute)
 		if st, p := env.Do(t, c, "GET", api.PathMe, tok, nil, nil); st != 200 {
 			t.Fatalf("active session ended early: %v", p)
 		}
 	}
-	clk.Add(50 * time.Minute)
+	clk.Advance(50 * time.Minute)
 	_, p = env.Do(t, c, "GET", api.PathMe, tok, nil, nil)
 	wantCode(t, "session older than 24 h", p, api.CodeSessionExpired)
 
@@ -294,7 +294,7 @@ func TestLockoutNotice(t *testing.T) {
 	fail(uid, 5)
 	_, p := env.Login(t, c, uid, goodPW)
 	wantCode(t, "while locked", p, api.CodeAccountLocked)
-	clk.Add(31 * time.Second) // the first lockout is over; one more failure locks it again, longer
+	clk.Advance(31 * time.Second) // the first lockout is over; one more failure locks it again, longer
 	fail(uid, 1)
 	_, p = env.Login(t, c, uid, goodPW)
 	wantCode(t, "locked again", p, api.CodeAccountLocked)

@@ -230,7 +230,7 @@ func TestCertificateProblems(t *testing.T) {
 	wantCode(t, "unregistered certificate", p, api.CodeCertNotRegistered)
 
 	_, pair = issue()
-	clk.Add(367 * 24 * time.Hour)
+	clk.Advance(367 * 24 * time.Hour)
 	_, p = env.Login(t, env.Client(t, &pair), uid, goodPW)
 	wantCode(t, "expired certificate", p, api.CodeCertExpired)
 }

@@ -128,7 +128,7 @@ func TestPurge(t *testing.T) {
 	if n, err := env.Server.Purge(t.Context()); err != nil || n != 0 {
 		t.Fatalf("fresh rows purged: %d %v", n, err)
 	}
-	clk.Add(49 * time.Hour)
+	clk.Advance(49 * time.Hour)
 	live := mustLogin(t, env, c, uid)
 	n, err := env.Server.Purge(t.Context())
 	if err != nil || n < 2 {

@@ -143,7 +143,7 @@ func TestPasswordRecovery(t *testing.T) {
 	pr := start(uid)
 	mails = env.Mails(t)
 	code = codeRE.FindStringSubmatch(mails[len(mails)-1].Body)[1]
-	clk.Add(16 * time.Minute)
+	clk.Advance(16 * time.Minute)
 	wantCode(t, "expired code", complete(pr, code, give(pr, false)), api.CodeRecoveryInvalid)
 
 	// Guessing counts into the lockout.

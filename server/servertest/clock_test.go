@@ -36,3 +36,16 @@ func TestClockConcurrent(t *testing.T) {
 		t.Fatalf("offset after 800 Advance(1s) = %v, want >= 800s", got)
 	}
 }
+
+func TestFrozenClockMovesOnlyByAdvance(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	c := NewFrozenClock(at)
+	time.Sleep(5 * time.Millisecond)
+	if got := c.Now(); !got.Equal(at) {
+		t.Fatalf("frozen Now = %v, want %v", got, at)
+	}
+	c.Advance(90 * time.Second)
+	if got := c.Now(); !got.Equal(at.Add(90 * time.Second)) {
+		t.Fatalf("Now after Advance(90s) = %v, want %v", got, at.Add(90*time.Second))
+	}
+}

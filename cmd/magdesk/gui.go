@@ -110,6 +110,7 @@ func runGUI(args []string) int {
 		log.Info("window shown", "version", version.Version, "demo", *demoMode)
 		// Building the first screens leaves garbage; hand it back once the window is idle.
 		time.AfterFunc(2*time.Second, debug.FreeOSMemory)
+		time.AfterFunc(menuDelay, func() { fyne.Do(u.InstallMenu) })
 		if demoDone == nil {
 			go func() {
 				if warn := svc.KeyringWarning(); warn != "" {
@@ -160,6 +161,9 @@ func runGUI(args []string) int {
 	}
 	return 0
 }
+
+// menuDelay is how long the main menu waits for the first frame (see app.UI.InstallMenu).
+const menuDelay = 150 * time.Millisecond
 
 // firstFrameGrace is how long background start-up work waits for the window to draw.
 const firstFrameGrace = 300 * time.Millisecond

@@ -15,6 +15,16 @@ func newClock() *servertest.Clock { return servertest.NewFrozenClock(time.Now().
 
 const goodPW = "plum orbit lantern quietly 42"
 
+// oneUser is a magd on a frozen clock, without security questions, with one active user of
+// org "Acme" whose password is goodPW: the start of most login and credential tests.
+func oneUser(t *testing.T) (*servertest.Clock, *servertest.Env, *http.Client, string) {
+	t.Helper()
+	clk := newClock()
+	env := servertest.Start(t, servertest.WithNow(clk.Now), servertest.WithSecurityQuestions(false))
+	org := env.CreateOrg(t, "Acme")
+	return clk, env, env.Client(t, nil), env.CreateActiveUser(t, org, "a@acme.example", "Ann", "Able", goodPW, false)
+}
+
 func wantCode(t *testing.T, what string, p *api.Problem, code api.Code) {
 	t.Helper()
 	if p == nil {

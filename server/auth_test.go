@@ -37,11 +37,7 @@ func oathtool(t *testing.T, secret string, at time.Time) string {
 // TestTOTPWithOathtool enrols an authenticator, verifies it and logs in with codes computed by
 // oathtool; a code is accepted once.
 func TestTOTPWithOathtool(t *testing.T) {
-	clk := newClock()
-	env := servertest.Start(t, servertest.WithNow(clk.Now), servertest.WithSecurityQuestions(false))
-	c := env.Client(t, nil)
-	org := env.CreateOrg(t, "Acme")
-	uid := env.CreateActiveUser(t, org, "a@acme.example", "Ann", "Able", goodPW, false)
+	clk, env, c, uid := oneUser(t)
 	tok := mustLogin(t, env, c, uid)
 
 	var en api.TOTPEnrollment
@@ -127,11 +123,7 @@ func scanDataDir(t *testing.T, dir string, secrets ...[]byte) {
 // TestLockout: failures lock a user id progressively, unknown ids exactly alike, and the
 // legitimate user gets in after the wait.
 func TestLockout(t *testing.T) {
-	clk := newClock()
-	env := servertest.Start(t, servertest.WithNow(clk.Now), servertest.WithSecurityQuestions(false))
-	c := env.Client(t, nil)
-	org := env.CreateOrg(t, "Acme")
-	uid := env.CreateActiveUser(t, org, "a@acme.example", "Ann", "Able", goodPW, false)
+	clk, env, c, uid := oneUser(t)
 	for _, id := range []string{uid, "nobody_0000"} {
 		for i := range 5 {
 			_, p := env.Login(t, c, id, "wrong password number "+fmt.Sprint(i))

@@ -194,11 +194,7 @@ func selfSigned(t *testing.T) tls.Certificate {
 // TestCertificateProblems: a revoked, an expired and an unregistered certificate of our CA each
 // get their own code at login, after the password.
 func TestCertificateProblems(t *testing.T) {
-	clk := newClock()
-	env := servertest.Start(t, servertest.WithNow(clk.Now), servertest.WithSecurityQuestions(false))
-	c := env.Client(t, nil)
-	org := env.CreateOrg(t, "Acme")
-	uid := env.CreateActiveUser(t, org, "a@acme.example", "Ann", "Able", goodPW, false)
+	clk, env, c, uid := oneUser(t)
 	tok := mustLogin(t, env, c, uid)
 	issue := func() (api.Certificate, tls.Certificate) {
 		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)

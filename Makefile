@@ -5,7 +5,7 @@
 
 GO ?= go
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
-LDFLAGS := -X github.com/mag-desktop/magdesk/version.Version=$(VERSION)
+LDFLAGS := -X github.com/mag-desktop/magdesk/internal/version.Version=$(VERSION)
 
 deps:
 	./scripts/deps.sh

@@ -6,7 +6,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 func TestBadgeLabel(t *testing.T) {
@@ -18,8 +18,8 @@ func TestBadgeLabel(t *testing.T) {
 	}{
 		{appBadges, api.StatusAccessGranted, "Ready", widget.SuccessImportance},
 		{appBadges, api.StatusAccessDenied, "Denied", widget.DangerImportance},
-		{certBadges, desk.CertWrongAccount, "Error 2035: belongs to another account", widget.DangerImportance},
-		{certBadges, desk.CertNotBound, "Not connected to an account", widget.WarningImportance},
+		{certBadges, service.CertWrongAccount, "Error 2035: belongs to another account", widget.DangerImportance},
+		{certBadges, service.CertNotBound, "Not connected to an account", widget.WarningImportance},
 		{appBadges, "some_new_status", "some_new_status", widget.MediumImportance}, // a newer server's status shows as is
 	}
 	for _, tc := range cases {

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // certsScreen lists every certificate with a private key found in any store on this computer.
@@ -23,7 +23,7 @@ type certsScreen struct {
 	reload   *widget.Button
 	request  *widget.Button
 	importB  *widget.Button
-	ids      []desk.Identity
+	ids      []service.Identity
 	fixFor   map[string]*widget.Button // sha256 -> "Fix…" button of wrong-account certificates
 	exportOf map[string]*widget.Button
 }
@@ -42,8 +42,8 @@ func newCertsScreen(u *UI) *certsScreen {
 
 func (s *certsScreen) refresh() {
 	u := s.u
-	run(u, s.reload, func(ctx context.Context) ([]desk.Identity, error) { return u.be.Identities(ctx) },
-		func(ids []desk.Identity, err error) {
+	run(u, s.reload, func(ctx context.Context) ([]service.Identity, error) { return u.be.Identities(ctx) },
+		func(ids []service.Identity, err error) {
 			if err != nil {
 				u.sessionError(err, s.err)
 				return
@@ -56,12 +56,12 @@ func (s *certsScreen) refresh() {
 
 // certBadges are the badges of a certificate's status.
 var certBadges = map[string]badge{
-	desk.CertBound:        {"Yours — this account", widget.SuccessImportance},
-	desk.CertWrongAccount: {"Error 2035: belongs to another account", widget.DangerImportance},
-	desk.CertExpired:      {"Expired", widget.DangerImportance},
-	desk.CertRevoked:      {"Revoked", widget.DangerImportance},
-	desk.CertNotBound:     {"Not connected to an account", widget.WarningImportance},
-	desk.CertForeign:      {"Not from this gateway", widget.MediumImportance},
+	service.CertBound:        {"Yours — this account", widget.SuccessImportance},
+	service.CertWrongAccount: {"Error 2035: belongs to another account", widget.DangerImportance},
+	service.CertExpired:      {"Expired", widget.DangerImportance},
+	service.CertRevoked:      {"Revoked", widget.DangerImportance},
+	service.CertNotBound:     {"Not connected to an account", widget.WarningImportance},
+	service.CertForeign:      {"Not from this gateway", widget.MediumImportance},
 }
 
 func (s *certsScreen) render() {
@@ -79,7 +79,7 @@ func (s *certsScreen) render() {
 		if id.StatusText != "" {
 			lines = append(lines, id.StatusText)
 		}
-		if id.ExpiresSoon(now) && id.Status != desk.CertExpired {
+		if id.ExpiresSoon(now) && id.Status != service.CertExpired {
 			lines = append(lines, fmt.Sprintf("⚠ Expires on %s: request a new one before then.", id.NotAfter.Local().Format("2 Jan 2006")))
 		}
 		text := widget.NewLabel(strings.Join(lines, "\n"))
@@ -90,7 +90,7 @@ func (s *certsScreen) render() {
 			s.exportOf[id.SHA256] = b
 			actions.Add(b)
 		}
-		if id.Status == desk.CertWrongAccount {
+		if id.Status == service.CertWrongAccount {
 			b := widget.NewButton("Fix Error 2035…", func() { u.startFix2035(id.SHA256, nil) })
 			b.Importance = widget.DangerImportance
 			s.fixFor[id.SHA256] = b
@@ -101,7 +101,7 @@ func (s *certsScreen) render() {
 	s.content.Refresh()
 }
 
-func (s *certsScreen) details(id desk.Identity) {
+func (s *certsScreen) details(id service.Identity) {
 	rows := [][2]string{
 		{"Subject", id.Subject}, {"Issuer", id.Issuer}, {"Serial", id.Serial},
 		{"Valid from", id.NotBefore.Local().Format("2 Jan 2006 15:04")}, {"Valid until", id.NotAfter.Local().Format("2 Jan 2006 15:04")},
@@ -122,8 +122,8 @@ func (s *certsScreen) details(id desk.Identity) {
 
 func (s *certsScreen) doRequest() {
 	u := s.u
-	run(u, s.request, func(ctx context.Context) (desk.Identity, error) { return u.be.RequestCertificate(ctx) },
-		func(id desk.Identity, err error) {
+	run(u, s.request, func(ctx context.Context) (service.Identity, error) { return u.be.RequestCertificate(ctx) },
+		func(id service.Identity, err error) {
 			if err != nil {
 				u.sessionError(err, s.err)
 				return
@@ -202,7 +202,7 @@ func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bo
 	s.u.Win.Canvas().Focus(path)
 }
 
-func (s *certsScreen) askExport(id desk.Identity) {
+func (s *certsScreen) askExport(id service.Identity) {
 	u := s.u
 	s.pathAndPassword("Export certificate and key", "Export", "/home/you/"+fileName(id.Subject)+".p12", true, func(path, pw string) error {
 		runErr(u, s.exportOf[id.SHA256], func(ctx context.Context) error { return u.be.ExportIdentity(ctx, id.SHA256, path, pw) },
@@ -234,8 +234,8 @@ func fileName(name string) string {
 func (s *certsScreen) askImport() {
 	u := s.u
 	s.pathAndPassword("Import a certificate", "Import", "/home/you/certificate.p12 (PKCS#12 / .pfx)", false, func(path, pw string) error {
-		run(u, s.importB, func(ctx context.Context) (desk.Identity, error) { return u.be.ImportIdentity(ctx, path, pw) },
-			func(id desk.Identity, err error) {
+		run(u, s.importB, func(ctx context.Context) (service.Identity, error) { return u.be.ImportIdentity(ctx, path, pw) },
+			func(id service.Identity, err error) {
 				if err != nil {
 					setError(s.err, u.explain(err).Message)
 					return

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/mag-desktop/magdesk/certstore"
-	"github.com/mag-desktop/magdesk/desk"
-	"github.com/mag-desktop/magdesk/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/service"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
 // browserStore makes the NSS database Chrome and many tools use (~/.pki/nssdb) in the test's
@@ -78,7 +78,7 @@ func TestCertificatesRequestAndFix2035ByRemoval(t *testing.T) {
 	h.u.Wait()
 	bound := 0
 	for _, id := range h.u.certs.ids {
-		if id.Status == desk.CertBound {
+		if id.Status == service.CertBound {
 			bound++
 		}
 	}
@@ -87,7 +87,7 @@ func TestCertificatesRequestAndFix2035ByRemoval(t *testing.T) {
 	}
 
 	// The browser's certificate of the other account is found and marked as Error 2035.
-	if st := h.certStatus(planted.SHA256); st != desk.CertWrongAccount {
+	if st := h.certStatus(planted.SHA256); st != service.CertWrongAccount {
 		t.Fatalf("planted certificate status %q", st)
 	}
 	h.mustContain(labels(h.u.certs.content), "Error 2035")
@@ -146,7 +146,7 @@ func TestFix2035ByConnectingAndExport(t *testing.T) {
 	h.login(d.UserUserID, d.UserPassword)
 	h.u.showTab(TabCerts)
 	h.u.Wait()
-	if st := h.certStatus(planted.SHA256); st != desk.CertWrongAccount {
+	if st := h.certStatus(planted.SHA256); st != service.CertWrongAccount {
 		t.Fatalf("status %q", st)
 	}
 	h.tap(h.u.certs.fixFor[string(planted.SHA256)])
@@ -166,7 +166,7 @@ func TestFix2035ByConnectingAndExport(t *testing.T) {
 	h.mustContain(f.result.Text, "connected to "+d.UserUserID)
 	h.u.certs.refresh()
 	h.u.Wait()
-	if st := h.certStatus(planted.SHA256); st != desk.CertBound {
+	if st := h.certStatus(planted.SHA256); st != service.CertBound {
 		t.Fatalf("after connecting, status %q", st)
 	}
 
@@ -189,14 +189,14 @@ func TestFix2035ByConnectingAndExport(t *testing.T) {
 
 	// Import: a wrong password says so and keeps nothing.
 	_, err := h.svc.ImportIdentity(context.Background(), out, "wrong pass")
-	if err == nil || !strings.Contains(strings.ToLower(desk.Explain(err).Message), "password") {
+	if err == nil || !strings.Contains(strings.ToLower(service.Explain(err).Message), "password") {
 		t.Fatalf("import with a wrong password: %v", err)
 	}
 }
 
 // offering is the certificate side of a computer whose browser offers the wrong certificate.
 type offering struct {
-	desk.Certs
+	service.Certs
 	cert *tls.Certificate
 }
 
@@ -211,11 +211,11 @@ func TestLogin2035OpensFixAndRetriesWithout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.rebuild(h.u.App, func(o *desk.Options) {
+	h.rebuild(h.u.App, func(o *service.Options) {
 		// The real stores, but login offers the second account's certificate.
 		st := o.Stores
 		st.Home = o.Home
-		o.Certs = offering{Certs: desk.NewLocalCerts(st, nil), cert: b.TLSCertificate()}
+		o.Certs = offering{Certs: service.NewLocalCerts(st, nil), cert: b.TLSCertificate()}
 	})
 	h.u.ShowLogin("")
 	h.login(d.UserUserID, d.UserPassword)

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // connectScreen asks which gateway to use and checks that it answers and is trusted.
@@ -45,13 +45,13 @@ func (u *UI) ShowConnect() {
 		u.showDialog(d)
 	})
 	form := widget.NewForm()
-	if st.Locked[desk.KeyServerURL] && st.ServerURL != "" {
+	if st.Locked[service.KeyServerURL] && st.ServerURL != "" {
 		// IT fixed the server: nothing to choose, only the CA can matter.
 		form.Append("Server", widget.NewLabel(st.ServerURL+" (set by your organisation)"))
 	} else {
 		form.Append("Server address", s.server)
 	}
-	if st.Locked[desk.KeyCABundle] {
+	if st.Locked[service.KeyCABundle] {
 		form.Append("Extra trusted CA", widget.NewLabel(orNone(st.CABundle)+" (set by your organisation)"))
 	} else {
 		form.Append("Extra trusted CA", container.NewBorder(nil, nil, nil, browse, s.ca))
@@ -74,10 +74,10 @@ func orNone(s string) string {
 func (s *connectScreen) submit() {
 	u := s.u
 	st := u.be.Settings()
-	if !st.Locked[desk.KeyServerURL] || st.ServerURL == "" {
+	if !st.Locked[service.KeyServerURL] || st.ServerURL == "" {
 		st.ServerURL = strings.TrimSpace(s.server.Text)
 	}
-	if !st.Locked[desk.KeyCABundle] {
+	if !st.Locked[service.KeyCABundle] {
 		st.CABundle = strings.TrimSpace(s.ca.Text)
 	}
 	if st.ServerURL == "" {

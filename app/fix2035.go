@@ -10,14 +10,14 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // fix2035 is the Error 2035 wizard: a certificate on this computer belongs to another of the
 // user's accounts. Either remove it (after a verified backup) or connect it to this account.
 type fix2035 struct {
 	u     *UI
-	id    desk.Identity
+	id    service.Identity
 	d     *dialog.CustomDialog
 	body  *fyne.Container
 	err   *widget.Label
@@ -42,8 +42,8 @@ func (u *UI) startFix2035(sha string, retry func(noCert bool)) {
 		container.NewVBox(f.body, f.err), u.Win)
 	f.d.Resize(fyne.NewSize(620, 460))
 	u.fix = f
-	run(u, nil, func(ctx context.Context) ([]desk.Identity, error) { return u.be.Identities(ctx) },
-		func(ids []desk.Identity, err error) {
+	run(u, nil, func(ctx context.Context) ([]service.Identity, error) { return u.be.Identities(ctx) },
+		func(ids []service.Identity, err error) {
 			for _, id := range ids {
 				if strings.EqualFold(id.SHA256, sha) {
 					f.id = id
@@ -125,7 +125,7 @@ func (f *fix2035) showRemove() {
 
 func (f *fix2035) doRemove() {
 	u := f.u
-	req := desk.RemoveRequest{SHA256: f.id.SHA256}
+	req := service.RemoveRequest{SHA256: f.id.SHA256}
 	if !f.skipBackup.Checked {
 		req.BackupPath, req.BackupPassword = strings.TrimSpace(f.backupPath.Text), f.backupPW.Text
 		switch {
@@ -140,8 +140,8 @@ func (f *fix2035) doRemove() {
 			return
 		}
 	}
-	run(u, f.remove, func(ctx context.Context) (desk.RemoveResult, error) { return u.be.RemoveIdentity(ctx, req) },
-		func(r desk.RemoveResult, err error) {
+	run(u, f.remove, func(ctx context.Context) (service.RemoveResult, error) { return u.be.RemoveIdentity(ctx, req) },
+		func(r service.RemoveResult, err error) {
 			if err != nil {
 				setError(f.err, u.explain(err).Message)
 				return

@@ -18,9 +18,9 @@ import (
 
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
-	"github.com/mag-desktop/magdesk/config"
-	"github.com/mag-desktop/magdesk/desk"
-	"github.com/mag-desktop/magdesk/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/service"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
 func TestMain(m *testing.M) {
@@ -38,7 +38,7 @@ type harness struct {
 	home  string
 	// userHome is $HOME for the browsers' certificate stores.
 	userHome string
-	svc      *desk.Service
+	svc      *service.Service
 	u        *UI
 	mu       sync.Mutex
 	opened   []string
@@ -73,21 +73,21 @@ func newHarness(t *testing.T, opts ...servertest.Option) *harness {
 
 // rebuild starts the app again over the same MAGDESK_HOME ("close and reopen"); edit may
 // change the backend's options.
-func (h *harness) rebuild(a fyne.App, edit func(*desk.Options)) {
+func (h *harness) rebuild(a fyne.App, edit func(*service.Options)) {
 	h.t.Helper()
 	eff, err := config.Load(h.home)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	o := desk.Options{Home: h.home, Settings: eff, Version: "test",
-		Sessions: h.sessions(), Secrets: desk.SetupSecretsIn(testKeyring{}),
+	o := service.Options{Home: h.home, Settings: eff, Version: "test",
+		Sessions: h.sessions(), Secrets: service.SetupSecretsIn(testKeyring{}),
 		Stores: certstore.InventoryOptions{FileOpts: []certstore.FileOption{certstore.WithKeyring(testKeyring{})},
 			Discover: certstore.DiscoverOptions{Home: h.userHome,
 				XDGConfigHome: filepath.Join(h.userHome, ".config"), XDGDataHome: filepath.Join(h.userHome, ".local/share"), SystemDirs: []string{}}}}
 	if edit != nil {
 		edit(&o)
 	}
-	h.svc = desk.NewService(o)
+	h.svc = service.NewService(o)
 	if h.u != nil {
 		h.u.Wait()
 		h.u.Close()

@@ -8,7 +8,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
 func (h *harness) appStatus(appID string) string {

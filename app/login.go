@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // loginScreen is user id + password, then a one-time code when the server asks for one.
@@ -86,7 +86,7 @@ func (u *UI) showLogin(userID string, firstTime bool) {
 
 func (s *loginScreen) doLogin() {
 	u := s.u
-	req := desk.LoginRequest{UserID: strings.TrimSpace(s.userID.Text), Password: s.password.Text, NoCertificate: s.noCert}
+	req := service.LoginRequest{UserID: strings.TrimSpace(s.userID.Text), Password: s.password.Text, NoCertificate: s.noCert}
 	if req.UserID == "" || req.Password == "" {
 		setError(s.err, "Enter your user ID and your password.")
 		return
@@ -116,24 +116,24 @@ func (s *loginScreen) handle(me api.Me, err error) {
 	}
 	e := u.explain(err)
 	switch e.Kind {
-	case desk.KindMFARequired:
+	case service.KindMFARequired:
 		s.ticket = e.MFATicket
 		setError(s.err, "")
 		s.otp.SetText("")
 		s.otpBox.Show()
 		u.Win.Canvas().Focus(s.otp)
-	case desk.KindOTPInvalid:
+	case service.KindOTPInvalid:
 		s.otp.SetText("")
 		setError(s.err, e.Message)
-	case desk.KindLocked:
+	case service.KindLocked:
 		setError(s.err, lockedMessage(e, u.now()))
-	case desk.KindWrongCertificate:
+	case service.KindWrongCertificate:
 		setError(s.err, e.Message)
 		u.startFix2035(e.CertSHA256, func(noCert bool) { s.noCert = noCert; s.doLogin() })
-	case desk.KindAccountMismatch:
+	case service.KindAccountMismatch:
 		setError(s.err, e.Message)
 		u.ConfirmClearSessions()
-	case desk.KindUnauthenticated:
+	case service.KindUnauthenticated:
 		// An expired MFA ticket: start again from the password.
 		s.otpBox.Hide()
 		s.ticket = ""
@@ -144,7 +144,7 @@ func (s *loginScreen) handle(me api.Me, err error) {
 }
 
 // lockedMessage says how long the lockout lasts, in minutes and seconds and as a clock time.
-func lockedMessage(e desk.Explanation, now time.Time) string {
+func lockedMessage(e service.Explanation, now time.Time) string {
 	if e.RetryAfter <= 0 {
 		return e.Message
 	}

@@ -11,7 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 func TestLoginReachesHome(t *testing.T) {
@@ -102,13 +102,13 @@ func TestLoginUnreachableServer(t *testing.T) {
 
 // gated holds logins until released and counts them, to look at the UI while one runs.
 type gated struct {
-	desk.Backend
+	service.Backend
 	release chan struct{}
 	mu      sync.Mutex
 	calls   int
 }
 
-func (g *gated) Login(ctx context.Context, req desk.LoginRequest) (api.Me, error) {
+func (g *gated) Login(ctx context.Context, req service.LoginRequest) (api.Me, error) {
 	g.mu.Lock()
 	g.calls++
 	g.mu.Unlock()

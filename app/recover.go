@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/setup"
+	"github.com/mag-desktop/magdesk/internal/setup"
 )
 
 // recoverScreen holds the widgets of the short recovery wizards (issue 8), which all end on

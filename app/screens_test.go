@@ -11,9 +11,9 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/assets/help"
-	"github.com/mag-desktop/magdesk/config"
-	"github.com/mag-desktop/magdesk/desk"
-	"github.com/mag-desktop/magdesk/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/service"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
 func TestConnectScreen(t *testing.T) {
@@ -107,7 +107,7 @@ func TestSettingsLockedByPolicyShowLocked(t *testing.T) {
 	// A policy value locks the field (the policy reader itself is config's; here its result).
 	eff, _ := config.Load(h.home)
 	eff.Sources[config.KeyServerURL] = config.SourcePolicy
-	h.rebuild(h.u.App, func(o *desk.Options) { o.Settings = eff })
+	h.rebuild(h.u.App, func(o *service.Options) { o.Settings = eff })
 	h.u.ShowSettings()
 	if !h.u.settings.server.Disabled() {
 		t.Fatal("a policy-locked server is editable")
@@ -219,7 +219,7 @@ func TestRecoveryWizards(t *testing.T) {
 }
 
 // oldServer is the real backend in front of a gateway that speaks another API version.
-type oldServer struct{ desk.Backend }
+type oldServer struct{ service.Backend }
 
 func (o oldServer) CheckServer(ctx context.Context) (api.Meta, error) {
 	m, err := o.Backend.CheckServer(ctx)

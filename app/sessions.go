@@ -8,14 +8,14 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // ConfirmClearSessions says which cached sessions will be cleared and clears them when the
 // user agrees. It is a menu action and is offered when an account mismatch is detected.
 func (u *UI) ConfirmClearSessions() {
-	run(u, nil, func(ctx context.Context) ([]desk.CachedSession, error) { return u.be.CachedSessions(ctx) },
-		func(list []desk.CachedSession, err error) {
+	run(u, nil, func(ctx context.Context) ([]service.CachedSession, error) { return u.be.CachedSessions(ctx) },
+		func(list []service.CachedSession, err error) {
 			var lines []string
 			for _, s := range list {
 				lines = append(lines, fmt.Sprintf("• %s on %s", s.UserID, s.ServerURL))
@@ -41,8 +41,8 @@ func (u *UI) ConfirmClearSessions() {
 }
 
 func (u *UI) clearSessions() {
-	run(u, nil, func(ctx context.Context) (desk.ClearReport, error) { return u.be.ClearSessions(ctx) },
-		func(r desk.ClearReport, err error) {
+	run(u, nil, func(ctx context.Context) (service.ClearReport, error) { return u.be.ClearSessions(ctx) },
+		func(r service.ClearReport, err error) {
 			if err != nil {
 				u.info("Sessions not cleared", u.explain(err).Message)
 				return
@@ -57,10 +57,10 @@ func (u *UI) clearSessions() {
 func (u *UI) sessionError(err error, l *widget.Label) {
 	e := u.explain(err)
 	switch e.Kind {
-	case desk.KindUnauthenticated:
+	case service.KindUnauthenticated:
 		u.backToLogin()
 		setError(u.login.err, e.Message)
-	case desk.KindAccountMismatch:
+	case service.KindAccountMismatch:
 		setError(l, e.Message)
 		u.ConfirmClearSessions()
 	default:

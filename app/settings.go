@@ -10,7 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // settingsScreen edits the user's settings; settings fixed by IT policy are shown locked.
@@ -73,11 +73,11 @@ func (u *UI) ShowSettings() {
 		return ""
 	}
 	form := widget.NewForm(
-		widget.NewFormItem("Server"+lock(desk.KeyServerURL, s.server), s.server),
-		widget.NewFormItem("Extra trusted CA"+lock(desk.KeyCABundle, s.ca), s.ca),
-		widget.NewFormItem("Theme"+lock(desk.KeyTheme, s.theme), s.theme),
-		widget.NewFormItem("Log level"+lock(desk.KeyLogLevel, s.logLevel), container.NewHBox(s.logLevel, widget.NewLabel("(from the next start)"))),
-		widget.NewFormItem(""+lock(desk.KeyRememberUserID, s.remember), s.remember),
+		widget.NewFormItem("Server"+lock(service.KeyServerURL, s.server), s.server),
+		widget.NewFormItem("Extra trusted CA"+lock(service.KeyCABundle, s.ca), s.ca),
+		widget.NewFormItem("Theme"+lock(service.KeyTheme, s.theme), s.theme),
+		widget.NewFormItem("Log level"+lock(service.KeyLogLevel, s.logLevel), container.NewHBox(s.logLevel, widget.NewLabel("(from the next start)"))),
+		widget.NewFormItem(""+lock(service.KeyRememberUserID, s.remember), s.remember),
 	)
 	note := ""
 	for _, locked := range st.Locked {
@@ -101,7 +101,7 @@ func (u *UI) ShowSettings() {
 	u.showDialog(s.d)
 }
 
-func (s *settingsScreen) save(old desk.Settings) {
+func (s *settingsScreen) save(old service.Settings) {
 	u := s.u
 	st := old
 	st.ServerURL = strings.TrimSpace(s.server.Text)

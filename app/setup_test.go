@@ -7,9 +7,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 
-	"github.com/mag-desktop/magdesk/desk"
-	"github.com/mag-desktop/magdesk/server/servertest"
-	"github.com/mag-desktop/magdesk/setup"
+	"github.com/mag-desktop/magdesk/internal/service"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/setup"
 )
 
 // pendingUser creates an account waiting for activation and returns its id and email link.
@@ -110,7 +110,7 @@ func TestSetupWizardFromLinkArgumentWithResume(t *testing.T) {
 	if h.u.Screen() != "Setup: done" || !h.u.wizard.loginNow.Visible() {
 		t.Fatalf("not activated: %q", h.u.wizard.err.Text)
 	}
-	m, _ := setup.Load(h.home, desk.SetupSecretsIn(testKeyring{}))
+	m, _ := setup.Load(h.home, service.SetupSecretsIn(testKeyring{}))
 	if m.Resumable() {
 		t.Fatal("setup progress left after activation")
 	}

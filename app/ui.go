@@ -1,5 +1,5 @@
 // Package app is the MAG Desktop window: screens, navigation and dialogs, written in Fyne
-// against desk.Backend. It does no network or store work itself, and touches widgets only on
+// against service.Backend. It does no network or store work itself, and touches widgets only on
 // the Fyne goroutine (work runs in goroutines that hand results back with fyne.Do).
 package app
 
@@ -18,7 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/desk"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // Title is the window title; the logged-in title adds the user id so scripts (and users) can
@@ -29,7 +29,7 @@ const Title = "MAG Desktop"
 type UI struct {
 	App fyne.App
 	Win fyne.Window
-	be  desk.Backend
+	be  service.Backend
 	now func() time.Time
 
 	ctx    context.Context
@@ -70,7 +70,7 @@ type UI struct {
 }
 
 // New builds the UI for a window. Call Start to show the first screen.
-func New(a fyne.App, w fyne.Window, be desk.Backend) *UI {
+func New(a fyne.App, w fyne.Window, be service.Backend) *UI {
 	ctx, cancel := context.WithCancel(context.Background())
 	u := &UI{App: a, Win: w, be: be, now: time.Now, ctx: ctx, cancel: cancel, OpenURL: a.OpenURL}
 	applyTheme(a, be.Settings().Theme)
@@ -110,12 +110,12 @@ func (u *UI) resumeSession() {
 		switch {
 		case err == nil:
 			u.enter(me)
-		case errors.Is(err, desk.ErrNoCachedSession):
+		case errors.Is(err, service.ErrNoCachedSession):
 			u.offerResume()
 		default:
 			e := u.explain(err)
 			setError(u.login.err, e.Message)
-			if e.Kind == desk.KindAccountMismatch {
+			if e.Kind == service.KindAccountMismatch {
 				u.ConfirmClearSessions()
 			}
 		}
@@ -279,4 +279,4 @@ func (u *UI) info(title, msg string) {
 }
 
 // explain turns an error into what to tell the user.
-func (u *UI) explain(err error) desk.Explanation { return desk.Explain(err) }
+func (u *UI) explain(err error) service.Explanation { return service.Explain(err) }

@@ -11,8 +11,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/desk"
-	"github.com/mag-desktop/magdesk/setup"
+	"github.com/mag-desktop/magdesk/internal/service"
+	"github.com/mag-desktop/magdesk/internal/setup"
 )
 
 // setupScreen is the first-time-setup wizard: link, password, security questions, summary.
@@ -186,7 +186,7 @@ func (s *setupScreen) inspect(token string, resumed bool) {
 		if err != nil {
 			e := u.explain(err)
 			msg := e.Message
-			if e.Kind == desk.KindActivationLink {
+			if e.Kind == service.KindActivationLink {
 				msg += " Use \"Link doesn't work?\" to get a new email."
 			}
 			setError(s.err, msg)

@@ -18,7 +18,7 @@ import (
 	"github.com/go-resty/resty/v2"
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
-	"github.com/mag-desktop/magdesk/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 	"github.com/pquerna/otp/totp"
 	"github.com/zalando/go-keyring"
 )

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/client"
-	"github.com/mag-desktop/magdesk/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
 // connectProxy is a minimal HTTPS (CONNECT) proxy on loopback; it counts tunnels.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
-	"github.com/mag-desktop/magdesk/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
 var codeRE = regexp.MustCompile(`one-time code: (\d+)`)

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"unicode/utf16"
 
-	"github.com/mag-desktop/magdesk/config"
+	"github.com/mag-desktop/magdesk/internal/config"
 )
 
 // distDir is the `make package` output named by MAGDESK_DIST (absolute, or relative to the
@@ -196,7 +196,7 @@ func checkLinkedVersion(t *testing.T, path string) {
 	t.Errorf("%s was not linked with %s (build settings %v)", path, want, info.Settings)
 }
 
-const versionVar = "github.com/mag-desktop/magdesk/version.Version"
+const versionVar = "github.com/mag-desktop/magdesk/internal/version.Version"
 
 func TestMSI(t *testing.T) {
 	dist := distDir(t)

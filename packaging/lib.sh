@@ -1,7 +1,7 @@
 # Shared by scripts/package.sh and packaging/macos/build-app.sh (sourced from the repository root).
 
 VERSION=$(tr -d ' \t\r\n' <VERSION)
-VERSION_PKG=github.com/mag-desktop/magdesk/version.Version
+VERSION_PKG=github.com/mag-desktop/magdesk/internal/version.Version
 FYNE_CLI=fyne.io/tools/cmd/fyne@v1.7.4
 TOOLS=${MAGDESK_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/magdesk-tools}
 
@@ -25,5 +25,5 @@ prepare_src() {
 	find cmd/magdesk -maxdepth 1 -name '*.go' ! -name '*_test.go' -exec cp {} "$src/" \;
 	cp assets/icon.png "$src/Icon.png"
 	sed -e "s/^Version = .*/Version = \"$VERSION\"/" -e 's#^Icon = .*#Icon = "Icon.png"#' \
-		cmd/magdesk/FyneApp.toml >"$src/FyneApp.toml"
+		FyneApp.toml >"$src/FyneApp.toml"
 }

@@ -13,7 +13,7 @@ import (
 
 	"howett.net/plist"
 
-	"github.com/mag-desktop/magdesk/config"
+	"github.com/mag-desktop/magdesk/internal/config"
 )
 
 func read(t *testing.T, path string) string {
@@ -159,7 +159,7 @@ func TestExamplePolicies(t *testing.T) {
 // TestDesktopEntryAndMetadata checks the URL scheme registration and the bundle id.
 func TestDesktopEntryAndMetadata(t *testing.T) {
 	checkDesktopEntry(t, read(t, "linux/magdesk.desktop"))
-	toml := read(t, "../cmd/magdesk/FyneApp.toml")
+	toml := read(t, "../FyneApp.toml")
 	if !strings.Contains(toml, `ID = "`+config.BundleID+`"`) {
 		t.Errorf("FyneApp.toml ID is not %s", config.BundleID)
 	}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make bench: runs every Go benchmark of the project (the load generator's included:
-# cmd/magload's BenchmarkMagload200Clients), then prints ONE table with cmd/benchreport: each published figure, its baseline measured in
+# internal/tools/magload's BenchmarkMagload200Clients), then prints ONE table with internal/tools/benchreport: each published figure, its baseline measured in
 # the same run, the ratio, the goal and PASS/MISS. The raw output is kept for the record.
 #   BENCH_COUNT=3     repeat each benchmark (the table takes medians)
 #   BENCH_TIMEOUT=10m bound on each package's benchmarks (a hung one is reported, the rest run)
@@ -39,6 +39,6 @@ done
 echo
 md=()
 [ -n "${BENCH_MARKDOWN:-}" ] && md=(-markdown)
-go run ./cmd/benchreport "${md[@]}" "$out" || status=1
+go run ./internal/tools/benchreport "${md[@]}" "$out" || status=1
 echo "(raw output: $out)"
 exit "$status"

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mag-desktop/magdesk/logging"
+	"github.com/mag-desktop/magdesk/internal/logging"
 )
 
 type creds struct {

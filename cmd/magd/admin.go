@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/server"
+	"github.com/mag-desktop/magdesk/internal/server"
 )
 
 func admin(args []string, stdout io.Writer) error {

@@ -22,8 +22,8 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/server/mail"
-	"github.com/mag-desktop/magdesk/server/store"
+	"github.com/mag-desktop/magdesk/internal/server/mail"
+	"github.com/mag-desktop/magdesk/internal/server/store"
 )
 
 func buildMagd(t *testing.T) string {

@@ -9,7 +9,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/mag-desktop/magdesk/version"
+	"github.com/mag-desktop/magdesk/internal/version"
 )
 
 const usage = `magd — the MAG Desktop reference gateway server

@@ -14,8 +14,8 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/mag-desktop/magdesk/server"
-	"github.com/mag-desktop/magdesk/server/mail"
+	"github.com/mag-desktop/magdesk/internal/server"
+	"github.com/mag-desktop/magdesk/internal/server/mail"
 )
 
 func serve(args []string, stdout, stderr io.Writer) error {

@@ -19,12 +19,12 @@ import (
 	"github.com/mag-desktop/magdesk/app"
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
-	"github.com/mag-desktop/magdesk/config"
-	"github.com/mag-desktop/magdesk/demo"
-	"github.com/mag-desktop/magdesk/desk"
-	"github.com/mag-desktop/magdesk/instance"
-	"github.com/mag-desktop/magdesk/logging"
-	"github.com/mag-desktop/magdesk/version"
+	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/demo"
+	"github.com/mag-desktop/magdesk/internal/service"
+	"github.com/mag-desktop/magdesk/internal/instance"
+	"github.com/mag-desktop/magdesk/internal/logging"
+	"github.com/mag-desktop/magdesk/internal/version"
 )
 
 // runGUI starts the window: settings, log, single instance, the demo gateway when asked,
@@ -86,16 +86,16 @@ func runGUI(args []string) int {
 	a := fyneapp.NewWithID(config.BundleID)
 	w := a.NewWindow(app.Title)
 	w.Resize(fyne.NewSize(960, 720))
-	opts := desk.Options{Home: home, Settings: eff, Log: log, Version: version.Version}
-	var demoKeyring *desk.MemoryKeyring
+	opts := service.Options{Home: home, Settings: eff, Log: log, Version: version.Version}
+	var demoKeyring *service.MemoryKeyring
 	if *demoMode {
 		// The demo's throwaway secrets stay in memory, out of the user's keyring.
-		demoKeyring = desk.NewMemoryKeyring()
+		demoKeyring = service.NewMemoryKeyring()
 		opts.Sessions = client.NewSessionStore(demoKeyring)
 		opts.Secrets = demoKeyring.SetupSecrets()
 		opts.Stores.FileOpts = []certstore.FileOption{certstore.WithKeyring(demoKeyring)}
 	}
-	svc := desk.NewService(opts)
+	svc := service.NewService(opts)
 	u := app.New(a, w, svc)
 	u.OnScreen = func(name string) { log.Info("screen", "name", name) }
 	ui.Store(u)
@@ -132,7 +132,7 @@ func runGUI(args []string) int {
 			}
 			c := d.Credentials()
 			fyne.Do(func() {
-				svc.SetDemo(&desk.DemoServer{URL: d.URL, CAPEM: d.CAPEM})
+				svc.SetDemo(&service.DemoServer{URL: d.URL, CAPEM: d.CAPEM})
 				u.SetDemo(&app.Demo{Lines: c.Lines(), ActivationLink: c.ActivationLink})
 				u.Start(links)
 			})

@@ -4,7 +4,7 @@ package main
 import (
 	"os"
 
-	"github.com/mag-desktop/magdesk/cli"
+	"github.com/mag-desktop/magdesk/internal/cli"
 	"github.com/mag-desktop/magdesk/internal/quietlocale"
 )
 

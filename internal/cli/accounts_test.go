@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
+)
+
+// Two accounts of one person on one server, side by side: login makes an account current,
+// sessions use switches back without a password, a dead session is forgotten, and an account
+// mismatch (a token filed under the wrong user) says to clear cached sessions.
+func TestAccountsSideBySide(t *testing.T) {
+	isolate(t)
+	env := servertest.Start(t)
+	org := env.CreateOrg(t, "Acme Aerospace")
+	const pw1, pw2 = "plaid tundra kettle origami lantern", "copper lantern harbour nine"
+	u1 := env.CreateActiveUser(t, org, "bob@acme.example", "Bob", "One", pw1, false)
+	u2 := env.CreateActiveUser(t, org, "bob@acme.example", "Bob", "Two", pw2, true)
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, env.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	store := client.NewSessionStore(nil)
+	cli := func(stdin string, args ...string) result {
+		return runCLI(t, store, stdin, append([]string{"--server", env.URL, "--ca", ca}, args...)...)
+	}
+	meID := func() string {
+		t.Helper()
+		r := cli("", "me", "--json")
+		var me api.Me
+		if r.code != ExitOK || json.Unmarshal([]byte(r.out), &me) != nil {
+			t.Fatalf("me: exit %d %s %s", r.code, r.out, r.err)
+		}
+		return me.Account.UserID
+	}
+	for _, l := range []struct{ id, pw string }{{u1, pw1}, {u2, pw2}} {
+		if r := cli(l.pw+"\n", "login", "--user", l.id, "--password-stdin"); r.code != ExitOK {
+			t.Fatalf("login %s: %s", l.id, r.err)
+		}
+	}
+	if got := meID(); got != u2 {
+		t.Fatalf("current after the second login is %s", got)
+	}
+	if r := cli("", "sessions", "use", u1); r.code != ExitOK || !strings.Contains(r.out, "Now acting as "+u1) {
+		t.Fatalf("sessions use: %d %q %q", r.code, r.out, r.err)
+	}
+	if got := meID(); got != u1 {
+		t.Fatalf("current after sessions use is %s", got)
+	}
+	if r := cli("", "sessions", "use", "nobody_9"); r.code != ExitError || !strings.Contains(r.err, "No saved session for nobody_9") {
+		t.Fatalf("sessions use of an unknown account: %d %q", r.code, r.err)
+	}
+
+	// A token filed under the wrong account: the server refuses to act as someone else.
+	server, _ := client.NormalizeServerURL(env.URL)
+	s2, err := store.Load(server, u2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.UserID = u1
+	if err := store.Save(s2); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli("", "apps"); r.code != ExitError || !strings.Contains(r.err, "magdesk sessions clear") {
+		t.Fatalf("apps with a foreign token: %d %q", r.code, r.err)
+	}
+
+	// Logging in again replaces the foreign token.
+	if r := cli(pw1+"\n", "login", "--user", u1, "--password-stdin"); r.code != ExitOK {
+		t.Fatalf("login again: %q", r.err)
+	}
+	if got := meID(); got != u1 {
+		t.Fatalf("after logging in again: %s", got)
+	}
+
+	// Logged out elsewhere: the dead session is forgotten after the first failure.
+	c, err := client.New(client.Options{ServerURL: env.URL, CAPEM: env.CAPEM})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s1, _ := store.Load(server, u1)
+	c.SetSession(u1, s1.Token)
+	if err := c.Logout(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli("", "me"); r.code != ExitError || !strings.Contains(r.err, "Log in again") {
+		t.Fatalf("me with a revoked session: %d %q", r.code, r.err)
+	}
+	if r := cli("", "me"); r.code != ExitError || !strings.Contains(r.err, "no saved session") {
+		t.Fatalf("me after the dead session was forgotten: %d %q", r.code, r.err)
+	}
+	// A session past its absolute expiry is refused here, without asking the server. (Logging
+	// in again as the current user needs no --user.)
+	if r := cli(pw1+"\n", "login", "--password-stdin"); r.code != ExitOK || !strings.Contains(r.out, "Logged in as "+u1) {
+		t.Fatalf("login: %q", r.err)
+	}
+	s1, _ = store.Load(server, u1)
+	s1.ExpiresAt = time.Now().Add(-time.Minute)
+	if err := store.Save(s1); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli("", "apps"); r.code != ExitError || !strings.Contains(r.err, "expired on") {
+		t.Fatalf("apps with an expired session: %d %q", r.code, r.err)
+	}
+	if _, err := store.Load(server, u1); err == nil {
+		t.Fatal("the expired session is still cached")
+	}
+	if r := cli("", "sessions", "clear"); r.code != ExitOK {
+		t.Fatalf("clear: %q", r.err)
+	}
+	r := cli("", "sessions", "list", "--json")
+	var rows []sessionRow
+	if r.code != ExitOK || json.Unmarshal([]byte(r.out), &rows) != nil || len(rows) != 0 {
+		t.Fatalf("sessions left: %s", r.out)
+	}
+}

@@ -1,0 +1,361 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/version"
+	"golang.org/x/term"
+)
+
+// Exit statuses (SPEC §4).
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitUsage   = 2
+	ExitProblem = 3 // certs check found a wrong-account certificate
+)
+
+// Env is what every command gets: where to read and write, the settings, how to reach the
+// server, and how to obtain secrets. Commands in other files (certs, support-bundle) use it the
+// same way:
+//
+//	fs := e.Flags("certs list")            // a FlagSet that also knows --json/--server/--ca
+//	rest, err := parseArgs(fs, args)        // flags may follow positional arguments
+//	c, err := e.Current(ctx)                // client acting as the current user (cached session)
+//	pw, err := e.Secret("Password: ")       // stdin line with --password-stdin, else no-echo prompt
+//	return e.Output(v, func(w io.Writer) { ... })  // JSON with --json, text otherwise
+//	return e.Fail(err)                      // UserMessage on stderr, exit 1 (2 for usage errors)
+type Env struct {
+	IO IO
+	// Home is MAGDESK_HOME: settings, the app's own certificate store, the CLI's state file.
+	Home string
+	// Settings are the effective settings (policy > user > defaults).
+	Settings config.Effective
+	// ServerURL and CAFile come from --server/--ca. Without --server, the settings' server_url
+	// (IT policy wins there), else the last server logged in to here; see ClientOptions for
+	// the CAs trusted.
+	ServerURL string
+	CAFile    string
+	// JSON asks for machine output on stdout.
+	JSON bool
+	// PasswordStdin makes Secret read lines from IO.In, in the order the command needs them
+	// (set by a command's --password-stdin flag).
+	PasswordStdin bool
+	// Terminal reports whether IO.In is an interactive terminal, so prompts can be shown.
+	Terminal bool
+	termFd   int
+	// Log is the app log (never a secret in it).
+	Log *slog.Logger
+
+	ctx      context.Context
+	in       *bufio.Reader
+	once     sync.Once
+	sessions *client.SessionStore
+	// openSessions opens the session store; tests replace it.
+	openSessions func() *client.SessionStore
+	// warned keeps the keyring warning to one line per run.
+	warned bool
+}
+
+// Context is the command's context (cancelled on interrupt).
+func (e *Env) Context() context.Context {
+	if e.ctx == nil {
+		return context.Background()
+	}
+	return e.ctx
+}
+
+// ClientOptions are the options of a client of server. Besides the system roots it trusts the
+// CA bundle of the settings (IT policy wins there) and the gateway's own CA: --ca when server is
+// this run's server, else the CA file remembered from the last login to server with --ca.
+func (e *Env) ClientOptions(server string) (client.Options, error) {
+	host, _ := os.Hostname()
+	// MAGDESK_TIMEOUT (a Go duration such as 45s) lengthens or shortens each call's timeout,
+	// for slow links and for tests of unresponsive servers.
+	timeout, _ := time.ParseDuration(os.Getenv("MAGDESK_TIMEOUT"))
+	o := client.Options{
+		Timeout:    timeout,
+		ServerURL:  server,
+		CAFile:     e.Settings.CABundle,
+		ProxyURL:   e.Settings.ProxyURL,
+		ClientInfo: api.ClientInfo{Name: "magdesk-cli", Version: version.Version, Device: host + " (" + runtime.GOOS + ")"},
+		Logger:     e.Log,
+	}
+	key, _ := client.NormalizeServerURL(server)
+	ca := ""
+	if e.CAFile != "" && key == e.serverKey() {
+		ca = e.CAFile
+	} else if st, _ := loadState(e.Home); st.CAFiles[key] != "" {
+		ca = st.CAFiles[key]
+	}
+	if ca != "" {
+		pemData, err := os.ReadFile(ca)
+		if err != nil {
+			return o, &client.Error{Kind: client.KindConfig, Op: "configure",
+				Err: fmt.Errorf("cannot read the CA file %s for %s (%w); pass --ca FILE again", ca, server, err)}
+		}
+		o.CAPEM = pemData
+	}
+	return o, nil
+}
+
+// Client is a client of the configured server, acting as nobody.
+func (e *Env) Client() (*client.Client, error) {
+	server := e.server()
+	if server == "" {
+		return nil, usageErrorf("no server is configured: pass --server https://HOST:PORT (it is remembered), or set server_url in the settings")
+	}
+	return e.Connect(server)
+}
+
+// Connect is a client of server (also of another server than this run's, to revoke the
+// sessions cached for it).
+func (e *Env) Connect(server string) (*client.Client, error) {
+	o, err := e.ClientOptions(server)
+	if err != nil {
+		return nil, err
+	}
+	return client.New(o)
+}
+
+// Sessions is the session cache (OS keyring, or memory with a warning on stderr).
+func (e *Env) Sessions() *client.SessionStore {
+	e.once.Do(func() {
+		open := e.openSessions
+		if open == nil {
+			open = client.OpenSessionStore
+		}
+		e.sessions = open()
+	})
+	if w := e.sessions.Warning(); w != "" && !e.warned {
+		e.warned = true
+		fmt.Fprintln(e.IO.Err, "magdesk: warning:", w)
+	}
+	return e.sessions
+}
+
+// CurrentUser is the user the commands act as on the configured server ("" if none).
+func (e *Env) CurrentUser() string {
+	st, _ := loadState(e.Home)
+	return st.Current[e.serverKey()]
+}
+
+func (e *Env) serverKey() string {
+	if s, err := client.NormalizeServerURL(e.server()); err == nil {
+		return s
+	}
+	return e.server()
+}
+
+// Current is a client acting as the current user with the cached session. The server checks
+// every request against Expected-User-Id, so a swapped token is caught on first use.
+func (e *Env) Current(ctx context.Context) (*client.Client, error) {
+	c, err := e.Client()
+	if err != nil {
+		return nil, err
+	}
+	user := e.CurrentUser()
+	if user == "" {
+		return nil, fmt.Errorf("not logged in to %s: run 'magdesk login --user ID' first", c.Server())
+	}
+	sess, err := e.Sessions().Load(c.Server(), user)
+	if errors.Is(err, client.ErrNoSession) {
+		return nil, fmt.Errorf("not logged in as %s at %s (no saved session): run 'magdesk login --user %s' first", user, c.Server(), user)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if sess.Ref().Expired(time.Now()) {
+		// Past its absolute lifetime the server refuses it anyway: say so without asking.
+		if derr := e.Sessions().Delete(c.Server(), user); derr != nil {
+			e.Log.Warn("could not forget the expired session", "err", derr)
+		}
+		return nil, fmt.Errorf("the session of %s at %s expired on %s: run 'magdesk login --user %s'",
+			user, c.Server(), sess.ExpiresAt.Local().Format(time.DateTime), user)
+	}
+	c.SetSession(sess.UserID, sess.Token)
+	return c, nil
+}
+
+// withSession parses a command's flags and its n positional arguments (what describes them in
+// the usage error) and returns them with a client acting as the current user.
+func (e *Env) withSession(fs *flag.FlagSet, args []string, n int, what string) ([]string, *client.Client, error) {
+	pos, err := parseArgs(fs, args)
+	if err == nil {
+		err = wantArgs(pos, n, what)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := e.Current(e.Context())
+	if err != nil {
+		return nil, nil, err
+	}
+	return pos, c, nil
+}
+
+// Secret reads one secret: the next line of standard input with --password-stdin, else a
+// prompt without echo on the terminal. Without either it is a usage error.
+func (e *Env) Secret(prompt string) (string, error) {
+	if e.PasswordStdin {
+		line, err := e.line()
+		if err != nil {
+			return "", usageErrorf("--password-stdin: standard input ended before the %s", strings.ToLower(strings.TrimSuffix(strings.TrimSpace(prompt), ":")))
+		}
+		return line, nil
+	}
+	if !e.Terminal {
+		return "", usageErrorf("%s is needed but standard input is not a terminal: pass --password-stdin and give it on standard input",
+			strings.ToLower(strings.TrimSuffix(strings.TrimSpace(prompt), ":")))
+	}
+	fmt.Fprint(e.IO.Err, prompt)
+	// Ctrl-C is delivered to the command's context, not as a kill: stop waiting for the line
+	// and give the terminal its echo back.
+	state, _ := term.GetState(e.termFd)
+	type line struct {
+		b   []byte
+		err error
+	}
+	got := make(chan line, 1)
+	go func() {
+		b, err := term.ReadPassword(e.termFd)
+		got <- line{b, err}
+	}()
+	select {
+	case l := <-got:
+		fmt.Fprintln(e.IO.Err)
+		if l.err != nil {
+			return "", fmt.Errorf("reading from the terminal: %w", l.err)
+		}
+		return string(l.b), nil
+	case <-e.Context().Done():
+		if state != nil {
+			_ = term.Restore(e.termFd, state)
+		}
+		fmt.Fprintln(e.IO.Err)
+		return "", &client.Error{Kind: client.KindCanceled, Op: "read " + strings.ToLower(strings.TrimSpace(prompt)), Err: e.Context().Err()}
+	}
+}
+
+// NewSecret asks for a new secret twice on a terminal (once from stdin) and checks they match.
+func (e *Env) NewSecret(prompt, again string) (string, error) {
+	first, err := e.Secret(prompt)
+	if err != nil || e.PasswordStdin {
+		return first, err
+	}
+	second, err := e.Secret(again)
+	if err != nil {
+		return "", err
+	}
+	if first != second {
+		return "", errors.New("the two entries do not match; run the command again")
+	}
+	return first, nil
+}
+
+// Ask reads a visible answer (a code, a choice): a line of stdin, after a prompt on a terminal.
+func (e *Env) Ask(prompt string) (string, error) {
+	if e.Terminal {
+		fmt.Fprint(e.IO.Err, prompt)
+	}
+	line, err := e.line()
+	if err != nil {
+		return "", usageErrorf("%s is needed but standard input ended", strings.ToLower(strings.TrimSuffix(strings.TrimSpace(prompt), ":")))
+	}
+	return strings.TrimSpace(line), nil
+}
+
+func (e *Env) line() (string, error) {
+	if e.in == nil {
+		e.in = bufio.NewReader(e.IO.In)
+	}
+	s, err := e.in.ReadString('\n')
+	if err != nil && (err != io.EOF || s == "") {
+		return "", err
+	}
+	return strings.TrimRight(s, "\r\n"), nil
+}
+
+// Output writes v as JSON with --json, else calls text.
+func (e *Env) Output(v any, text func(w io.Writer)) int {
+	if e.JSON {
+		enc := json.NewEncoder(e.IO.Out)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(v); err != nil {
+			return e.Fail(err)
+		}
+		return ExitOK
+	}
+	text(e.IO.Out)
+	return ExitOK
+}
+
+// Fail reports err and returns its exit status: 2 for usage errors, 1 otherwise. The message
+// is client.UserMessage, then the command that follows its advice (hint) on a line of its own;
+// with --json an {"error": ...} object also goes to stdout.
+func (e *Env) Fail(err error) int {
+	var ue *usageError
+	status := ExitError
+	msg, how := client.UserMessage(err), hint(err)
+	if errors.As(err, &ue) {
+		status, msg, how = ExitUsage, ue.msg, ""
+	}
+	e.Log.Info("command failed", "err", err.Error())
+	fmt.Fprintln(e.IO.Err, "magdesk:", msg)
+	if how != "" {
+		fmt.Fprintln(e.IO.Err, "magdesk: hint:", how)
+	}
+	if e.JSON {
+		out := jsonError{Message: msg, Hint: how, Kind: "usage"}
+		if status != ExitUsage {
+			out.Kind = "error"
+			if ce, ok := client.AsError(err); ok {
+				out.Kind = ce.Kind.String()
+				out.Status = ce.Status
+			}
+			if p := client.ProblemOf(err); p != nil {
+				out.Code, out.MagCode = string(p.Code), p.MagCode
+			}
+		}
+		_ = json.NewEncoder(e.IO.Out).Encode(map[string]jsonError{"error": out})
+	}
+	return status
+}
+
+type jsonError struct {
+	Kind    string `json:"kind"`
+	Code    string `json:"code,omitempty"`
+	MagCode int    `json:"mag_code,omitempty"`
+	Status  int    `json:"status,omitempty"`
+	Message string `json:"message"`
+	Hint    string `json:"hint,omitempty"` // the magdesk command that does what Message advises
+}
+
+// usageError is a mistake in how the command was called (exit 2).
+type usageError struct{ msg string }
+
+func (u *usageError) Error() string { return u.msg }
+
+func usageErrorf(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// Usagef reports a usage error and returns exit status 2.
+func (e *Env) Usagef(format string, args ...any) int {
+	return e.Fail(usageErrorf(format, args...))
+}

@@ -1,0 +1,255 @@
+// Package servertest runs a real magd in-process for tests: a temporary data folder, real TLS
+// with its own CA on a free loopback port, real SQLite and a real Maildir, and fast Argon2id
+// parameters. Every other package's tests talk to the server through it.
+package servertest
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/server"
+	"github.com/mag-desktop/magdesk/internal/server/mail"
+	"github.com/mag-desktop/magdesk/internal/server/password"
+)
+
+// Env is a running magd.
+type Env struct {
+	URL     string
+	CAPEM   []byte
+	CAPool  *x509.CertPool
+	DataDir string
+	Server  *server.Server
+}
+
+// Option changes the server configuration.
+type Option func(*server.Config)
+
+// WithSecurityQuestions turns the activation security questions on (the default) or off.
+func WithSecurityQuestions(on bool) Option {
+	return func(c *server.Config) { c.SecurityQuestions = on }
+}
+
+// WithDemo seeds the demo data (see Env.Server.Demo()).
+func WithDemo() Option { return func(c *server.Config) { c.Demo = true } }
+
+// WithNow injects the server's clock.
+func WithNow(now func() time.Time) Option { return func(c *server.Config) { c.Now = now } }
+
+// WithLoginRate sets the per-IP login budget per minute (tests default to 6000, i.e. off in practice).
+func WithLoginRate(perMinute int) Option {
+	return func(c *server.Config) { c.LoginRatePerMinute = perMinute }
+}
+
+// WithConfig applies any change to the configuration.
+func WithConfig(fn func(*server.Config)) Option { return func(c *server.Config) { fn(c) } }
+
+// Start runs magd for the rest of the test.
+func Start(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	cfg := server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", SecurityQuestions: true, Argon2: password.Fast,
+		LoginRatePerMinute: 6000}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := server.Open(cfg)
+	if err != nil {
+		t.Fatalf("servertest: open magd: %v", err)
+	}
+	if err := s.Start(); err != nil {
+		_ = s.Close()
+		t.Fatalf("servertest: start magd: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("servertest: close magd: %v", err)
+		}
+	})
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(s.CACertPEM()) {
+		t.Fatal("servertest: the CA certificate does not parse")
+	}
+	return &Env{URL: s.URL(), CAPEM: s.CACertPEM(), CAPool: pool, DataDir: cfg.DataDir, Server: s}
+}
+
+func ctx(t testing.TB) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+// CreateOrg creates an organisation.
+func (e *Env) CreateOrg(t testing.TB, name string) string {
+	t.Helper()
+	id, err := e.Server.CreateOrg(ctx(t), name)
+	if err != nil {
+		t.Fatalf("servertest: create org: %v", err)
+	}
+	return id
+}
+
+// CreateUser creates a pending account; its activation email is in the Maildir.
+func (e *Env) CreateUser(t testing.TB, orgID, email, first, last string, orgAdmin bool) string {
+	t.Helper()
+	id, err := e.Server.CreateUser(ctx(t), server.NewUser{OrgID: orgID, Email: email, FirstName: first, LastName: last, OrgAdmin: orgAdmin})
+	if err != nil {
+		t.Fatalf("servertest: create user: %v", err)
+	}
+	return id
+}
+
+var tokenRE = regexp.MustCompile(`magdesk://activate\?token=([A-Za-z0-9_-]{43})`)
+
+// ActivationToken is the token of the newest activation email of a user.
+func (e *Env) ActivationToken(t testing.TB, userID string) string {
+	t.Helper()
+	msgs := e.Mails(t)
+	for i := len(msgs) - 1; i >= 0; i-- {
+		m := msgs[i]
+		if m.Template == "activation" && strings.Contains(m.Body, "Your user ID: "+userID+"\n") {
+			if sm := tokenRE.FindStringSubmatch(m.Body); sm != nil {
+				return sm[1]
+			}
+		}
+	}
+	t.Fatalf("servertest: no activation email for %s", userID)
+	return ""
+}
+
+// Answers are four valid security answers (used when the server asks for them).
+var Answers = []api.SecurityAnswer{
+	{QuestionID: "q01", Answer: "Rex the dog"}, {QuestionID: "q02", Answer: "Lisbon"},
+	{QuestionID: "q03", Answer: "Hill Street School"}, {QuestionID: "q04", Answer: "Volvo"},
+}
+
+// CreateActiveUser creates an account and activates it through the real activation endpoint.
+func (e *Env) CreateActiveUser(t testing.TB, orgID, email, first, last, pw string, orgAdmin bool) string {
+	t.Helper()
+	id := e.CreateUser(t, orgID, email, first, last, orgAdmin)
+	req := api.ActivationCompleteRequest{Token: e.ActivationToken(t, id), Password: pw, PasswordConfirm: pw}
+	var meta api.Meta
+	if st, p := e.Do(t, e.Client(t, nil), "GET", api.PathMeta, "", nil, &meta); st != http.StatusOK {
+		t.Fatalf("servertest: meta: %d %v", st, p)
+	}
+	if meta.SecurityQuestionsRequired > 0 {
+		req.SecurityAnswers = Answers
+	}
+	if st, p := e.Do(t, e.Client(t, nil), "POST", api.PathActivationComplete, "", req, nil); st != http.StatusOK {
+		t.Fatalf("servertest: activate %s: %d %v", id, st, p)
+	}
+	return id
+}
+
+// AddApp adds an application (url may be a path on magd, e.g. /demoapps/APP).
+func (e *Env) AddApp(t testing.TB, appID, name, url, terms string, requiredAAL int) {
+	t.Helper()
+	if err := e.Server.AddApp(ctx(t), server.NewApp{ID: appID, Name: name, URL: url, Terms: terms, RequiredAAL: requiredAAL}); err != nil {
+		t.Fatalf("servertest: add app: %v", err)
+	}
+}
+
+// Subscribe subscribes an organisation to an application.
+func (e *Env) Subscribe(t testing.TB, orgID, appID string) {
+	t.Helper()
+	if err := e.Server.Subscribe(ctx(t), orgID, appID); err != nil {
+		t.Fatalf("servertest: subscribe: %v", err)
+	}
+}
+
+// Mails is every email in the Maildir, oldest first.
+func (e *Env) Mails(t testing.TB) []mail.Message {
+	t.Helper()
+	msgs, err := mail.ReadMaildir(e.Server.MailDir())
+	if err != nil {
+		t.Fatalf("servertest: read Maildir: %v", err)
+	}
+	return msgs
+}
+
+// Client is an HTTPS client that trusts the server's CA and offers cert when given.
+func (e *Env) Client(t testing.TB, cert *tls.Certificate) *http.Client {
+	t.Helper()
+	cfg := &tls.Config{RootCAs: e.CAPool, MinVersion: tls.VersionTLS12}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// Do sends a JSON request (token "" for none) and decodes a 2xx answer into out; for an error
+// it returns the decoded problem.
+func (e *Env) Do(t testing.TB, c *http.Client, method, path, token string, body, out any) (int, *api.Problem) {
+	t.Helper()
+	return e.DoHeaders(t, c, method, path, token, nil, body, out)
+}
+
+// DoHeaders is Do with extra request headers (Expected-User-Id, for instance).
+func (e *Env) DoHeaders(t testing.TB, c *http.Client, method, path, token string, h http.Header, body, out any) (int, *api.Problem) {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatalf("servertest: encode body: %v", err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx(t), method, e.URL+path, rd)
+	if err != nil {
+		t.Fatalf("servertest: %v", err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range h {
+		req.Header[k] = v
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("servertest: %s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("servertest: read answer: %v", err)
+	}
+	if resp.StatusCode >= 300 {
+		var p api.Problem
+		if ct := resp.Header.Get("Content-Type"); ct != api.ProblemContentType {
+			t.Fatalf("servertest: %s %s: status %d with Content-Type %q: %s", method, path, resp.StatusCode, ct, data)
+		}
+		if err := json.Unmarshal(data, &p); err != nil {
+			t.Fatalf("servertest: %s %s: bad problem body %q: %v", method, path, data, err)
+		}
+		return resp.StatusCode, &p
+	}
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.Fatalf("servertest: %s %s: decode %q: %v", method, path, data, err)
+		}
+	}
+	return resp.StatusCode, nil
+}
+
+// Login logs in with a password (and optional OTP) and returns the session token.
+func (e *Env) Login(t testing.TB, c *http.Client, userID, pw string) (api.LoginResponse, *api.Problem) {
+	t.Helper()
+	var out api.LoginResponse
+	_, p := e.Do(t, c, "POST", api.PathLogin, "", api.LoginRequest{UserID: userID, Password: pw}, &out)
+	return out, p
+}

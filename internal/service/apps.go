@@ -1,0 +1,131 @@
+package service
+
+import (
+	"context"
+
+	"github.com/mag-desktop/magdesk/api"
+)
+
+// Applications implements Backend.
+func (s *Service) Applications(ctx context.Context) ([]api.Application, error) {
+	c, err := s.current()
+	if err != nil {
+		return nil, err
+	}
+	return c.Applications(ctx)
+}
+
+// RequestAccess implements Backend.
+func (s *Service) RequestAccess(ctx context.Context, appID string) error {
+	c, err := s.current()
+	if err != nil {
+		return err
+	}
+	_, err = c.RequestAccess(ctx, appID)
+	return err
+}
+
+// Launch implements Backend.
+func (s *Service) Launch(ctx context.Context, appID string) (api.LaunchResponse, error) {
+	c, err := s.current()
+	if err != nil {
+		return api.LaunchResponse{}, err
+	}
+	return deref(c.Launch(ctx, appID))
+}
+
+// Terms implements Backend.
+func (s *Service) Terms(ctx context.Context, orgID, appID string) (api.Terms, error) {
+	c, err := s.current()
+	if err != nil {
+		return api.Terms{}, err
+	}
+	return deref(c.Terms(ctx, orgID, appID))
+}
+
+// AcceptTerms implements Backend.
+func (s *Service) AcceptTerms(ctx context.Context, orgID, appID, termsVersionID string) error {
+	c, err := s.current()
+	if err != nil {
+		return err
+	}
+	_, err = c.AcceptTerms(ctx, orgID, appID, termsVersionID)
+	return err
+}
+
+// AccessRequests implements Backend.
+func (s *Service) AccessRequests(ctx context.Context, orgID string) ([]api.AccessRequest, error) {
+	c, err := s.current()
+	if err != nil {
+		return nil, err
+	}
+	return c.AccessRequests(ctx, orgID)
+}
+
+// DecideAccess implements Backend.
+func (s *Service) DecideAccess(ctx context.Context, orgID, requestID, decision, reason string) error {
+	c, err := s.current()
+	if err != nil {
+		return err
+	}
+	_, err = c.Decide(ctx, orgID, requestID, decision, reason)
+	return err
+}
+
+// StartTOTP implements Backend.
+func (s *Service) StartTOTP(ctx context.Context) (api.TOTPEnrollment, error) {
+	c, err := s.current()
+	if err != nil {
+		return api.TOTPEnrollment{}, err
+	}
+	return deref(c.StartTOTP(ctx))
+}
+
+// VerifyTOTP implements Backend.
+func (s *Service) VerifyTOTP(ctx context.Context, enrollmentID, code string) error {
+	c, err := s.current()
+	if err != nil {
+		return err
+	}
+	_, err = c.VerifyTOTP(ctx, enrollmentID, code)
+	return err
+}
+
+// RecoverActivation implements Backend.
+func (s *Service) RecoverActivation(ctx context.Context, userID, email string) error {
+	c, err := s.anon()
+	if err != nil {
+		return err
+	}
+	_, err = c.RecoverActivation(ctx, userID, email)
+	return err
+}
+
+// RecoverUserIDs implements Backend.
+func (s *Service) RecoverUserIDs(ctx context.Context, email string) error {
+	c, err := s.anon()
+	if err != nil {
+		return err
+	}
+	_, err = c.RecoverUserIDs(ctx, email)
+	return err
+}
+
+// StartPasswordRecovery implements Backend.
+func (s *Service) StartPasswordRecovery(ctx context.Context, userID string) (api.PasswordRecovery, error) {
+	c, err := s.anon()
+	if err != nil {
+		return api.PasswordRecovery{}, err
+	}
+	return deref(c.StartPasswordRecovery(ctx, userID))
+}
+
+// CompletePasswordRecovery implements Backend.
+func (s *Service) CompletePasswordRecovery(ctx context.Context, req api.PasswordRecoveryCompleteRequest) error {
+	c, err := s.anon()
+	if err != nil {
+		return err
+	}
+	_, err = c.CompletePasswordRecovery(ctx, req)
+	return err
+}

@@ -1,0 +1,165 @@
+// Package service is what the MAG Desktop window asks of the outside world: the Backend interface
+// the Fyne screens (package app) are written against, the plain types it uses, and Service, its
+// implementation over the client, certstore and config packages. No Fyne here.
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/setup"
+)
+
+// Backend is every operation a screen needs. Methods that take a context may block on the
+// network, the keyring or a certificate store: the UI calls them off its goroutine.
+type Backend interface {
+	// Settings and connection.
+	Settings() Settings
+	SaveSettings(Settings) error
+	CheckServer(ctx context.Context) (api.Meta, error)
+
+	// First-time setup.
+	SetupMachine() (*setup.Machine, error)
+	ParseActivationLink(s string) (token string, err error)
+	InspectActivation(ctx context.Context, token string) (api.ActivationInfo, error)
+	SecurityQuestions(ctx context.Context) ([]api.SecurityQuestion, error)
+	CompleteActivation(ctx context.Context, req api.ActivationCompleteRequest) (api.ActivationCompleteResponse, error)
+
+	// Login. The certificate is chosen automatically for the user (none when NoCertificate).
+	RememberedUserID() string
+	Login(ctx context.Context, req LoginRequest) (api.Me, error)
+	LoginMFA(ctx context.Context, ticket, otp string) (api.Me, error)
+	// ResumeSession continues the remembered user's cached session (ErrNoCachedSession if none).
+	ResumeSession(ctx context.Context) (api.Me, error)
+	Logout(ctx context.Context) error
+	Me(ctx context.Context) (api.Me, error)
+
+	// Home, terms and access requests.
+	Applications(ctx context.Context) ([]api.Application, error)
+	RequestAccess(ctx context.Context, appID string) error
+	Launch(ctx context.Context, appID string) (api.LaunchResponse, error)
+	Terms(ctx context.Context, orgID, appID string) (api.Terms, error)
+	AcceptTerms(ctx context.Context, orgID, appID, termsVersionID string) error
+	AccessRequests(ctx context.Context, orgID string) ([]api.AccessRequest, error)
+	DecideAccess(ctx context.Context, orgID, requestID, decision, reason string) error
+
+	// One-time codes.
+	StartTOTP(ctx context.Context) (api.TOTPEnrollment, error)
+	VerifyTOTP(ctx context.Context, enrollmentID, code string) error
+
+	// Certificates on this computer and the Error 2035 fix.
+	Identities(ctx context.Context) ([]Identity, error)
+	RequestCertificate(ctx context.Context) (Identity, error)
+	ImportIdentity(ctx context.Context, path, password string) (Identity, error)
+	ExportIdentity(ctx context.Context, sha256, path, password string) error
+	RemoveIdentity(ctx context.Context, req RemoveRequest) (RemoveResult, error)
+	ConnectIdentity(ctx context.Context, sha256, fromUserID, password, otp string) error
+
+	// Cached sessions.
+	CachedSessions(ctx context.Context) ([]CachedSession, error)
+	ClearSessions(ctx context.Context) (ClearReport, error)
+
+	// Account recovery (issue 8).
+	RecoverActivation(ctx context.Context, userID, email string) error
+	RecoverUserIDs(ctx context.Context, email string) error
+	StartPasswordRecovery(ctx context.Context, userID string) (api.PasswordRecovery, error)
+	CompletePasswordRecovery(ctx context.Context, req api.PasswordRecoveryCompleteRequest) error
+
+	// SupportBundle writes the help desk's zip (versions, settings, log tail, certificate
+	// inventory; no secret) to path, which must not exist yet.
+	SupportBundle(ctx context.Context, path string) error
+
+	Versions() Versions
+}
+
+// Setting keys, as config names them; Settings.Locked uses them.
+const (
+	KeyServerURL      = "server_url"
+	KeyCABundle       = "ca_bundle"
+	KeyLogLevel       = "log_level"
+	KeyTheme          = "theme"
+	KeyRememberUserID = "remember_user_id"
+)
+
+// Settings is what the Settings screen edits.
+type Settings struct {
+	ServerURL      string
+	CABundle       string // path of an extra CA bundle (PEM)
+	Theme          string // "", "system", "light", "dark"
+	LogLevel       string
+	RememberUserID bool
+	// Locked names the settings fixed by IT policy (keys above).
+	Locked map[string]bool
+	// Demo is set when the app runs against its embedded demo server.
+	Demo bool
+}
+
+// LoginRequest is the first login step.
+type LoginRequest struct {
+	UserID, Password, OTP string
+	// NoCertificate logs in without a client certificate (first-time setup; the seed page
+	// tells users to press Cancel on the certificate prompt there).
+	NoCertificate bool
+}
+
+// Certificate statuses, as certstore classifies an identity for the logged-in account.
+const (
+	CertBound        = "bound_to_this_account"
+	CertWrongAccount = "wrong_account"
+	CertNotBound     = "not_bound"
+	CertExpired      = "expired"
+	CertRevoked      = "revoked"
+	CertForeign      = "foreign"
+)
+
+// Identity is a certificate with its private key in one of the local stores.
+type Identity struct {
+	SHA256, Subject, Issuer, Serial string
+	Store, Location                 string
+	NotBefore, NotAfter             time.Time
+	KeyAlgorithm                    string
+	Status                          string
+	// StatusText says in plain words what the status means for the user.
+	StatusText string
+	// Account is the user id this certificate is known to belong to, when known.
+	Account    string
+	Exportable bool
+}
+
+// ExpiresSoon reports whether the certificate expires within 30 days of now.
+func (i Identity) ExpiresSoon(now time.Time) bool {
+	return !i.NotAfter.IsZero() && i.NotAfter.Sub(now) < 30*24*time.Hour
+}
+
+// RemoveRequest removes a certificate and its private key; BackupPath empty means the user
+// explicitly declined a backup.
+type RemoveRequest struct {
+	SHA256, BackupPath, BackupPassword string
+}
+
+// RemoveResult proves what was done.
+type RemoveResult struct {
+	BackupPath string
+	// Verified is true when the store was listed again and neither certificate nor key is left.
+	Verified bool
+	Message  string
+}
+
+// CachedSession is one session kept in the keyring.
+type CachedSession struct {
+	ServerURL, UserID string
+}
+
+// ClearReport tells what ClearSessions did.
+type ClearReport struct {
+	Revoked      []string // user ids whose session the server ended
+	LocalOnly    []string // removed from this computer only (server unreachable or session already gone)
+	Message      string
+	KeyringError string
+}
+
+// Versions for About.
+type Versions struct {
+	App, Go, Fyne, Server, API string
+}

@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"github.com/mag-desktop/magdesk/certstore"
-	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // browserStore makes the NSS database Chrome and many tools use (~/.pki/nssdb) in the test's

@@ -19,8 +19,8 @@ import (
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/config"
-	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 func TestMain(m *testing.M) {

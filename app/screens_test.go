@@ -12,8 +12,8 @@ import (
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/assets/help"
 	"github.com/mag-desktop/magdesk/internal/config"
-	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 func TestConnectScreen(t *testing.T) {

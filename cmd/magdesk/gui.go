@@ -21,9 +21,9 @@ import (
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/config"
 	"github.com/mag-desktop/magdesk/internal/demo"
-	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/instance"
 	"github.com/mag-desktop/magdesk/internal/logging"
+	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/version"
 )
 

@@ -22,8 +22,8 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/certstore"
-	"github.com/mag-desktop/magdesk/internal/cli"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/cli"
 	"github.com/mag-desktop/magdesk/internal/logging"
 	"github.com/mag-desktop/magdesk/internal/server"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"

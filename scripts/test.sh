@@ -42,6 +42,7 @@ export XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" XDG_CONFIG_HOME="$tm
 mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME"
 chmod 700 "$XDG_RUNTIME_DIR"
 export MAGDESK_REAL_KEYRING=1
+export MAGDESK_REQUIRE_TOOLS=1 # testenv: a missing tool fails its test here instead of skipping
 xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- bash -c '
   set -u
   printf "%s" magdesk-ci | gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null 2>&1 &

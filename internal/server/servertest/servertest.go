@@ -175,7 +175,8 @@ func (e *Env) Mails(t testing.TB) []mail.Message {
 	return msgs
 }
 
-// Client is an HTTPS client that trusts the server's CA and offers cert when given.
+// Client is an HTTPS client that trusts the server's CA and offers cert when given; every
+// answer it gets is checked against api/openapi.yaml (CheckContract).
 func (e *Env) Client(t testing.TB, cert *tls.Certificate) *http.Client {
 	t.Helper()
 	cfg := &tls.Config{RootCAs: e.CAPool, MinVersion: tls.VersionTLS12}
@@ -184,7 +185,7 @@ func (e *Env) Client(t testing.TB, cert *tls.Certificate) *http.Client {
 	}
 	tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16}
 	t.Cleanup(tr.CloseIdleConnections)
-	return &http.Client{Transport: tr, Timeout: 30 * time.Second,
+	return &http.Client{Transport: CheckContract(t, tr), Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 

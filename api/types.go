@@ -38,6 +38,9 @@ const (
 	PathTOTPVerify               = "/v1/me/otp/totp/{enrollment}/verify"
 	PathCertificates             = "/v1/me/certificates"
 	PathCertificateConnections   = "/v1/me/certificate-connections"
+	PathCertificate              = "/v1/me/certificates/{id}"
+	PathCertificateRenewal       = "/v1/me/certificates/{id}/renewal"
+	PathEvents                   = "/v1/me/events"
 )
 
 // PasswordPolicy is what the server enforces on new passwords: a length range and a
@@ -320,6 +323,10 @@ type Certificate struct {
 	BoundAccounts  int       `json:"bound_accounts"`
 	CertificatePEM string    `json:"certificate_pem,omitempty"`
 	ChainPEM       string    `json:"chain_pem,omitempty"` // the issuing CA, PEM
+	// RenewableFrom is when the renewal window of an active certificate opens.
+	RenewableFrom *time.Time `json:"renewable_from,omitempty"`
+	// Renews is the certificate this one replaces, until its first login revokes that one.
+	Renews string `json:"renews,omitempty"`
 }
 
 // ConnectionRequest is Account Connections: the credentials of the account that owns the

@@ -33,12 +33,14 @@ type call struct {
 	method     string
 	path       string
 	params     map[string]string
+	query      map[string]string
 	body       any
 	out        any  // decoded from a 2xx JSON body; nil ignores the body
 	auth       bool // needs the session token
 	idempotent bool
 	noExpected bool // do not send Expected-User-Id (revoking a token of unknown owner)
 	token      string
+	timeout    time.Duration // this call's per-attempt timeout instead of the client's (a long-poll)
 }
 
 // do runs c with a timeout per attempt, retrying idempotent calls on network errors and
@@ -118,11 +120,18 @@ func retryAfter(e *Error) time.Duration {
 
 // once sends one attempt.
 func (c *Client) once(ctx context.Context, cl call, userID, token string) *Error {
-	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	timeout := c.timeout
+	if cl.timeout > 0 {
+		timeout = cl.timeout
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req := c.rc.R().SetContext(actx).SetDoNotParseResponse(false)
 	if cl.params != nil {
 		req.SetPathParams(cl.params)
+	}
+	if cl.query != nil {
+		req.SetQueryParams(cl.query)
 	}
 	if cl.body != nil {
 		req.SetHeader("Content-Type", "application/json").SetBody(cl.body)

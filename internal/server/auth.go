@@ -324,6 +324,15 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, acct store.
 		if err := q.CreateSession(ctx, sess); err != nil {
 			return err
 		}
+		if err := s.addEvent(ctx, q, acct.ID, api.Event{Type: api.EventLogin, SessionID: sess.ID, IP: sess.IP,
+			ClientName: sess.ClientName, AMR: amr}); err != nil {
+			return err
+		}
+		if certSHA != "" {
+			if err := s.completeRenewal(ctx, q, r, acct, certSHA); err != nil {
+				return err
+			}
+		}
 		if err := q.ClearThrottle(ctx, lockKey(acct.UserID)); err != nil {
 			return err
 		}
@@ -336,6 +345,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, acct store.
 	if err != nil {
 		return err
 	}
+	s.hub.notify(acct.ID)
 	if first {
 		base, err := s.publicURL(ctx)
 		if err != nil {

@@ -89,6 +89,10 @@ func (s *Server) checkLoginCert(ctx context.Context, r *http.Request, acct store
 func apiCert(c store.Certificate, withPEM bool, chain []byte) api.Certificate {
 	out := api.Certificate{CertificateID: c.ID, SHA256: c.SHA256, Serial: c.SerialHex, Subject: c.Subject, NotBefore: c.NotBefore,
 		NotAfter: c.NotAfter, Status: c.Status, BoundVia: c.BoundVia, BoundAccounts: c.BoundAccounts}
+	if c.Status == store.CertActive {
+		from := renewableFrom(c)
+		out.RenewableFrom = &from
+	}
 	if withPEM {
 		out.CertificatePEM = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.DER}))
 		out.ChainPEM = string(chain)
@@ -101,8 +105,18 @@ func (s *Server) handleIssueCert(w http.ResponseWriter, r *http.Request, a *auth
 	if err := decode(r, &req); err != nil {
 		return err
 	}
+	c, err := s.issueCert(r, a, req, nil)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusCreated, apiCert(c, true, s.ca.CACertPEM()))
+}
+
+// issueCert issues and records a certificate for the caller's CSR; also, when set, runs in the
+// same transaction (a renewal links the new certificate to the old one).
+func (s *Server) issueCert(r *http.Request, a *authCtx, req api.CSRRequest, also func(q store.Q, c store.Certificate) error) (store.Certificate, error) {
 	if len(req.Label) > 100 {
-		return invalid("The label is too long (100 characters at most).")
+		return store.Certificate{}, invalid("The label is too long (100 characters at most).")
 	}
 	ctx := r.Context()
 	now := s.now()
@@ -111,9 +125,9 @@ func (s *Server) handleIssueCert(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		var p *api.Problem
 		if errors.As(err, &p) {
-			return p
+			return store.Certificate{}, p
 		}
-		return api.NewProblem(api.CodeCSRInvalid, "The certificate request could not be read: send a PEM PKCS#10 request.")
+		return store.Certificate{}, api.NewProblem(api.CodeCSRInvalid, "The certificate request could not be read: send a PEM PKCS#10 request.")
 	}
 	c := store.Certificate{ID: id, SerialHex: cert.SerialNumber.Text(16), SHA256: ca.SHA256Hex(cert), Subject: cert.Subject.String(),
 		Status: store.CertActive, IssuedTo: a.acct.ID, Label: req.Label, DER: cert.Raw, NotBefore: cert.NotBefore.UTC(),
@@ -122,18 +136,23 @@ func (s *Server) handleIssueCert(w http.ResponseWriter, r *http.Request, a *auth
 		if err := q.CreateCertificate(ctx, c); err != nil {
 			return err
 		}
+		if also != nil {
+			if err := also(q, c); err != nil {
+				return err
+			}
+		}
 		return s.audit(ctx, q, r, "cert.issued", a.acct.UserID, id, "sha256="+c.SHA256)
 	})
 	if err != nil {
-		return err
+		return store.Certificate{}, err
 	}
 	if err := s.outbox.Send(ctx, mail.Message{To: a.acct.Email, Subject: "Certificate registered",
 		Body: "Hello " + a.acct.DisplayName() + ",\n\nA certificate was issued to " + a.acct.UserID + ".\nSHA-256: " + c.SHA256 +
 			"\nIf this was not you, contact your organisation administrator at once.\n",
 		Template: "cert_issued", Date: now}); err != nil {
-		return err
+		return store.Certificate{}, err
 	}
-	return writeJSON(w, http.StatusCreated, apiCert(c, true, s.ca.CACertPEM()))
+	return c, nil
 }
 
 func (s *Server) handleListCerts(w http.ResponseWriter, r *http.Request, a *authCtx) error {

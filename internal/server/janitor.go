@@ -36,6 +36,9 @@ func (s *Server) janitor(stop <-chan struct{}) {
 			if _, err := s.Purge(ctx); err != nil {
 				s.log.Error("housekeeping", "err", err)
 			}
+			if _, err := s.NoteExpiringCertificates(ctx); err != nil {
+				s.log.Error("expiring certificates", "err", err)
+			}
 			cancel()
 		}
 	}

@@ -49,6 +49,10 @@ func (s *Server) Handler() http.Handler {
 	route("POST", api.PathCertificates, auth(s.handleIssueCert))
 	route("GET", api.PathCertificates, auth(s.handleListCerts))
 	route("POST", api.PathCertificateConnections, auth(s.handleConnect))
+	route("DELETE", api.PathCertificate, auth(s.handleRevokeCert))
+	route("POST", api.PathCertificateRenewal, auth(s.handleRenewCert))
+	// The feed does not count as activity: an open but idle app lets its session time out.
+	route("GET", api.PathEvents, s.h(s.session(s.handleEvents, false)))
 
 	route("GET", "/activate", pub(s.handleActivatePage))
 	route("GET", "/launch/{ticket}", http.HandlerFunc(s.handleLaunchPage))

@@ -91,6 +91,7 @@ type Server struct {
 	dummyPHC string
 
 	sessions    sessionCache
+	hub         eventHub
 	apps        appsCache
 	hashSem     chan struct{}
 	hashQueue   chan struct{}

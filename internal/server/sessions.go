@@ -22,7 +22,10 @@ type authHandler func(w http.ResponseWriter, r *http.Request, a *authCtx) error
 
 // authed resolves the bearer token to a live session, enforces idle and absolute expiry and the
 // Expected-User-Id header, and slides the idle expiry.
-func (s *Server) authed(fn authHandler) handler {
+func (s *Server) authed(fn authHandler) handler { return s.session(fn, true) }
+
+// session is authed; with slide false the request does not count as activity.
+func (s *Server) session(fn authHandler, slide bool) handler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		ctx := r.Context()
 		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
@@ -64,7 +67,7 @@ func (s *Server) authed(fn authHandler) handler {
 			return p
 		}
 		// Sliding idle expiry, written at most once a minute to keep reads cheap.
-		if sess.IdleExpiresAt.Sub(now) < sessionIdle-time.Minute {
+		if slide && sess.IdleExpiresAt.Sub(now) < sessionIdle-time.Minute {
 			sess.IdleExpiresAt = now.Add(sessionIdle)
 			if err := s.st.TouchSession(ctx, sess.ID, now, sess.IdleExpiresAt); err != nil {
 				return err

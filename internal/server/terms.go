@@ -96,6 +96,10 @@ func (s *Server) handleAccept(w http.ResponseWriter, r *http.Request, a *authCtx
 		if err := q.Accept(ctx, acc); err != nil {
 			return err
 		}
+		if err := q.AddOrgEvent(ctx, a.acct.OrgID, api.EventAppRequestable, s.now(),
+			eventData(api.Event{AppID: u.ID, AppName: u.Name})); err != nil {
+			return err
+		}
 		return s.audit(ctx, q, r, "terms.accepted", a.acct.UserID, u.ID, "terms_version="+t.ID+" sha256="+t.SHA256)
 	})
 	if errors.Is(err, store.ErrConflict) {
@@ -104,6 +108,7 @@ func (s *Server) handleAccept(w http.ResponseWriter, r *http.Request, a *authCtx
 	if err != nil {
 		return err
 	}
+	s.hub.notifyAll()
 	if err := s.notifyAdmins(r, a.acct.OrgID, "Terms and Conditions accepted: "+u.Name, "terms_accepted",
 		a.acct.DisplayName()+" ("+a.acct.UserID+") accepted version "+t.Version+" of the Terms and Conditions of "+u.Name+
 			" for "+a.acct.OrgName+".\nUsers of your organisation can now request access to it.\n"); err != nil {
@@ -190,6 +195,10 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request, a *authC
 				return err
 			}
 		}
+		if err := s.addEvent(ctx, q, ar.AccountID, api.Event{Type: api.EventAccessDecided, AppID: ar.AppID, AppName: ar.AppName,
+			Status: status, Reason: req.Reason}); err != nil {
+			return err
+		}
 		return s.audit(ctx, q, r, "access."+status, a.acct.UserID, ar.UserID, ar.AppID)
 	})
 	if errors.Is(err, store.ErrNotFound) {
@@ -198,6 +207,7 @@ func (s *Server) handleDecision(w http.ResponseWriter, r *http.Request, a *authC
 	if err != nil {
 		return err
 	}
+	s.hub.notify(ar.AccountID)
 	user, err := s.st.AccountByID(ctx, ar.AccountID)
 	if err != nil {
 		return err

@@ -371,6 +371,13 @@ var schema = []string{
 		actor TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '', ip TEXT NOT NULL DEFAULT '',
 		request_id TEXT NOT NULL DEFAULT '', details TEXT NOT NULL DEFAULT '')`,
 	`CREATE INDEX IF NOT EXISTS audit_events_at ON audit_events(at)`,
+	`CREATE TABLE IF NOT EXISTS account_events (account_id TEXT NOT NULL REFERENCES accounts(id), seq INTEGER NOT NULL,
+		type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL DEFAULT '', PRIMARY KEY (account_id, seq))`,
+	`CREATE INDEX IF NOT EXISTS account_events_at ON account_events(at)`,
+	`CREATE TABLE IF NOT EXISTS certificate_renewals (new_id TEXT PRIMARY KEY REFERENCES certificates(id),
+		old_id TEXT NOT NULL REFERENCES certificates(id), account_id TEXT NOT NULL REFERENCES accounts(id),
+		created_at INTEGER NOT NULL, completed_at INTEGER)`,
+	`CREATE INDEX IF NOT EXISTS certificate_renewals_old ON certificate_renewals(old_id)`,
 }
 
 // Setting reads a key of the settings table ("" when absent).
@@ -421,8 +428,8 @@ func (q Q) AuditEvents(ctx context.Context, typ string) ([]AuditEvent, error) {
 
 // Purge deletes what can no longer be used: sessions, tickets, recoveries and unfinished
 // authenticator registrations that expired before cutoff, spent launch assertions older than
-// cutoff, and failure counters untouched since cutoff and no longer blocking at now. The audit
-// log is kept. It returns how many rows went.
+// cutoff, account events older than cutoff (the feed is for running apps, which reload the rest),
+// and failure counters untouched since cutoff and no longer blocking at now. The audit log is kept. It returns how many rows went.
 func (s *Store) Purge(ctx context.Context, cutoff, now time.Time) (int64, error) {
 	var total int64
 	err := s.Tx(ctx, func(q Q) error {
@@ -437,6 +444,7 @@ func (s *Store) Purge(ctx context.Context, cutoff, now time.Time) (int64, error)
 			{`DELETE FROM recoveries WHERE expires_at < ?`, []any{ms(cutoff)}},
 			{`DELETE FROM totp_credentials WHERE status = 'pending' AND expires_at < ?`, []any{ms(cutoff)}},
 			{`DELETE FROM throttle WHERE updated_at < ? AND (blocked_until IS NULL OR blocked_until < ?)`, []any{ms(cutoff), ms(now)}},
+			{`DELETE FROM account_events WHERE at < ?`, []any{ms(cutoff)}},
 		} {
 			n, err := q.exec(ctx, stmt.sql, stmt.args...)
 			if err != nil {

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -134,13 +133,11 @@ func (s *certsScreen) doRequest() {
 }
 
 // pathAndPassword is a form for a file path and a password, typed twice when confirm is set.
-func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bool, done func(path, pw string) error) {
-	path := s.u.dialogEntry(false)
-	path.SetPlaceHolder(pathHint)
+func (s *certsScreen) pathAndPassword(title, action string, path *pathField, confirm bool, done func(path, pw string) error) {
 	pw, pw2 := s.u.dialogEntry(true), s.u.dialogEntry(true)
-	path.Validator = func(t string) error {
+	path.entry.Validator = func(t string) error {
 		if strings.TrimSpace(t) == "" {
-			return fmt.Errorf("enter the full path of the file")
+			return fmt.Errorf("enter the full path of the file, or press Browse")
 		}
 		return nil
 	}
@@ -158,60 +155,44 @@ func (s *certsScreen) pathAndPassword(title, action, pathHint string, confirm bo
 			return nil
 		}
 	}
-	// A file chooser beside the path, for those who don't type paths.
-	choose := widget.NewButton("Choose…", func() {
-		set := func(uri fyne.URI) {
-			if uri != nil {
-				path.SetText(uri.Path())
-			}
-		}
-		var d dialog.Dialog
-		if confirm {
-			// A folder, not a save dialog: that would create (or truncate) the file, and the
-			// export never overwrites one.
-			d = dialog.NewFolderOpen(func(l fyne.ListableURI, err error) {
-				if err == nil && l != nil {
-					path.SetText(filepath.Join(l.Path(), filepath.Base(pathHint)))
-				}
-			}, s.u.Win)
-		} else {
-			d = dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-				if err == nil && r != nil {
-					set(r.URI())
-					r.Close()
-				}
-			}, s.u.Win)
-		}
-		s.u.showDialog(d)
-	})
-	items := []*widget.FormItem{widget.NewFormItem("File", container.NewBorder(nil, nil, nil, choose, path)),
-		widget.NewFormItem("File password", pw)}
+	items := []*widget.FormItem{widget.NewFormItem("File", path.box), widget.NewFormItem("File password", pw)}
 	if confirm {
 		items = append(items, widget.NewFormItem("Type it again", pw2))
 	}
-	d := dialog.NewForm(title, action, "Cancel", items, func(ok bool) {
+	var d *dialog.FormDialog
+	submit := func(string) { d.Submit() }
+	pw.OnSubmitted, pw2.OnSubmitted = submit, submit
+	if confirm {
+		pw.OnSubmitted = func(string) { s.u.Win.Canvas().Focus(pw2) }
+	}
+	d = dialog.NewForm(title, action, "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
-		if err := done(strings.TrimSpace(path.Text), pw.Text); err != nil {
+		if err := done(path.Path(), pw.Text); err != nil {
 			setError(s.err, err.Error())
 		}
 	}, s.u.Win)
-	d.Resize(fyne.NewSize(520, 260))
+	d.Resize(fyne.NewSize(560, 0))
 	s.u.showDialog(d)
-	s.u.Win.Canvas().Focus(path)
+	if path.Path() == "" {
+		s.u.Win.Canvas().Focus(path.entry)
+	} else {
+		s.u.Win.Canvas().Focus(pw)
+	}
 }
 
 func (s *certsScreen) askExport(id service.Identity) {
 	u := s.u
-	s.pathAndPassword("Export certificate and key", "Export", "/home/you/"+fileName(id.Subject)+".p12", true, func(path, pw string) error {
+	path := u.savePath(documentsDir(), datedName(id.Subject, "", u.now().Format("2006-01-02"), ".p12"), ".p12", ".pfx")
+	s.pathAndPassword("Export certificate and key", "Export", path, true, func(path, pw string) error {
 		runErr(u, s.exportOf[id.SHA256], func(ctx context.Context) error { return u.be.ExportIdentity(ctx, id.SHA256, path, pw) },
 			func(err error) {
 				if err != nil {
 					setError(s.err, u.explain(err).Message)
 					return
 				}
-				u.info("Exported", "The certificate and its key were saved, encrypted with your password, to "+path+".")
+				u.fileWritten("Exported", "The certificate and its key were saved, encrypted with your password, to:", path)
 			})
 		return nil
 	})
@@ -233,7 +214,8 @@ func fileName(name string) string {
 
 func (s *certsScreen) askImport() {
 	u := s.u
-	s.pathAndPassword("Import a certificate", "Import", "/home/you/certificate.p12 (PKCS#12 / .pfx)", false, func(path, pw string) error {
+	path := u.openPath(documentsDir(), "a .p12 or .pfx file (PKCS#12): type its path or press Browse", ".p12", ".pfx")
+	s.pathAndPassword("Import a certificate", "Import", path, false, func(path, pw string) error {
 		run(u, s.importB, func(ctx context.Context) (service.Identity, error) { return u.be.ImportIdentity(ctx, path, pw) },
 			func(id service.Identity, err error) {
 				if err != nil {

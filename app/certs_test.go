@@ -100,7 +100,7 @@ func TestCertificatesRequestAndFix2035ByRemoval(t *testing.T) {
 	}
 	f.showRemove()
 	backup := filepath.Join(t.TempDir(), "second-account.p12")
-	h.typeIn(f.backupPath, backup)
+	h.typeIn(f.backupPath.entry, backup)
 	h.typeIn(f.backupPW, "backup pass 1")
 	h.typeIn(f.backupPW2, "backup pass 2")
 	h.tap(f.remove)

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -18,32 +16,23 @@ import (
 type connectScreen struct {
 	u       *UI
 	server  *widget.Entry
-	ca      *widget.Entry
+	ca      *escEntry
 	connect *widget.Button
 	err     *widget.Label
 }
 
 // ShowConnect shows the Connect screen.
 func (u *UI) ShowConnect() {
-	s := &connectScreen{u: u, server: widget.NewEntry(), ca: widget.NewEntry(), err: errorLabel()}
+	caPath := u.openPath(documentsDir(), "optional: PEM file from your IT department", ".pem", ".crt", ".cer")
+	s := &connectScreen{u: u, server: widget.NewEntry(), ca: caPath.entry, err: errorLabel()}
 	st := u.be.Settings()
 	s.server.SetPlaceHolder("https://gateway.example.com")
 	s.server.SetText(st.ServerURL)
-	s.ca.SetPlaceHolder("optional: PEM file from your IT department")
 	s.ca.SetText(st.CABundle)
 	s.connect = widget.NewButton("Connect", s.submit)
 	s.connect.Importance = widget.HighImportance
 	s.server.OnSubmitted = func(string) { s.submit() }
 	s.ca.OnSubmitted = func(string) { s.submit() }
-	browse := widget.NewButton("Choose…", func() {
-		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err == nil && r != nil {
-				s.ca.SetText(r.URI().Path())
-				r.Close()
-			}
-		}, u.Win)
-		u.showDialog(d)
-	})
 	form := widget.NewForm()
 	if st.Locked[service.KeyServerURL] && st.ServerURL != "" {
 		// IT fixed the server: nothing to choose, only the CA can matter.
@@ -54,7 +43,7 @@ func (u *UI) ShowConnect() {
 	if st.Locked[service.KeyCABundle] {
 		form.Append("Extra trusted CA", widget.NewLabel(orNone(st.CABundle)+" (set by your organisation)"))
 	} else {
-		form.Append("Extra trusted CA", container.NewBorder(nil, nil, nil, browse, s.ca))
+		form.Append("Extra trusted CA", caPath.box)
 	}
 	u.connect = s
 	u.show("Connect", container.NewVBox(

@@ -24,9 +24,10 @@ type fix2035 struct {
 	retry func(noCert bool) // set when started from Login: log in again afterwards
 
 	// Remove step.
-	backupPath, backupPW, backupPW2 *escEntry
-	skipBackup                      *widget.Check
-	remove                          *widget.Button
+	backupPath          *pathField
+	backupPW, backupPW2 *escEntry
+	skipBackup          *widget.Check
+	remove              *widget.Button
 	// Connect step.
 	fromUser, fromPW, fromOTP *escEntry
 	connect                   *widget.Button
@@ -109,25 +110,34 @@ func (f *fix2035) choose() {
 }
 
 func (f *fix2035) showRemove() {
-	f.backupPath, f.backupPW, f.backupPW2 = f.u.dialogEntry(false), f.u.dialogEntry(true), f.u.dialogEntry(true)
-	f.backupPath.SetPlaceHolder("/home/you/certificate-backup.p12")
+	f.backupPath = f.u.savePath(documentsDir(), f.backupName(), ".p12", ".pfx")
+	f.backupPW, f.backupPW2 = f.u.dialogEntry(true), f.u.dialogEntry(true)
 	f.skipBackup = widget.NewCheck("I don't want a backup (the certificate and key are gone for good)", nil)
 	f.remove = widget.NewButton("Back up and remove", f.doRemove)
 	f.remove.Importance = widget.DangerImportance
 	f.backupPW2.OnSubmitted = func(string) { f.doRemove() }
-	form := widget.NewForm(widget.NewFormItem("Backup file", f.backupPath),
+	form := widget.NewForm(widget.NewFormItem("Backup file", f.backupPath.box),
 		widget.NewFormItem("Backup password", f.backupPW), widget.NewFormItem("Type it again", f.backupPW2))
 	f.set(wrapped("First a backup is written (encrypted with a password you choose) and read back to check it. "+
 		"Then the certificate and its private key are removed, and the store is listed again to prove both are gone."),
 		form, f.skipBackup, container.NewHBox(f.remove, widget.NewButton("Back", f.choose)), f.result)
-	f.u.Win.Canvas().Focus(f.backupPath)
+	f.u.Win.Canvas().Focus(f.backupPW)
+}
+
+// backupName names the backup after the account the certificate belongs to and the day.
+func (f *fix2035) backupName() string {
+	who := f.id.Account
+	if who == "" {
+		who = f.id.Subject
+	}
+	return datedName("certificate-backup", who, f.u.now().Format("2006-01-02"), ".p12")
 }
 
 func (f *fix2035) doRemove() {
 	u := f.u
 	req := service.RemoveRequest{SHA256: f.id.SHA256}
 	if !f.skipBackup.Checked {
-		req.BackupPath, req.BackupPassword = strings.TrimSpace(f.backupPath.Text), f.backupPW.Text
+		req.BackupPath, req.BackupPassword = f.backupPath.Path(), f.backupPW.Text
 		switch {
 		case req.BackupPath == "":
 			setError(f.err, "Choose where to save the backup, or tick \"I don't want a backup\".")
@@ -167,7 +177,14 @@ func (f *fix2035) doRemove() {
 			})
 			done.Importance = widget.HighImportance
 			f.result.SetText(msg)
-			f.set(wrapped("✓ Fixed."), f.result, done)
+			buttons := container.NewHBox(done)
+			status := wrapped("")
+			status.Hide()
+			if r.BackupPath != "" {
+				buttons.Add(u.showInFolder(r.BackupPath, status))
+			}
+			f.set(wrapped("✓ Fixed."), f.result, status, buttons)
+			u.Win.Canvas().Focus(done)
 		})
 }
 
@@ -209,5 +226,6 @@ func (f *fix2035) doConnect() {
 			done.Importance = widget.HighImportance
 			f.result.SetText(fmt.Sprintf("The certificate is now connected to %s as well as %s. You can log in to either with it.", u.me.Account.UserID, from))
 			f.set(wrapped("✓ Connected."), f.result, done)
+			u.Win.Canvas().Focus(done)
 		})
 }

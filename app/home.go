@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"net/url"
 	"slices"
 
 	"fyne.io/fyne/v2"
@@ -18,6 +17,7 @@ type homeScreen struct {
 	content *fyne.Container
 	list    *fyne.Container
 	err     *widget.Label
+	status  *widget.Label // what the last action outside the app did
 	reload  *widget.Button
 	apps    []api.Application
 	// buttons by app id and action, for keyboard users' focus and for tests.
@@ -26,7 +26,9 @@ type homeScreen struct {
 }
 
 func newHomeScreen(u *UI) *homeScreen {
-	s := &homeScreen{u: u, list: container.NewVBox(), err: errorLabel(), buttons: map[string]*widget.Button{}}
+	s := &homeScreen{u: u, list: container.NewVBox(), err: errorLabel(), status: wrapped(""), buttons: map[string]*widget.Button{}}
+	s.status.Importance = widget.SuccessImportance
+	s.status.Hide()
 	s.reload = widget.NewButton("Refresh", s.refresh)
 	who := u.me.Account.DisplayName + " (" + u.me.Account.UserID + "), " + u.me.Account.Org.Name
 	top := container.NewVBox(heading("Your applications", "Signed in as "+who+". Open an application, or request access to one."))
@@ -39,6 +41,7 @@ func newHomeScreen(u *UI) *homeScreen {
 			widget.NewButton("Request a certificate", func() { u.showTab(TabCerts) }))))
 	}
 	top.Add(s.err)
+	top.Add(s.status)
 	s.content = container.NewBorder(
 		top,
 		container.NewHBox(s.reload), nil, nil, container.NewVScroll(s.list))
@@ -176,14 +179,11 @@ func (s *homeScreen) open(a api.Application, b *widget.Button) {
 				s.failed(err)
 				return
 			}
-			link, err := url.Parse(l.LaunchURL)
-			if err == nil {
-				err = u.OpenURL(link)
-			}
-			if err != nil {
-				u.info("Could not open your browser", "Copy this link into your browser within a minute (it works once): "+l.LaunchURL)
-				return
-			}
 			setError(s.err, "")
+			u.openLink(b, a.Name, l.LaunchURL, func() {
+				u.lastInfo = "Opened " + a.Name + " in your browser."
+				s.status.SetText("✓ " + u.lastInfo + " Press Open Application again for a fresh link if you close it.")
+				s.status.Show()
+			})
 		})
 }

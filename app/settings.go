@@ -50,13 +50,13 @@ func themeChoice(name string) string {
 // ShowSettings opens the Settings dialog.
 func (u *UI) ShowSettings() {
 	st := u.be.Settings()
-	s := &settingsScreen{u: u, server: u.dialogEntry(false), ca: u.dialogEntry(false), err: errorLabel(),
+	caPath := u.openPath(documentsDir(), "path of a PEM file from IT (optional)", ".pem", ".crt", ".cer")
+	s := &settingsScreen{u: u, server: u.dialogEntry(false), ca: caPath.entry, err: errorLabel(),
 		theme:    widget.NewRadioGroup(themeChoices, nil),
 		logLevel: widget.NewSelect([]string{"debug", "info", "warn", "error"}, nil),
 		remember: widget.NewCheck("Remember my user ID on this computer", nil)}
 	s.server.SetText(st.ServerURL)
 	s.ca.SetText(st.CABundle)
-	s.ca.SetPlaceHolder("path of a PEM file from IT (optional)")
 	s.theme.SetSelected(themeChoice(st.Theme))
 	s.theme.Horizontal = true
 	lvl := st.LogLevel
@@ -74,7 +74,7 @@ func (u *UI) ShowSettings() {
 	}
 	form := widget.NewForm(
 		widget.NewFormItem("Server"+lock(service.KeyServerURL, s.server), s.server),
-		widget.NewFormItem("Extra trusted CA"+lock(service.KeyCABundle, s.ca), s.ca),
+		widget.NewFormItem("Extra trusted CA"+lock(service.KeyCABundle, caPath), caPath.box),
 		widget.NewFormItem("Theme"+lock(service.KeyTheme, s.theme), s.theme),
 		widget.NewFormItem("Log level"+lock(service.KeyLogLevel, s.logLevel), container.NewHBox(s.logLevel, widget.NewLabel("(from the next start)"))),
 		widget.NewFormItem(""+lock(service.KeyRememberUserID, s.remember), s.remember),

@@ -46,7 +46,8 @@ type UI struct {
 	lastInfo string
 	dialogs  []dialog.Dialog
 
-	// OpenURL opens a link in the default browser (App.OpenURL unless a test replaces it).
+	// OpenURL opens a link in the default browser or a folder in the file manager (the system
+	// opener unless a test replaces it); it may block for a moment, so it runs off the UI goroutine.
 	OpenURL func(*url.URL) error
 	// OnScreen is called with the name of every screen shown (logging, smoke tests).
 	OnScreen func(name string)
@@ -72,7 +73,7 @@ type UI struct {
 // New builds the UI for a window. Call Start to show the first screen.
 func New(a fyne.App, w fyne.Window, be service.Backend) *UI {
 	ctx, cancel := context.WithCancel(context.Background())
-	u := &UI{App: a, Win: w, be: be, now: time.Now, ctx: ctx, cancel: cancel, OpenURL: a.OpenURL}
+	u := &UI{App: a, Win: w, be: be, now: time.Now, ctx: ctx, cancel: cancel, OpenURL: openWithSystem}
 	applyTheme(a, be.Settings().Theme)
 	w.SetTitle(Title)
 	w.Canvas().SetOnTypedKey(u.typedKey)

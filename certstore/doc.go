@@ -9,7 +9,8 @@
 //   - FileStore: the app's own store in MAGDESK_HOME/certs — PKCS#12 files (go-pkcs12 Modern
 //     encoder) whose random passwords live in the OS keyring, the public certificate beside each
 //     file so that listing decrypts nothing, and index.json with the non-secret record of which
-//     account requested which certificate. Removal moves the files to certs/trash/.
+//     account requested which certificate. Removal deletes the files and the key's password (the
+//     verified backup taken first is the undo).
 //   - NSSStore: one NSS database (Chrome/Chromium's ~/.pki/nssdb, Firefox profiles; see
 //     DiscoverNSS). Changes go through certutil and pk12util with passwords in 0600 files of a
 //     private temporary folder, never argv. NSS gives all certificates of one subject one

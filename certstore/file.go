@@ -35,7 +35,8 @@ func (osKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) 
 // FileStore is the app's own store: <MAGDESK_HOME>/certs/<sha256>.p12 (PKCS#12, Modern encoder,
 // random password kept in the OS keyring) beside <sha256>.crt (the public certificate, so that
 // listing never decrypts anything) and index.json (non-secret records of which account asked for
-// which certificate). Removal moves the files to certs/trash/.
+// which certificate). Removal deletes the files and the password: the verified backup taken
+// before it is the undo.
 type FileStore struct {
 	dir     string
 	keyring Keyring
@@ -59,10 +60,32 @@ func OpenFileStore(home string, opts ...FileOption) (*FileStore, error) {
 	for _, o := range opts {
 		o(s)
 	}
-	if err := os.MkdirAll(filepath.Join(s.dir, "trash"), 0o700); err != nil {
+	if err := os.MkdirAll(s.dir, 0o700); err != nil {
 		return nil, newErr(CodeStoreUnavailable, "open file store", err, "cannot create %s: check that the folder is writable or set MAGDESK_HOME", s.dir)
 	}
+	if err := s.purgeTrash(); err != nil {
+		return nil, newErr(CodeStoreUnavailable, "open file store", err, "cannot empty %s: check that the folder is writable", filepath.Join(s.dir, "trash"))
+	}
 	return s, nil
+}
+
+// purgeTrash deletes what earlier versions moved to certs/trash/ on removal (keys the user was
+// told were removed) together with their passwords in the keyring.
+func (s *FileStore) purgeTrash() error {
+	trash := filepath.Join(s.dir, "trash")
+	entries, err := os.ReadDir(trash)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if name, ok := strings.CutSuffix(e.Name(), ".p12"); ok {
+			_ = s.keyring.Delete(KeyringService, "trash/"+name)
+		}
+	}
+	return os.RemoveAll(trash)
 }
 
 // Dir is the store's folder.
@@ -233,8 +256,8 @@ func (s *FileStore) Export(ctx context.Context, fp Fingerprint) (*Bundle, error)
 	return b, nil
 }
 
-// Remove implements Store: the files go to certs/trash/ (their password follows them in the
-// keyring, so an undo stays possible), then the store is listed again.
+// Remove implements Store: the key file, the certificate file and the key's password in the
+// keyring are deleted, then the store is listed again.
 func (s *FileStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, error) {
 	const op = "file remove"
 	s.mu.Lock()
@@ -246,23 +269,17 @@ func (s *FileStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, e
 			return res, notFound(op, fp, s.Location())
 		}
 	}
-	stamp := s.now().UTC().Format("20060102T150405.000000000")
-	trashName := string(fp) + "-" + stamp
-	trash := filepath.Join(s.dir, "trash", trashName)
-	if pw, err := s.keyring.Get(KeyringService, string(fp)); err == nil {
-		if err := s.keyring.Set(KeyringService, "trash/"+trashName, pw); err != nil {
-			return res, newErr(CodeKeyringFailed, op, err, "the OS keyring refused a write; nothing was removed")
-		}
-	}
-	if err := os.Rename(s.p12Path(fp), trash+".p12"); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return res, newErr(CodeStoreUnavailable, op, err, "cannot move the identity to the trash; nothing was removed")
+	if err := os.Remove(s.p12Path(fp)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return res, newErr(CodeStoreUnavailable, op, err, "cannot delete the key file; nothing was removed")
 	}
 	res.KeyRemoved = true
-	if err := os.Rename(s.crtPath(fp), trash+".crt"); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return res, newErr(CodeStoreUnavailable, op, err, "the key file went to the trash but the certificate file could not follow")
+	if err := s.keyring.Delete(KeyringService, string(fp)); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+		res.Warnings = append(res.Warnings, "the key file is deleted, but its password could not be deleted from the OS keyring: "+err.Error())
+	}
+	if err := os.Remove(s.crtPath(fp)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return res, newErr(CodeStoreUnavailable, op, err, "the key file is deleted but the certificate file could not be")
 	}
 	res.CertRemoved = true
-	_ = s.keyring.Delete(KeyringService, string(fp))
 	after, err := s.List(ctx)
 	var pe *PartialError
 	if err != nil && !errors.As(err, &pe) {
@@ -275,7 +292,6 @@ func (s *FileStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, e
 		return res, newErr(CodeVerifyFailed, op, nil, "the key file is still there after removal")
 	}
 	res.Verified = true
-	res.Warnings = append(res.Warnings, "moved to "+filepath.Dir(trash))
 	return res, nil
 }
 

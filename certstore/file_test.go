@@ -60,22 +60,50 @@ func TestFileStoreImportListExportRemove(t *testing.T) {
 	if len(list) != 1 || list[0].SHA256 != FingerprintOf(b.Cert) {
 		t.Fatalf("after remove: %+v", list)
 	}
-	trash, _ := filepath.Glob(filepath.Join(s.Dir(), "trash", string(idA.SHA256)+"-*.p12"))
-	if len(trash) != 1 {
-		t.Fatalf("trash = %v", trash)
+	// Removed means gone: no file left anywhere under the store, no password in the keyring
+	// (the verified backup taken before removal is the undo).
+	left, _ := filepath.Glob(filepath.Join(s.Dir(), "*", string(idA.SHA256)+"*"))
+	here, _ := filepath.Glob(filepath.Join(s.Dir(), string(idA.SHA256)+"*"))
+	if len(left)+len(here) > 0 {
+		t.Fatalf("files left after removal: %v %v", left, here)
 	}
-	// The trashed file still opens with its password, so an undo is possible.
-	name := strings.TrimSuffix(filepath.Base(trash[0]), ".p12")
-	pw, err := keyring.Get(KeyringService, "trash/"+name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, _ := os.ReadFile(trash[0])
-	if back, err := ParsePKCS12(data, pw); err != nil || !back.Equal(a) {
-		t.Fatalf("trash unreadable: %v", err)
+	if _, err := keyring.Get(KeyringService, string(idA.SHA256)); !errors.Is(err, keyring.ErrNotFound) {
+		t.Fatalf("the key's password is still in the keyring: %v", err)
 	}
 	if _, err := s.Remove(ctx, idA.SHA256); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("second remove: %v", err)
+	}
+}
+
+// A trash folder left by an earlier version (keys with their passwords still in the keyring)
+// is emptied when the store opens: the user was told those keys were removed.
+func TestFileStoreOpenPurgesOldTrash(t *testing.T) {
+	home := t.TempDir()
+	trash := filepath.Join(home, "certs", "trash")
+	if err := os.MkdirAll(trash, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	names := []string{"aa11-20260101T000000.000000000", "bb22-20260102T000000.000000000"}
+	for _, n := range names {
+		for _, ext := range []string{".p12", ".crt"} {
+			if err := os.WriteFile(filepath.Join(trash, n+ext), []byte("x"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := keyring.Set(KeyringService, "trash/"+n, "pw"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := OpenFileStore(home); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(trash); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("certs/trash is still there: %v", err)
+	}
+	for _, n := range names {
+		if _, err := keyring.Get(KeyringService, "trash/"+n); !errors.Is(err, keyring.ErrNotFound) {
+			t.Errorf("password of trashed %s still in the keyring: %v", n, err)
+		}
 	}
 }
 

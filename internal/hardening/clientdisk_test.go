@@ -3,6 +3,7 @@ package hardening
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,7 +53,7 @@ func TestClientFullDisk(t *testing.T) {
 	// Nothing half-written: no identity, key file or temporary file in the store.
 	leftovers, _ := filepath.Glob(filepath.Join(home, "certs", "*"))
 	for _, f := range leftovers {
-		if base := filepath.Base(f); base != "trash" && base != "index.json" {
+		if base := filepath.Base(f); base != "index.json" {
 			t.Errorf("left in the store after the failed request: %s", base)
 		}
 	}
@@ -107,5 +108,48 @@ func TestCLIClosesItsFiles(t *testing.T) {
 	if open := openUnder(t, home); len(open) > 0 {
 		// cli.Run opens the app log (logging.Setup -> RotatingFile) and never closes it.
 		t.Errorf("after 3 in-process commands, %d files under MAGDESK_HOME are still open: %v", len(open), open)
+	}
+}
+
+// TestRemovedIdentityLeavesNothing: after `certs remove` of an identity in the app's store,
+// no file under MAGDESK_HOME holds it and the OS keyring no longer has its password; the
+// verified backup outside is the only copy.
+func TestRemovedIdentityLeavesNothing(t *testing.T) {
+	keyring.MockInit()
+	w := newWorld(t)
+	home := filepath.Join(t.TempDir(), "home")
+	t.Setenv("MAGDESK_HOME", home)
+	t.Setenv("HOME", t.TempDir())
+	caFile := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(caFile, w.env.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errs := magdeskExit(w, caFile, pwUser+"\n", "login", "--user", w.user, "--password-stdin"); code != cli.ExitOK {
+		t.Fatalf("login: %d %s %s", code, out, errs)
+	}
+	code, out, errs := magdeskExit(w, caFile, "", "--json", "certs", "request")
+	var got certstore.RequestOutcome
+	if code != cli.ExitOK || json.Unmarshal([]byte(out), &got) != nil || got.Identity.SHA256 == "" {
+		t.Fatalf("certs request: %d %s %s", code, out, errs)
+	}
+	fp := string(got.Identity.SHA256)
+	backup := filepath.Join(t.TempDir(), "backup.p12")
+	if code, out, errs := magdeskExit(w, caFile, "a long backup password\n", "certs", "remove", fp, "--backup", backup, "--yes", "--password-stdin"); code != cli.ExitOK {
+		t.Fatalf("certs remove: %d %s %s", code, out, errs)
+	}
+	err := filepath.WalkDir(home, func(path string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && (strings.Contains(d.Name(), fp) || strings.HasSuffix(d.Name(), ".p12")) {
+			t.Errorf("left under MAGDESK_HOME after removal: %s", path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := keyring.Get(certstore.KeyringService, fp); !errors.Is(err, keyring.ErrNotFound) {
+		t.Errorf("the removed key's password is still in the keyring: %v", err)
+	}
+	if _, err := os.Stat(backup); err != nil {
+		t.Errorf("the backup is missing: %v", err)
 	}
 }

@@ -2,9 +2,12 @@ package hardening
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -79,4 +82,46 @@ func TestBrowserPagesHostile(t *testing.T) {
 	}
 	w.metaUp(t, c)
 	t.Logf("%d hostile browser-page cases", len(cs)+2)
+}
+
+// TestPagesRefuseFraming: every page magd serves to a browser (and every API answer) carries a
+// Content-Security-Policy that forbids framing (clickjacking) and inline code other than the
+// page's own, by hash; the activation page's script is one of those it allows.
+func TestPagesRefuseFraming(t *testing.T) {
+	w := newWorld(t)
+	c := w.rawClient(t)
+	lu := w.launchURL(t)
+	cases := []struct{ name, path string }{
+		{"activation page", "/activate"},
+		{"launch link", lu.Path},
+		{"launch link used twice", lu.Path},
+		{"unknown launch ticket", "/launch/nope"},
+		{"demo application without assertion", "/demoapps/" + appGranted},
+		{"API answer", "/v1/meta"},
+		{"unknown path", "/nothing-here"},
+	}
+	inline := regexp.MustCompile(`(?s)<(script|style)>(.*?)</(?:script|style)>`)
+	for _, tc := range cases {
+		a, err := w.send(c, rawReq{method: "GET", path: tc.path})
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		csp := a.header.Get("Content-Security-Policy")
+		switch {
+		case !strings.Contains(csp, "frame-ancestors 'none'"):
+			t.Errorf("%s: Content-Security-Policy %q, want frame-ancestors 'none'", tc.name, csp)
+		case !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "unsafe-"):
+			t.Errorf("%s: Content-Security-Policy %q, want default-src 'none' and nothing unsafe", tc.name, csp)
+		case a.header.Get("X-Frame-Options") != "DENY":
+			t.Errorf("%s: X-Frame-Options %q, want DENY", tc.name, a.header.Get("X-Frame-Options"))
+		}
+		for _, m := range inline.FindAllSubmatch(a.body, -1) {
+			sum := sha256.Sum256(m[2])
+			if want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(csp, want) {
+				t.Errorf("%s: its inline %s is not allowed by %q (want %s)", tc.name, m[1], csp, want)
+			}
+		}
+	}
+	t.Logf("%d pages checked for framing and inline code", len(cases))
 }

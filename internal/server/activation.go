@@ -269,19 +269,26 @@ func (s *Server) publicURL(ctx context.Context) (string, error) {
 	return u, err
 }
 
-var activatePage = template.Must(template.New("activate").Parse(`<!doctype html>
+// activateScript moves the token from the fragment (never sent to a server) into the deep link.
+const activateScript = `var t=location.hash.replace(/^#token=/,"");if(/^[A-Za-z0-9_-]{43}$/.test(t)){document.getElementById("open").href="magdesk://activate?token="+t;}`
+
+var (
+	activatePage = template.Must(template.New("activate").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Activate your MAG account</title>
-<style>body{font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5}code{word-break:break-all}</style></head>
+<style>` + pageStyle + `</style></head>
 <body><h1>Activate your MAG account</h1>
 <p>Account activation happens in <strong>MAG Desktop</strong>.</p>
 <ol><li>Copy the full address of this page from the address bar (it ends with <code>#token=…</code>).</li>
 <li>Open MAG Desktop, choose <strong>First-time login</strong>, and paste it.</li></ol>
 <p>Or, if MAG Desktop is installed, <a id="open" href="magdesk://activate">open it directly</a>.</p>
 <p>Do not share this link: it sets the password of your account. It works once, for 24 hours.</p>
-<script>var t=location.hash.replace(/^#token=/,"");if(/^[A-Za-z0-9_-]{43}$/.test(t)){document.getElementById("open").href="magdesk://activate?token="+t;}</script>
+<script>` + activateScript + `</script>
 </body></html>`))
+	activatePolicy = pageCSP(activateScript)
+)
 
 func (s *Server) handleActivatePage(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", activatePolicy)
 	return activatePage.Execute(w, nil)
 }

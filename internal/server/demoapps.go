@@ -62,12 +62,14 @@ func (s *Server) verifyAssertion(token string) (assertion, error) {
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
-<style>body{font-family:sans-serif;max-width:40em;margin:3em auto;line-height:1.5}</style></head>
+<style>`+pageStyle+`</style></head>
 <body><h1>{{.Title}}</h1>{{range .Lines}}<p>{{.}}</p>{{end}}</body></html>`))
+
+var pagePolicy = pageCSP()
 
 func (s *Server) page(w http.ResponseWriter, status int, title string, lines ...string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", pagePolicy)
 	w.WriteHeader(status)
 	_ = pageTmpl.Execute(w, struct {
 		Title string

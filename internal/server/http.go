@@ -48,6 +48,8 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Strict-Transport-Security", "max-age=31536000")
 		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Content-Security-Policy", apiCSP)
+		h.Set("X-Frame-Options", "DENY")
 		timeout := requestTimeout
 		if eventsRequest(r) {
 			timeout += api.EventsMaxWait * time.Second

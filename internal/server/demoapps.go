@@ -62,7 +62,7 @@ func (s *Server) verifyAssertion(token string) (assertion, error) {
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
-<style>`+pageStyle+`</style></head>
+<style>` + pageStyle + `</style></head>
 <body><h1>{{.Title}}</h1>{{range .Lines}}<p>{{.}}</p>{{end}}</body></html>`))
 
 var pagePolicy = pageCSP()

@@ -28,6 +28,11 @@ type loginScreen struct {
 	ticket    string
 	noCert    bool
 	firstTime bool
+	// The lockout countdown.
+	info      *widget.Label
+	lockUntil time.Time
+	lockMsg   func(left time.Duration) string
+	lockGen   int
 }
 
 // ShowLogin shows Login, with userID filled in when given (else the remembered one).
@@ -36,7 +41,9 @@ func (u *UI) ShowLogin(userID string) { u.showLogin(userID, false) }
 // showLogin with firstTime logs in without a certificate and says so (right after setup).
 func (u *UI) showLogin(userID string, firstTime bool) {
 	s := &loginScreen{u: u, userID: widget.NewEntry(), password: widget.NewPasswordEntry(), err: errorLabel(),
-		otp: widget.NewEntry(), noCert: firstTime, firstTime: firstTime}
+		otp: widget.NewEntry(), noCert: firstTime, firstTime: firstTime, info: wrapped("")}
+	s.info.Importance = widget.SuccessImportance
+	s.info.Hide()
 	if userID == "" {
 		userID = u.be.RememberedUserID()
 	}
@@ -73,7 +80,7 @@ func (u *UI) showLogin(userID string, firstTime bool) {
 	if userID != "" {
 		focus = s.password
 	}
-	body := container.NewVBox(heading("Log in to MAG", explain), form, s.err, s.submit, s.otpBox, widget.NewSeparator(), links)
+	body := container.NewVBox(heading("Log in to MAG", explain), form, s.err, s.info, s.submit, s.otpBox, widget.NewSeparator(), links)
 	if u.demo != nil {
 		creds := widget.NewLabel(strings.Join(u.demo.Lines, "\n"))
 		creds.Selectable = true
@@ -109,6 +116,7 @@ func (s *loginScreen) doVerify() {
 // handle reacts to a login answer: the session, a code to ask for, or an error with its fix.
 func (s *loginScreen) handle(me api.Me, err error) {
 	u := s.u
+	s.stopLockout()
 	if err == nil {
 		s.password.SetText("")
 		u.enter(me)
@@ -126,7 +134,12 @@ func (s *loginScreen) handle(me api.Me, err error) {
 		s.otp.SetText("")
 		setError(s.err, e.Message)
 	case service.KindLocked:
-		setError(s.err, lockedMessage(e, u.now()))
+		if e.RetryAfter <= 0 {
+			setError(s.err, e.Message)
+			break
+		}
+		until := u.now().Add(e.RetryAfter.Round(time.Second))
+		s.startLockout(func(left time.Duration) string { return lockedMessage(left, until) }, until)
 	case service.KindWrongCertificate:
 		setError(s.err, e.Message)
 		u.startFix2035(e.CertSHA256, func(noCert bool) { s.noCert = noCert; s.doLogin() })
@@ -144,12 +157,7 @@ func (s *loginScreen) handle(me api.Me, err error) {
 }
 
 // lockedMessage says how long the lockout lasts, in minutes and seconds and as a clock time.
-func lockedMessage(e service.Explanation, now time.Time) string {
-	if e.RetryAfter <= 0 {
-		return e.Message
-	}
-	d := e.RetryAfter.Round(time.Second)
+func lockedMessage(left time.Duration, until time.Time) string {
 	return fmt.Sprintf("Too many failed attempts: this account is locked for %s more (until %s). "+
-		"Wait, then try again with the right password, or use \"Forgot password?\".",
-		d, now.Add(d).Format("15:04:05"))
+		"Wait, then try again with the right password, or use \"Forgot password?\".", left, until.Format("15:04:05"))
 }

@@ -68,6 +68,22 @@ func TestLoginErrors(t *testing.T) {
 	h.mustContain(h.u.login.err.Text, "locked for")
 	h.mustContain(h.u.login.err.Text, "until")
 
+	// The message counts down, and says when the lockout is over.
+	start := time.Now()
+	var passed time.Duration
+	h.u.now = func() time.Time { return start.Add(passed) }
+	h.login(id, "one more wrong password")
+	before := h.u.login.err.Text
+	passed = 5 * time.Second
+	if !h.u.login.lockoutTick() || h.u.login.err.Text == before {
+		t.Fatalf("no countdown: %q then %q", before, h.u.login.err.Text)
+	}
+	passed = time.Hour
+	if h.u.login.lockoutTick() || h.u.login.err.Visible() || !strings.Contains(h.u.login.info.Text, "lockout is over") {
+		t.Fatalf("the end of the lockout is not said: error %q, info %q", h.u.login.err.Text, h.u.login.info.Text)
+	}
+	h.u.now = time.Now
+
 	// Even the right password waits for the lockout to end...
 	h.login(id, testPassword)
 	if h.u.LoggedIn() != nil {

@@ -22,6 +22,7 @@ type recoverScreen struct {
 	answers        []*widget.Entry
 	password, conf *widget.Entry
 	feedback       *widget.Label
+	meter          *strengthMeter
 	send, finish   *widget.Button
 	err            *widget.Label
 	recovery       api.PasswordRecovery
@@ -146,8 +147,8 @@ func (r *recoverScreen) fillSecond(box *fyne.Container) {
 	u := r.u
 	r.code, r.password, r.conf = widget.NewEntry(), widget.NewPasswordEntry(), widget.NewPasswordEntry()
 	r.code.SetPlaceHolder("code from the email")
-	r.feedback = widget.NewLabel("")
-	r.feedback.Wrapping = fyne.TextWrapWord
+	r.feedback = wrapped("")
+	r.meter = newStrengthMeter()
 	form := widget.NewForm(widget.NewFormItem("Code from the email", r.code))
 	r.answers = nil
 	for _, q := range r.recovery.Questions {
@@ -159,11 +160,8 @@ func (r *recoverScreen) fillSecond(box *fyne.Container) {
 	form.Append("Type it again", r.conf)
 	check := func(string) {
 		fb := setup.CheckPassword(r.password.Text, r.conf.Text, api.PasswordPolicy{MinLength: 15}, r.userID.Text)
-		text := "Strength: " + fb.Strength.String()
-		if len(fb.Problems) > 0 {
-			text += "\n" + strings.Join(fb.Problems, "\n")
-		}
-		r.feedback.SetText(text)
+		r.meter.set(fb.Strength, r.password.Text == "")
+		r.feedback.SetText(strings.Join(fb.Problems, "\n"))
 	}
 	r.password.OnChanged, r.conf.OnChanged = check, check
 	r.finish = widget.NewButton("Set new password", r.complete)
@@ -172,6 +170,7 @@ func (r *recoverScreen) fillSecond(box *fyne.Container) {
 	box.RemoveAll()
 	box.Add(widget.NewLabel(fmt.Sprintf("If %s exists, a code was sent to its email address.", strings.TrimSpace(r.userID.Text))))
 	box.Add(form)
+	box.Add(r.meter.box)
 	box.Add(r.feedback)
 	box.Add(r.finish)
 	u.Win.Canvas().Focus(r.code)

@@ -1,11 +1,13 @@
 package app
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
 	"github.com/mag-desktop/magdesk/internal/service"
@@ -34,11 +36,12 @@ func (h *harness) answerQuestions(distinct bool) {
 	h.t.Helper()
 	s := h.u.wizard
 	for i, sel := range s.selects {
-		n := i
-		if !distinct && i == 3 {
-			n = 0
+		if distinct || i < 3 {
+			sel.SetSelectedIndex(0) // each list offers only what the others have not taken
+		} else {
+			// Not offered by the lists, but a choice restored from an older version could repeat.
+			sel.Selected = s.selects[0].Selected
 		}
-		sel.SetSelected(sel.Options[n])
 		h.typeIn(s.answers[i], "answer number "+string(rune('a'+i)))
 	}
 }
@@ -62,21 +65,46 @@ func TestSetupWizardFromLinkArgumentWithResume(t *testing.T) {
 	if !s.pwNext.Disabled() || !strings.Contains(s.feedback.Text, "at least 15") {
 		t.Fatalf("short password accepted: %q", s.feedback.Text)
 	}
-	weak := s.meter.Value
+	weak := s.meter.bar.fraction()
+	if weak == 0 || s.meter.words.Importance != widget.DangerImportance {
+		t.Fatalf("a short password: bar %v, words %q in %v", weak, s.meter.words.Text, s.meter.words.Importance)
+	}
 	h.typeIn(s.password, testPassword)
 	if !s.pwNext.Disabled() || !strings.Contains(s.feedback.Text, "same password") {
 		t.Fatalf("mismatch not reported: %q", s.feedback.Text)
 	}
-	if s.meter.Value <= weak {
-		t.Fatalf("meter did not rise: %v -> %v", weak, s.meter.Value)
+	if s.meter.bar.fraction() <= weak || s.meter.words.Importance != widget.SuccessImportance {
+		t.Fatalf("meter did not rise: %v -> %v (%q)", weak, s.meter.bar.fraction(), s.meter.words.Text)
 	}
 	h.choosePassword(testPassword)
 	if h.u.Screen() != "Setup: questions" {
 		t.Fatalf("screen %q", h.u.Screen())
 	}
 
+	// Nothing is wrong before anything is chosen: a plain hint says what is left, no error.
+	q := h.u.wizard
+	if q.err.Visible() || !q.qHint.Visible() || !q.qNext.Disabled() {
+		t.Fatalf("fresh questions step: error %q (shown %v), hint %q", q.err.Text, q.err.Visible(), q.qHint.Text)
+	}
+	h.mustContain(q.qHint.Text, "choose question 1")
+	// A question chosen in one list is not offered in the other three.
+	first := q.selects[0].Options[0]
+	q.selects[0].SetSelected(first)
+	for i, sel := range q.selects[1:] {
+		if slices.Contains(sel.Options, first) {
+			t.Fatalf("list %d still offers %q", i+2, first)
+		}
+		if len(sel.Options) != len(q.selects[0].Options)-1 {
+			t.Fatalf("list %d offers %d questions, list 1 %d", i+2, len(sel.Options), len(q.selects[0].Options))
+		}
+	}
+	q.selects[0].ClearSelected()
+	if !slices.Contains(q.selects[1].Options, first) {
+		t.Fatal("a question given up is not offered again")
+	}
 	// Four distinct questions are required.
 	h.answerQuestions(false)
+	s.checkQuestions()
 	if !h.u.wizard.qNext.Disabled() || !strings.Contains(h.u.wizard.err.Text, "four different") {
 		t.Fatalf("duplicate question accepted: %q", h.u.wizard.err.Text)
 	}

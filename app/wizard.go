@@ -29,12 +29,13 @@ type setupScreen struct {
 	// Step 2: the password stays in these entries only (never saved).
 	password, confirm *widget.Entry
 	feedback          *widget.Label
-	meter             *widget.ProgressBar
+	meter             *strengthMeter
 	pwNext            *widget.Button
 	// Step 3.
 	catalogue []api.SecurityQuestion
 	selects   []*widget.Select
 	answers   []*widget.Entry
+	qHint     *widget.Label // what is still to do, in plain (not error) colour
 	qNext     *widget.Button
 	// Step 4.
 	activate    *widget.Button
@@ -213,9 +214,7 @@ func (s *setupScreen) showPassword() {
 	s.password, s.confirm = widget.NewPasswordEntry(), widget.NewPasswordEntry()
 	s.feedback = widget.NewLabel("")
 	s.feedback.Wrapping = fyne.TextWrapWord
-	s.meter = widget.NewProgressBar()
-	s.meter.Max = 4
-	s.meter.TextFormatter = func() string { return "Strength: " + setup.Strength(int(s.meter.Value)).String() }
+	s.meter = newStrengthMeter()
 	s.pwNext = widget.NewButton("Next", s.passwordDone)
 	s.pwNext.Importance = widget.HighImportance
 	s.password.OnChanged = func(string) { s.checkPassword() }
@@ -227,14 +226,14 @@ func (s *setupScreen) showPassword() {
 		"There are no rules about symbols or capitals; very common passwords are refused.", pol.MinLength)
 	form := widget.NewForm(widget.NewFormItem("New password", s.password), widget.NewFormItem("Type it again", s.confirm))
 	u.show("Setup: password", s.page(2, "Choose your password", rules,
-		widget.NewLabel(s.who()), form, s.meter, s.feedback,
+		widget.NewLabel(s.who()), form, s.meter.box, s.feedback,
 		container.NewHBox(s.pwNext, widget.NewButton("Cancel", func() { u.ShowLogin("") }))), s.password)
 	s.checkPassword()
 }
 
 func (s *setupScreen) checkPassword() {
 	fb := setup.CheckPassword(s.password.Text, s.confirm.Text, s.info.PasswordPolicy, s.info.UserID, s.info.DisplayName, s.info.OrgName)
-	s.meter.SetValue(float64(fb.Strength))
+	s.meter.set(fb.Strength, s.password.Text == "")
 	if fb.OK {
 		s.feedback.SetText("✓ This password meets the rules.")
 		s.pwNext.Enable()
@@ -273,24 +272,35 @@ func (s *setupScreen) showQuestions() {
 	for _, a := range s.answers {
 		typed = append(typed, a.Text)
 	}
-	s.selects, s.answers = nil, nil
+	s.selects, s.answers, s.qNext = nil, nil, nil
 	form := widget.NewForm()
 	for i := 0; i < setup.QuestionsRequired; i++ {
-		sel := widget.NewSelect(texts, func(string) { s.checkQuestions() })
+		sel := widget.NewSelect(texts, func(string) { s.offerUnchosen(); s.checkQuestions() })
 		sel.PlaceHolder = "Choose a question"
-		if i < len(saved) {
-			sel.SetSelected(s.questionText(saved[i]))
-		}
 		ans := widget.NewEntry()
 		ans.SetPlaceHolder("Your answer")
 		if i < len(typed) {
 			ans.SetText(typed[i])
 		}
 		ans.OnChanged = func(string) { s.checkQuestions() }
+		// Enter moves on to the next question (the last one submits, below).
+		ans.OnSubmitted = func(string) {
+			if i+1 < setup.QuestionsRequired {
+				u.Win.Canvas().Focus(s.selects[i+1])
+			}
+		}
 		s.selects, s.answers = append(s.selects, sel), append(s.answers, ans)
 		form.Append(fmt.Sprintf("Question %d", i+1), sel)
 		form.Append("Answer", ans)
 	}
+	for i, sel := range s.selects {
+		if i < len(saved) {
+			sel.SetSelected(s.questionText(saved[i]))
+		}
+	}
+	s.offerUnchosen()
+	s.qHint = wrapped("")
+	s.qHint.Importance = widget.LowImportance
 	s.answers[len(s.answers)-1].OnSubmitted = func(string) { s.questionsDone() }
 	s.qNext = widget.NewButton("Next", s.questionsDone)
 	s.qNext.Importance = widget.HighImportance
@@ -301,7 +311,8 @@ func (s *setupScreen) showQuestions() {
 	})
 	u.show("Setup: questions", s.page(3, "Security questions",
 		"Pick four different questions and answer them. They are only used, with a code sent to your email, if you ever forget your password. "+
-			"Answers are not case sensitive.", form, container.NewHBox(s.qNext, back)), s.selects[0])
+			"Answers are not case sensitive. Tab moves between the lists and answers; in a list, the arrow keys or Space choose.",
+		form, s.qHint, container.NewHBox(s.qNext, back)), s.selects[0])
 	s.checkQuestions()
 }
 
@@ -317,29 +328,62 @@ func (s *setupScreen) questionText(id string) string {
 func (s *setupScreen) questionIDs() []string {
 	ids := make([]string, len(s.selects))
 	for i, sel := range s.selects {
-		if sel.SelectedIndex() >= 0 {
-			ids[i] = s.catalogue[sel.SelectedIndex()].ID
+		for _, q := range s.catalogue {
+			if sel.Selected != "" && q.Text == sel.Selected {
+				ids[i] = q.ID
+			}
 		}
 	}
 	return ids
 }
 
-// checkQuestions enables Next only with four different questions, each answered.
+// offerUnchosen offers in each list only the questions not chosen in another list.
+func (s *setupScreen) offerUnchosen() {
+	for i, sel := range s.selects {
+		taken := map[string]bool{}
+		for j, other := range s.selects {
+			if j != i && other.Selected != "" {
+				taken[other.Selected] = true
+			}
+		}
+		var opts []string
+		for _, q := range s.catalogue {
+			if !taken[q.Text] {
+				opts = append(opts, q.Text)
+			}
+		}
+		sel.SetOptions(opts)
+	}
+}
+
+// checkQuestions enables Next only with four different questions, each answered. What is
+// left to do is a plain hint, not an error: nothing is wrong before the user has chosen.
 func (s *setupScreen) checkQuestions() {
 	if s.qNext == nil {
 		return
 	}
-	msg := ""
-	if setup.CheckDistinct(s.questionIDs()) != nil {
-		msg = "Choose four different questions."
-	}
-	for _, a := range s.answers {
-		if strings.TrimSpace(a.Text) == "" && msg == "" {
-			msg = "Answer every question."
+	var todo []string
+	for i, sel := range s.selects {
+		switch {
+		case sel.Selected == "":
+			todo = append(todo, fmt.Sprintf("choose question %d", i+1))
+		case strings.TrimSpace(s.answers[i].Text) == "":
+			todo = append(todo, fmt.Sprintf("answer question %d", i+1))
 		}
 	}
+	msg := ""
+	if setup.CheckDistinct(s.questionIDs()) != nil && len(todo) == 0 {
+		// Only a restored choice can repeat a question: the lists offer each one once.
+		msg = "Choose four different questions."
+	}
 	setError(s.err, msg)
-	if msg == "" {
+	if len(todo) > 0 {
+		s.qHint.SetText("Still to do: " + strings.Join(todo, ", ") + ".")
+		s.qHint.Show()
+	} else {
+		s.qHint.Hide()
+	}
+	if msg == "" && len(todo) == 0 {
 		s.qNext.Enable()
 	} else {
 		s.qNext.Disable()

@@ -9,9 +9,11 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/hex"
 	"fmt"
 	"math/big"
@@ -162,7 +164,8 @@ func newAuthority(cert *x509.Certificate, key crypto.Signer) *Authority {
 }
 
 // loadOrIssueServer keeps the server certificate on disk when it is ours, names exactly the
-// wanted hosts and has more than renewBefore left; otherwise it issues a new one.
+// wanted hosts, has a Subject Key Identifier (older versions issued none) and has more than
+// renewBefore left; otherwise it issues a new one.
 func (a *Authority) loadOrIssueServer(dir string, names []string, ips []net.IP, now time.Time) error {
 	certPath, keyPath := filepath.Join(dir, serverCertFile), filepath.Join(dir, serverKeyFile)
 	haveCert, haveKey, err := existBoth(certPath, keyPath)
@@ -179,7 +182,7 @@ func (a *Authority) loadOrIssueServer(dir string, names []string, ips []net.IP, 
 			return err
 		}
 		if cert.CheckSignatureFrom(a.cert) == nil && publicKeysEqual(cert.PublicKey, key.Public()) &&
-			sameNames(cert, names, ips) && now.Add(renewBefore).Before(cert.NotAfter) && !now.Before(cert.NotBefore) {
+			sameNames(cert, names, ips) && len(cert.SubjectKeyId) > 0 && now.Add(renewBefore).Before(cert.NotAfter) && !now.Before(cert.NotBefore) {
 			a.server = tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}
 			return nil
 		}
@@ -196,8 +199,13 @@ func (a *Authority) issueServer(certPath, keyPath string, names []string, ips []
 	if err != nil {
 		return err
 	}
+	ski, err := subjectKeyID(key.Public())
+	if err != nil {
+		return err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber: serial,
+		SubjectKeyId: ski,
 		Subject:      pkix.Name{CommonName: names[0], Organization: []string{organization}},
 		DNSNames:     names,
 		IPAddresses:  ips,
@@ -312,4 +320,24 @@ func randomSerial() (*big.Int, error) {
 func publicKeysEqual(a, b crypto.PublicKey) bool {
 	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && k.Equal(b)
+}
+
+// subjectKeyID is the Subject Key Identifier of a public key (RFC 5280 §4.2.1.2 says SHOULD for
+// every certificate; x509 makes one only for CAs): the leftmost 160 bits of the SHA-256 of the
+// subjectPublicKey bit string (RFC 7093 §2, method 1). x509 copies the CA's into the Authority
+// Key Identifier of what it signs.
+func subjectKeyID(pub crypto.PublicKey) ([]byte, error) {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("ca: encode public key: %w", err)
+	}
+	var spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	if _, err := asn1.Unmarshal(der, &spki); err != nil {
+		return nil, fmt.Errorf("ca: read public key: %w", err)
+	}
+	sum := sha256.Sum256(spki.PublicKey.Bytes)
+	return sum[:20], nil
 }

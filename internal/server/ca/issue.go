@@ -50,8 +50,13 @@ func (a *Authority) IssueClient(csrPEM []byte, certID string, now time.Time) (*x
 	if err != nil {
 		return nil, err
 	}
+	ski, err := subjectKeyID(csr.PublicKey)
+	if err != nil {
+		return nil, err
+	}
 	tmpl := &x509.Certificate{
 		SerialNumber:          serial,
+		SubjectKeyId:          ski,
 		Subject:               pkix.Name{CommonName: certID, Organization: []string{organization}},
 		URIs:                  []*url.URL{{Scheme: "urn", Opaque: strings.TrimPrefix(certURNPrefix, "urn:") + certID}},
 		NotBefore:             now.Add(-backdate),

@@ -13,6 +13,8 @@ PKGS=(
   dbus gnome-keyring libsecret-tools
   # NSS certificate databases, OpenSSL, TOTP reference, TLS scanner, SMTP server for tests
   libnss3-tools openssl oathtool sslscan python3 python3-aiosmtpd
+  # magd on a shared database behind a load balancer (scripts/postgres.sh, scale-out tests)
+  postgresql haproxy
   # packaging: fyne's tar.xz, Windows cross-compile, MSI and signing
   xz-utils gcc-mingw-w64-x86-64 wixl msitools osslsigncode
 )

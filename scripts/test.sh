@@ -35,9 +35,14 @@ step "package (make package -> dist/)"
 ./scripts/package.sh
 export MAGDESK_DIST="$PWD/dist"
 
-step "go test -race (real keyring, real X server)"
+step "go test -race (real keyring, real X server, real PostgreSQL)"
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+trap './scripts/postgres.sh stop "$tmp/postgres"; rm -rf "$tmp"' EXIT
+# One PostgreSQL for every test (each makes databases of its own on it, testenv.Postgres); the
+# postgres user must be able to reach its folder inside $tmp.
+chmod 711 "$tmp"
+MAGDESK_TEST_POSTGRES=$(./scripts/postgres.sh start "$tmp/postgres")
+export MAGDESK_TEST_POSTGRES
 export XDG_DATA_HOME="$tmp/data" XDG_RUNTIME_DIR="$tmp/run" XDG_CONFIG_HOME="$tmp/config"
 mkdir -p "$XDG_DATA_HOME" "$XDG_RUNTIME_DIR" "$XDG_CONFIG_HOME"
 chmod 700 "$XDG_RUNTIME_DIR"
@@ -54,6 +59,8 @@ xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- bash -c '
   done
   go test -race -count=1 -timeout 25m ./...
   rc=$?
+  # The server scenario tests once more with magd on PostgreSQL (servertest.EngineEnv).
+  MAGDESK_TEST_ENGINE=postgres go test -race -count=1 -timeout 10m ./internal/server/ ./internal/hardening/ || rc=1
   kill $gk 2>/dev/null; wait $gk 2>/dev/null
   exit $rc'
 

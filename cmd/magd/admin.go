@@ -18,6 +18,7 @@ import (
 func admin(args []string, stdout io.Writer) error {
 	fs := newFlags("admin")
 	data := fs.String("data", "", "data folder of the server")
+	db := dbFlag(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -29,7 +30,10 @@ func admin(args []string, stdout io.Writer) error {
 	if _, err := os.Stat(*data); err != nil {
 		return fmt.Errorf("data folder %s: %w (start `magd serve --data %s` once first)", *data, err, *data)
 	}
-	s, err := server.Open(server.Config{DataDir: *data, AdminOnly: true})
+	if err := checkDB(*db); err != nil {
+		return err
+	}
+	s, err := server.Open(server.Config{DataDir: *data, Database: *db, AdminOnly: true})
 	if err != nil {
 		return err
 	}

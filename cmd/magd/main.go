@@ -9,17 +9,18 @@ import (
 	"io"
 	"os"
 
+	"github.com/mag-desktop/magdesk/internal/server/store"
 	"github.com/mag-desktop/magdesk/internal/version"
 )
 
 const usage = `magd — the MAG Desktop reference gateway server
 
-  magd serve --data DIR [--addr 127.0.0.1:8443] [--hostname NAME]... [--demo]
+  magd serve --data DIR [--db postgres://USER@HOST/DB] [--addr 127.0.0.1:8443] [--hostname NAME]... [--demo]
              [--no-security-questions] [--smtp-addr HOST:PORT --smtp-user U --smtp-from ADDR]
              [--smtp-ca FILE] [--smtp-plain] [--log-level debug|info|warn|error] [--hash-concurrency N]
              [--hash-low-priority] [--login-rate N] (logins per minute per IP address, default 30; 0: no limit)
              (the SMTP password is read from the environment variable MAGD_SMTP_PASSWORD)
-  magd admin --data DIR [--json] org add --name NAME
+  magd admin --data DIR [--db URL] [--json] org add --name NAME
   magd admin --data DIR [--json] org list
   magd admin --data DIR [--json] user list --org ORG
   magd admin --data DIR [--json] user add --org ORG --email E --first F --last L [--role org_admin]
@@ -72,6 +73,18 @@ func newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	return fs
+}
+
+// dbFlag is --db of serve and admin.
+func dbFlag(fs *flag.FlagSet) *string {
+	return fs.String("db", "", "postgres://USER@HOST/DB: the PostgreSQL database shared by several instances (default: SQLite in the data folder); the password from PGPASSWORD or ~/.pgpass")
+}
+
+func checkDB(db string) error {
+	if db != "" && !store.IsPostgres(db) {
+		return fmt.Errorf("%w: --db takes a postgres:// URL (without --db magd uses SQLite in the data folder)", errUsage)
+	}
+	return nil
 }
 
 // parse parses flags and turns a flag error into a usage error.

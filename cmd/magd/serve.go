@@ -51,6 +51,7 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	fs := newFlags("serve")
 	data := fs.String("data", "", "data folder (created on first start)")
 	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on")
+	db := dbFlag(fs)
 	var hostnames multi
 	fs.Var(&hostnames, "hostname", "extra host name for the server certificate (repeatable)")
 	demo := fs.Bool("demo", false, "seed demo data into an empty data folder")
@@ -84,7 +85,10 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	if rate == 0 {
 		rate = -1 // Config: negative is off, 0 the default
 	}
-	cfg := server.Config{DataDir: *data, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
+	if err := checkDB(*db); err != nil {
+		return server.Config{}, err
+	}
+	cfg := server.Config{DataDir: *data, Database: *db, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
 		HashConcurrency: *hashes, HashLowPriority: *hashLow, LoginRatePerMinute: rate,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	if *smtpAddr == "" {

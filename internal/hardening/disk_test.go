@@ -21,7 +21,7 @@ func TestFullDisk(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
 	mountTmpfs(t, dir, "2m")
 	// Registered after the mount, so it runs before the unmount.
-	w := newWorld(t, servertest.WithConfig(func(c *server.Config) { c.DataDir = dir }))
+	w := newWorld(t, servertest.WithSQLite(), servertest.WithConfig(func(c *server.Config) { c.DataDir = dir }))
 	c := w.rawClient(t)
 	login := func() answer {
 		t.Helper()

@@ -16,10 +16,12 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/internal/server/store"
@@ -67,8 +69,58 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 				s.problem(w, r, api.NewProblem(api.CodeInternal, "Something went wrong on the server. Try again; if it keeps happening, give the request id to your administrator."))
 			}
 		}()
+		if strings.HasPrefix(r.URL.Path, "/v1/") && !urlIsText(r) {
+			s.problem(w, r, invalid("The address holds a character that is not text (a NUL, or bytes that are not UTF-8); check the link or the value you typed."))
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// urlIsText: an API path or query holding NUL or bytes that are not UTF-8 names nothing magd
+// stores (PostgreSQL cannot even compare such text), so it is refused the same way on every
+// engine. (The browser pages hash or check what their paths carry before any lookup.)
+func urlIsText(r *http.Request) bool {
+	ok := func(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
+	if !ok(r.URL.Path) {
+		return false
+	}
+	for k, vs := range r.URL.Query() {
+		if !ok(k) || slices.ContainsFunc(vs, func(v string) bool { return !ok(v) }) {
+			return false
+		}
+	}
+	return true
+}
+
+// holdsNUL reports whether a decoded request holds a string with U+0000 anywhere: PostgreSQL
+// cannot store it, and no field of the API has a use for it.
+func holdsNUL(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		return strings.ContainsRune(v.String(), 0)
+	case reflect.Pointer, reflect.Interface:
+		return !v.IsNil() && holdsNUL(v.Elem())
+	case reflect.Struct:
+		for i := range v.NumField() {
+			if holdsNUL(v.Field(i)) {
+				return true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		for i := range v.Len() {
+			if holdsNUL(v.Index(i)) {
+				return true
+			}
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next(); {
+			if holdsNUL(it.Key()) || holdsNUL(it.Value()) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // h adapts a handler to http.Handler.
@@ -154,6 +206,9 @@ func decode(r *http.Request, v any) error {
 			return decodeProblem(err)
 		}
 		return invalid("The request body must hold exactly one JSON object.")
+	}
+	if holdsNUL(reflect.ValueOf(v)) {
+		return invalid("A text field holds a NUL character (U+0000); remove it and try again.")
 	}
 	return nil
 }

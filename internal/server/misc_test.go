@@ -187,7 +187,7 @@ func TestSecretKeyGuard(t *testing.T) {
 	if err := os.Remove(filepath.Join(env.DataDir, "secret.key")); err != nil {
 		t.Fatal(err)
 	}
-	s, err := server.Open(server.Config{DataDir: env.DataDir, AdminOnly: true})
+	s, err := server.Open(server.Config{DataDir: env.DataDir, Database: env.Database, AdminOnly: true})
 	if err == nil {
 		s.Close()
 		t.Fatal("opened without the key that encrypts its TOTP secrets")

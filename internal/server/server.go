@@ -1,5 +1,5 @@
 // Package server is magd, the reference gateway server: the HTTP API of SPEC §3 over TLS, backed
-// by SQLite (server/store), its own CA (server/ca) and a mail outbox (server/mail).
+// by SQLite or PostgreSQL (server/store), its own CA (server/ca) and a mail outbox (server/mail).
 package server
 
 import (
@@ -30,7 +30,10 @@ import (
 
 // Config configures a Server. The zero value of every field has a sensible default.
 type Config struct {
-	DataDir           string
+	DataDir string
+	// Database is a postgres:// URL of the database shared by every instance; "" is the SQLite
+	// file DataDir/magd.db of this instance alone.
+	Database          string
 	Addr              string // default 127.0.0.1:8443; "127.0.0.1:0" for a free port
 	Hostnames         []string
 	Demo              bool
@@ -158,7 +161,7 @@ func Open(cfg Config) (*Server, error) {
 		}
 	}()
 	var err error
-	if s.st, err = store.Open(filepath.Join(cfg.DataDir, "magd.db")); err != nil {
+	if s.st, err = store.Open(cmp.Or(cfg.Database, filepath.Join(cfg.DataDir, "magd.db"))); err != nil {
 		return nil, err
 	}
 	if err := s.loadSecret(); err != nil {

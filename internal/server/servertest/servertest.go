@@ -1,6 +1,7 @@
 // Package servertest runs a real magd in-process for tests: a temporary data folder, real TLS
-// with its own CA on a free loopback port, real SQLite and a real Maildir, and fast Argon2id
-// parameters. Every other package's tests talk to the server through it.
+// with its own CA on a free loopback port, real SQLite (or PostgreSQL: WithPostgres, or every
+// Start with MAGDESK_TEST_ENGINE=postgres) and a real Maildir, and fast Argon2id parameters.
+// Every other package's tests talk to the server through it.
 package servertest
 
 import (
@@ -11,8 +12,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +23,7 @@ import (
 	"github.com/mag-desktop/magdesk/internal/server"
 	"github.com/mag-desktop/magdesk/internal/server/mail"
 	"github.com/mag-desktop/magdesk/internal/server/password"
+	"github.com/mag-desktop/magdesk/internal/testenv"
 )
 
 // Env is a running magd.
@@ -28,7 +32,9 @@ type Env struct {
 	CAPEM   []byte
 	CAPool  *x509.CertPool
 	DataDir string
-	Server  *server.Server
+	// Database is the postgres:// URL magd runs on, "" for SQLite in DataDir.
+	Database string
+	Server   *server.Server
 }
 
 // Option changes the server configuration.
@@ -50,6 +56,41 @@ func WithLoginRate(perMinute int) Option {
 	return func(c *server.Config) { c.LoginRatePerMinute = perMinute }
 }
 
+// EngineEnv set to "postgres" makes every Start without WithSQLite use PostgreSQL, one fresh
+// database per data folder (testenv.Postgres; a second Start on the same folder finds the
+// same data): scripts/test.sh runs the server's scenario tests once more that way.
+const EngineEnv = "MAGDESK_TEST_ENGINE"
+
+// WithPostgres runs magd on a fresh PostgreSQL database of its own (testenv.Postgres).
+func WithPostgres(t testing.TB) Option {
+	dsn := testenv.Postgres(t)
+	return func(c *server.Config) { c.Database = dsn }
+}
+
+// WithSQLite keeps magd on SQLite in its data folder whatever EngineEnv says, for tests of
+// the SQLite file itself.
+func WithSQLite() Option { return func(c *server.Config) { c.Database = sqliteOnly } }
+
+const sqliteOnly = "sqlite-only"
+
+// folderDBs maps a data folder to its PostgreSQL database under EngineEnv.
+var folderDBs sync.Map
+
+func engineFor(t testing.TB, cfg *server.Config) {
+	switch {
+	case cfg.Database == sqliteOnly:
+		cfg.Database = ""
+	case cfg.Database == "" && os.Getenv(EngineEnv) == "postgres":
+		dsn, ok := folderDBs.Load(cfg.DataDir)
+		if !ok {
+			dsn = testenv.Postgres(t)
+			folderDBs.Store(cfg.DataDir, dsn)
+			t.Cleanup(func() { folderDBs.Delete(cfg.DataDir) })
+		}
+		cfg.Database = dsn.(string)
+	}
+}
+
 // WithConfig applies any change to the configuration.
 func WithConfig(fn func(*server.Config)) Option { return func(c *server.Config) { fn(c) } }
 
@@ -61,6 +102,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	engineFor(t, &cfg)
 	s, err := server.Open(cfg)
 	if err != nil {
 		t.Fatalf("servertest: open magd: %v", err)
@@ -78,7 +120,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if !pool.AppendCertsFromPEM(s.CACertPEM()) {
 		t.Fatal("servertest: the CA certificate does not parse")
 	}
-	return &Env{URL: s.URL(), CAPEM: s.CACertPEM(), CAPool: pool, DataDir: cfg.DataDir, Server: s}
+	return &Env{URL: s.URL(), CAPEM: s.CACertPEM(), CAPool: pool, DataDir: cfg.DataDir, Database: cfg.Database, Server: s}
 }
 
 func ctx(t testing.TB) context.Context {

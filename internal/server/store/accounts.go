@@ -180,10 +180,8 @@ func (q Q) ConsumeActivationToken(ctx context.Context, hash string, now time.Tim
 
 // SaveSecurityAnswer stores one hashed answer (replacing an earlier one for the same question).
 func (q Q) SaveSecurityAnswer(ctx context.Context, accountID, questionID, phc string, at time.Time) error {
-	if _, err := q.exec(ctx, `DELETE FROM security_answers WHERE account_id = ? AND question_id = ?`, accountID, questionID); err != nil {
-		return err
-	}
-	_, err := q.exec(ctx, `INSERT INTO security_answers (account_id, question_id, answer_phc, created_at) VALUES (?, ?, ?, ?)`,
+	_, err := q.exec(ctx, `INSERT INTO security_answers (account_id, question_id, answer_phc, created_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, question_id) DO UPDATE SET answer_phc = excluded.answer_phc, created_at = excluded.created_at`,
 		accountID, questionID, phc, ms(at))
 	return err
 }
@@ -310,13 +308,9 @@ func (q Q) GetThrottle(ctx context.Context, key string) (Throttle, error) {
 
 // PutThrottle writes a counter.
 func (q Q) PutThrottle(ctx context.Context, key string, t Throttle, now time.Time) error {
-	n, err := q.exec(ctx, `UPDATE throttle SET failures = ?, blocked_until = ?, updated_at = ? WHERE key = ?`,
-		t.Failures, ms(t.BlockedUntil), ms(now), key)
-	if err != nil || n > 0 {
-		return err
-	}
-	_, err = q.exec(ctx, `INSERT INTO throttle (key, failures, blocked_until, updated_at) VALUES (?, ?, ?, ?)`,
-		key, t.Failures, ms(t.BlockedUntil), ms(now))
+	_, err := q.exec(ctx, `INSERT INTO throttle (key, failures, blocked_until, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, blocked_until = excluded.blocked_until,
+		updated_at = excluded.updated_at`, key, t.Failures, ms(t.BlockedUntil), ms(now))
 	return err
 }
 

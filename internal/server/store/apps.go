@@ -65,8 +65,8 @@ func (q Q) CountTermsVersions(ctx context.Context, appID string) (int, error) {
 
 // Subscribe subscribes an organisation to an application (idempotent).
 func (q Q) Subscribe(ctx context.Context, orgID, appID string, at time.Time) error {
-	_, err := q.exec(ctx, `INSERT INTO org_subscriptions (org_id, app_id, subscribed_at) SELECT ?, ?, ?
-		WHERE NOT EXISTS (SELECT 1 FROM org_subscriptions WHERE org_id = ? AND app_id = ?)`, orgID, appID, ms(at), orgID, appID)
+	_, err := q.exec(ctx, `INSERT INTO org_subscriptions (org_id, app_id, subscribed_at) VALUES (?, ?, ?)
+		ON CONFLICT (org_id, app_id) DO NOTHING`, orgID, appID, ms(at))
 	return err
 }
 
@@ -188,11 +188,9 @@ func (q Q) DecideAccessRequest(ctx context.Context, id, status, reason, by strin
 
 // Grant gives (or re-activates) access; status is active or suspended.
 func (q Q) Grant(ctx context.Context, accountID, appID, status string, at time.Time) error {
-	n, err := q.exec(ctx, `UPDATE app_grants SET status = ?, granted_at = ? WHERE account_id = ? AND app_id = ?`, status, ms(at), accountID, appID)
-	if err != nil || n > 0 {
-		return err
-	}
-	_, err = q.exec(ctx, `INSERT INTO app_grants (account_id, app_id, status, granted_at) VALUES (?, ?, ?, ?)`, accountID, appID, status, ms(at))
+	_, err := q.exec(ctx, `INSERT INTO app_grants (account_id, app_id, status, granted_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (account_id, app_id) DO UPDATE SET status = excluded.status, granted_at = excluded.granted_at`,
+		accountID, appID, status, ms(at))
 	return err
 }
 

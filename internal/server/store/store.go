@@ -1,9 +1,9 @@
-// Package store is magd's persistence: the schema and every query, in portable SQL, so that a
-// PostgreSQL backend can follow. Queries reach the database only through the small querier
-// interface (database/sql's ExecContext, QueryContext, QueryRowContext); what is SQLite's own is
-// kept to Open (the driver, its pragmas), wrap (its error codes) and the `?` placeholders, which
-// a PostgreSQL backend would rebind to `$n` in cachedQuerier. Times are stored as INTEGER Unix
-// milliseconds (UTC), ids as TEXT, and no query uses RETURNING, UPSERT or date functions.
+// Package store is magd's persistence: the schema and every query, written once in portable
+// SQL for its two engines, SQLite (embedded, the default) and PostgreSQL (several magd instances
+// sharing one database). dialect.go holds all that differs between them: opening, placeholders
+// (queries use `?`, rebound to `$n` for PostgreSQL when a statement is prepared), column types of
+// the schema, error codes and locking. migrations.go is the versioned schema. Times are stored as
+// INTEGER Unix milliseconds (UTC), ids as TEXT; no query uses date functions.
 package store
 
 import (
@@ -11,14 +11,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Errors the server maps to API codes.
@@ -42,10 +38,14 @@ type Q struct{ q querier }
 type Store struct {
 	Q
 	db    *sql.DB
+	d     *dialect
 	cache *stmtCache
 	write writeLock
 	gen   atomic.Uint64
 }
+
+// Engine names the database engine: EngineSQLite or EnginePostgres.
+func (s *Store) Engine() string { return s.d.name }
 
 // writeLock admits one writer of this process at a time, before it takes a pooled connection.
 // SQLite allows one writer anyway; waiting here rather than in SQLite's busy handler keeps the
@@ -67,12 +67,15 @@ func (l writeLock) unlock() { <-l }
 
 // Generation counts the write transactions committed by this process; a reader may keep a
 // derived value while it does not change. (Writes that change what users see always run in Tx.)
+// Other instances' writes do not count: with several instances such a value is also bounded in age.
 func (s *Store) Generation() uint64 { return s.gen.Load() }
 
 // stmtCache keeps every query prepared once: parsing SQL is most of the cost of a small query
 // with modernc.org/sqlite. database/sql re-prepares a statement on each pooled connection as needed.
+// It is keyed by the portable query and prepares the engine's rebound form.
 type stmtCache struct {
 	db    *sql.DB
+	d     *dialect
 	mu    sync.Mutex
 	stmts map[string]*sql.Stmt
 }
@@ -85,7 +88,7 @@ func (c *stmtCache) get(ctx context.Context, query string) (*sql.Stmt, error) {
 	if ok {
 		return st, nil
 	}
-	st, err := c.db.PrepareContext(ctx, query)
+	st, err := c.db.PrepareContext(ctx, c.d.rebind(query))
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +116,7 @@ func (c *stmtCache) close() {
 }
 
 // cachedQuerier runs queries through the statement cache, on the database or bound to a
-// transaction. Outside a transaction, ExecContext (every write) takes the write lock.
+// transaction. Outside a transaction, ExecContext (every write) takes the write lock on SQLite.
 type cachedQuerier struct {
 	cache *stmtCache
 	write writeLock
@@ -128,12 +131,31 @@ func (c cachedQuerier) stmt(ctx context.Context, query string) (*sql.Stmt, error
 	return c.tx.StmtContext(ctx, st), nil
 }
 
+// portableArgs stores Go booleans as the 0 and 1 of an INTEGER column, which both engines
+// compare and scan back into a bool; PostgreSQL would not take a bool for an integer.
+func portableArgs(args []any) []any {
+	copied := false
+	for i, a := range args {
+		if b, ok := a.(bool); ok {
+			if !copied { // the caller's slice stays as it was
+				args, copied = slices.Clone(args), true
+			}
+			args[i] = int64(0)
+			if b {
+				args[i] = int64(1)
+			}
+		}
+	}
+	return args
+}
+
 func (c cachedQuerier) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	args = portableArgs(args)
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
 	}
-	if c.tx == nil {
+	if c.tx == nil && c.cache.d.serialExec {
 		if err := c.write.lock(ctx); err != nil {
 			return nil, err
 		}
@@ -143,6 +165,7 @@ func (c cachedQuerier) ExecContext(ctx context.Context, query string, args ...an
 }
 
 func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	args = portableArgs(args)
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		return nil, err
@@ -151,10 +174,12 @@ func (c cachedQuerier) QueryContext(ctx context.Context, query string, args ...a
 }
 
 func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	args = portableArgs(args)
 	st, err := c.stmt(ctx, query)
 	if err != nil {
 		// *sql.Row cannot be built with an error from outside database/sql; the plain path
 		// reports the same prepare error from Scan.
+		query = c.cache.d.rebind(query)
 		if c.tx != nil {
 			return c.tx.QueryRowContext(ctx, query, args...)
 		}
@@ -163,40 +188,38 @@ func (c cachedQuerier) QueryRowContext(ctx context.Context, query string, args .
 	return st.QueryRowContext(ctx, args...)
 }
 
-// Open opens (creating if needed) the SQLite database at path in WAL mode with foreign keys on
-// and a busy timeout, and applies the schema. Write transactions start IMMEDIATE so that a
-// writer of another process queues on the lock instead of failing on upgrade; writers of this
-// process queue on the Store's write lock first.
-func Open(path string) (*Store, error) {
-	// Created private before SQLite opens it: its -wal and -shm files take the same mode.
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+// Open opens the database named by dsn and brings its schema to the newest version: a
+// postgres:// URL (see IsPostgres) or else the path of a SQLite file, created if needed.
+func Open(dsn string) (*Store, error) {
+	d, open, what := sqliteDialect, openSQLite, dsn
+	if IsPostgres(dsn) {
+		d, open, what = postgresDialect, openPostgres, "PostgreSQL"
+	}
+	db, err := open(dsn)
 	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
+		return nil, fmt.Errorf("open database %s: %w", what, err)
 	}
-	if err := f.Close(); err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	v := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
-		v.Add("_pragma", p)
-	}
-	v.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(8)
-	db.SetMaxIdleConns(8)
-	db.SetConnMaxIdleTime(0)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := migrate(ctx, db); err != nil {
+	if err := migrate(ctx, db, d); err != nil {
 		_ = db.Close()
-		return nil, fmt.Errorf("prepare database %s: %w", path, err)
+		return nil, fmt.Errorf("prepare database %s: %w", what, err)
 	}
-	cache := &stmtCache{db: db, stmts: map[string]*sql.Stmt{}}
+	cache := &stmtCache{db: db, d: d, stmts: map[string]*sql.Stmt{}}
 	write := make(writeLock, 1)
-	return &Store{Q: Q{cachedQuerier{cache: cache, write: write}}, db: db, cache: cache, write: write}, nil
+	return &Store{Q: Q{cachedQuerier{cache: cache, write: write}}, db: db, d: d, cache: cache, write: write}, nil
+}
+
+// Ready reports whether the database answers and carries the schema version this magd needs.
+func (s *Store) Ready(ctx context.Context) error {
+	v, err := schemaVersion(ctx, s.db, s.d)
+	if err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	if want := migrations[len(migrations)-1].version; v < want {
+		return fmt.Errorf("database at schema version %d, this magd needs %d", v, want)
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -217,6 +240,12 @@ func (s *Store) Tx(ctx context.Context, fn func(tx Q) error) error {
 	if err != nil {
 		return wrap(err)
 	}
+	if s.d.txLock != "" {
+		if _, err := tx.ExecContext(ctx, s.d.txLock); err != nil {
+			_ = tx.Rollback()
+			return wrap(err)
+		}
+	}
 	if err := fn(Q{cachedQuerier{cache: s.cache, tx: tx}}); err != nil {
 		_ = tx.Rollback()
 		return err
@@ -224,26 +253,6 @@ func (s *Store) Tx(ctx context.Context, fn func(tx Q) error) error {
 	err = tx.Commit()
 	s.gen.Add(1)
 	return wrap(err)
-}
-
-// wrap maps driver errors to the store's sentinel errors.
-func wrap(err error) error {
-	if err == nil {
-		return nil
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		return ErrNotFound
-	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() {
-		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
-			return fmt.Errorf("%w: %v", ErrConflict, err)
-		case sqlite3.SQLITE_FULL:
-			return fmt.Errorf("%w: %v", ErrFull, err)
-		}
-	}
-	return err
 }
 
 // collect scans every row of a query with scan.
@@ -288,98 +297,6 @@ func tm(v sql.NullInt64) time.Time {
 	return time.UnixMilli(v.Int64).UTC()
 }
 
-func migrate(ctx context.Context, db *sql.DB) error {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	for _, stmt := range schema {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("%w in %.60q", err, stmt)
-		}
-	}
-	return tx.Commit()
-}
-
-var schema = []string{
-	`CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS orgs (id TEXT PRIMARY KEY, name TEXT NOT NULL, created_at INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS accounts (id TEXT PRIMARY KEY, user_id TEXT NOT NULL UNIQUE,
-		org_id TEXT NOT NULL REFERENCES orgs(id), email TEXT NOT NULL, first_name TEXT NOT NULL,
-		last_name TEXT NOT NULL, org_admin INTEGER NOT NULL DEFAULT 0,
-		status TEXT NOT NULL CHECK (status IN ('pending','active','disabled')),
-		password_phc TEXT, first_login_at INTEGER, created_at INTEGER NOT NULL)`,
-	`CREATE INDEX IF NOT EXISTS accounts_email ON accounts(email)`,
-	`CREATE TABLE IF NOT EXISTS activation_tokens (token_hash TEXT PRIMARY KEY,
-		account_id TEXT NOT NULL REFERENCES accounts(id), created_at INTEGER NOT NULL,
-		expires_at INTEGER NOT NULL, consumed_at INTEGER, superseded_at INTEGER)`,
-	`CREATE INDEX IF NOT EXISTS activation_tokens_account ON activation_tokens(account_id)`,
-	`CREATE TABLE IF NOT EXISTS security_answers (account_id TEXT NOT NULL REFERENCES accounts(id),
-		question_id TEXT NOT NULL, answer_phc TEXT NOT NULL, created_at INTEGER NOT NULL,
-		PRIMARY KEY (account_id, question_id))`,
-	`CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, token_hash TEXT NOT NULL UNIQUE,
-		account_id TEXT NOT NULL REFERENCES accounts(id), aal INTEGER NOT NULL, amr TEXT NOT NULL,
-		cert_sha256 TEXT NOT NULL DEFAULT '', authenticated_at INTEGER NOT NULL, last_seen_at INTEGER NOT NULL,
-		idle_expires_at INTEGER NOT NULL, absolute_expires_at INTEGER NOT NULL, revoked_at INTEGER,
-		client_name TEXT NOT NULL DEFAULT '', client_version TEXT NOT NULL DEFAULT '', ip TEXT NOT NULL DEFAULT '')`,
-	`CREATE INDEX IF NOT EXISTS sessions_account ON sessions(account_id)`,
-	`CREATE TABLE IF NOT EXISTS mfa_tickets (ticket_hash TEXT PRIMARY KEY,
-		account_id TEXT NOT NULL REFERENCES accounts(id), amr TEXT NOT NULL, expires_at INTEGER NOT NULL,
-		consumed_at INTEGER, attempts INTEGER NOT NULL DEFAULT 0)`,
-	`CREATE TABLE IF NOT EXISTS throttle (key TEXT PRIMARY KEY, failures INTEGER NOT NULL,
-		blocked_until INTEGER, updated_at INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS totp_credentials (id TEXT PRIMARY KEY,
-		account_id TEXT NOT NULL REFERENCES accounts(id), secret_enc BLOB NOT NULL,
-		status TEXT NOT NULL CHECK (status IN ('pending','active')), last_used_step INTEGER NOT NULL DEFAULT 0,
-		created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS certificates (id TEXT PRIMARY KEY, serial_hex TEXT NOT NULL UNIQUE,
-		sha256 TEXT NOT NULL UNIQUE, der BLOB NOT NULL, subject TEXT NOT NULL, not_before INTEGER NOT NULL,
-		not_after INTEGER NOT NULL, status TEXT NOT NULL CHECK (status IN ('active','revoked')),
-		issued_to TEXT NOT NULL REFERENCES accounts(id), label TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS certificate_bindings (certificate_id TEXT NOT NULL REFERENCES certificates(id),
-		account_id TEXT NOT NULL REFERENCES accounts(id), bound_at INTEGER NOT NULL, bound_via TEXT NOT NULL,
-		PRIMARY KEY (certificate_id, account_id))`,
-	`CREATE TABLE IF NOT EXISTS applications (id TEXT PRIMARY KEY, name TEXT NOT NULL,
-		description TEXT NOT NULL DEFAULT '', launch_url TEXT NOT NULL, required_aal INTEGER NOT NULL DEFAULT 1,
-		current_terms_id TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS terms_versions (id TEXT PRIMARY KEY, app_id TEXT NOT NULL REFERENCES applications(id),
-		version TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, sha256 TEXT NOT NULL,
-		published_at INTEGER NOT NULL, UNIQUE (app_id, version))`,
-	`CREATE TABLE IF NOT EXISTS org_subscriptions (org_id TEXT NOT NULL REFERENCES orgs(id),
-		app_id TEXT NOT NULL REFERENCES applications(id), subscribed_at INTEGER NOT NULL, PRIMARY KEY (org_id, app_id))`,
-	`CREATE TABLE IF NOT EXISTS terms_acceptances (id TEXT PRIMARY KEY, org_id TEXT NOT NULL REFERENCES orgs(id),
-		app_id TEXT NOT NULL REFERENCES applications(id), terms_version_id TEXT NOT NULL REFERENCES terms_versions(id),
-		accepted_by TEXT NOT NULL REFERENCES accounts(id), accepted_at INTEGER NOT NULL, body_sha256 TEXT NOT NULL,
-		UNIQUE (org_id, terms_version_id))`,
-	`CREATE TABLE IF NOT EXISTS access_requests (id TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),
-		app_id TEXT NOT NULL REFERENCES applications(id),
-		status TEXT NOT NULL CHECK (status IN ('pending','approved','denied')), reason TEXT NOT NULL DEFAULT '',
-		created_at INTEGER NOT NULL, decided_at INTEGER, decided_by TEXT)`,
-	`CREATE INDEX IF NOT EXISTS access_requests_account_app ON access_requests(account_id, app_id, created_at)`,
-	`CREATE UNIQUE INDEX IF NOT EXISTS access_requests_one_pending ON access_requests(account_id, app_id) WHERE status = 'pending'`,
-	`CREATE TABLE IF NOT EXISTS app_grants (account_id TEXT NOT NULL REFERENCES accounts(id),
-		app_id TEXT NOT NULL REFERENCES applications(id), status TEXT NOT NULL CHECK (status IN ('active','suspended')),
-		granted_at INTEGER NOT NULL, PRIMARY KEY (account_id, app_id))`,
-	`CREATE TABLE IF NOT EXISTS launch_tickets (ticket_hash TEXT PRIMARY KEY, account_id TEXT NOT NULL REFERENCES accounts(id),
-		app_id TEXT NOT NULL REFERENCES applications(id), aal INTEGER NOT NULL, expires_at INTEGER NOT NULL, consumed_at INTEGER)`,
-	`CREATE TABLE IF NOT EXISTS used_assertions (jti TEXT PRIMARY KEY, used_at INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS recoveries (id TEXT PRIMARY KEY, user_key TEXT NOT NULL, account_id TEXT,
-		code_hash TEXT NOT NULL, questions TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-		created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, consumed_at INTEGER)`,
-	`CREATE TABLE IF NOT EXISTS audit_events (id TEXT PRIMARY KEY, at INTEGER NOT NULL, type TEXT NOT NULL,
-		actor TEXT NOT NULL DEFAULT '', subject TEXT NOT NULL DEFAULT '', ip TEXT NOT NULL DEFAULT '',
-		request_id TEXT NOT NULL DEFAULT '', details TEXT NOT NULL DEFAULT '')`,
-	`CREATE INDEX IF NOT EXISTS audit_events_at ON audit_events(at)`,
-	`CREATE TABLE IF NOT EXISTS account_events (account_id TEXT NOT NULL REFERENCES accounts(id), seq INTEGER NOT NULL,
-		type TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL DEFAULT '', PRIMARY KEY (account_id, seq))`,
-	`CREATE INDEX IF NOT EXISTS account_events_at ON account_events(at)`,
-	`CREATE TABLE IF NOT EXISTS certificate_renewals (new_id TEXT PRIMARY KEY REFERENCES certificates(id),
-		old_id TEXT NOT NULL REFERENCES certificates(id), account_id TEXT NOT NULL REFERENCES accounts(id),
-		created_at INTEGER NOT NULL, completed_at INTEGER)`,
-	`CREATE INDEX IF NOT EXISTS certificate_renewals_old ON certificate_renewals(old_id)`,
-}
-
 // Setting reads a key of the settings table ("" when absent).
 func (q Q) Setting(ctx context.Context, key string) (string, error) {
 	var v string
@@ -392,11 +309,8 @@ func (q Q) Setting(ctx context.Context, key string) (string, error) {
 
 // SetSetting writes a key of the settings table.
 func (q Q) SetSetting(ctx context.Context, key, value string) error {
-	n, err := q.exec(ctx, `UPDATE settings SET value = ? WHERE key = ?`, value, key)
-	if err != nil || n > 0 {
-		return err
-	}
-	_, err = q.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)`, key, value)
+	_, err := q.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET value = excluded.value`, key, value)
 	return err
 }
 

@@ -7,11 +7,38 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/mag-desktop/magdesk/internal/testenv"
 )
 
-func TestStore(t *testing.T) {
+// eachEngine runs a test of the store contract on a fresh database of each engine: every test
+// of this package but the SQLite file checks goes through it, unchanged for both.
+func eachEngine(t *testing.T, fn func(t *testing.T, dsn string)) {
+	for _, e := range []struct {
+		name string
+		dsn  func(t *testing.T) string
+	}{
+		{EngineSQLite, func(t *testing.T) string { return filepath.Join(t.TempDir(), "magd.db") }},
+		{EnginePostgres, func(t *testing.T) string { return testenv.Postgres(t) }},
+	} {
+		t.Run(e.name, func(t *testing.T) { fn(t, e.dsn(t)) })
+	}
+}
+
+func open(t *testing.T, dsn string) *Store {
+	t.Helper()
+	s, err := Open(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestStore(t *testing.T) { eachEngine(t, testStore) }
+
+func testStore(t *testing.T, path string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "magd.db")
 	s, err := Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -59,15 +86,20 @@ func TestStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// Reopening applies the schema again without harm and keeps the data; the database is in WAL mode.
-	s, err = Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	// Reopening keeps the data.
+	s = open(t, path)
 	a, err := s.AccountByUserID(ctx, "ann_1000")
-	if err != nil || a.OrgName != "One" || !a.CreatedAt.Equal(now) || a.DisplayName() != "Ann A" {
+	if err != nil || a.OrgName != "One" || !a.CreatedAt.Equal(now) || a.DisplayName() != "Ann A" || a.OrgAdmin {
 		t.Fatalf("reopened: %+v %v", a, err)
+	}
+}
+
+// TestSQLiteFile: the database is in WAL mode and its files are private.
+func TestSQLiteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "magd.db")
+	s := open(t, path)
+	if err := s.SetSetting(context.Background(), "k", "v"); err != nil {
+		t.Fatal(err)
 	}
 	var mode string
 	if err := s.db.QueryRow(`PRAGMA journal_mode`).Scan(&mode); err != nil || mode != "wal" {

@@ -141,16 +141,12 @@ func (s *certsScreen) pathAndPassword(title, action string, path *pathField, con
 		}
 		return nil
 	}
-	pw.Validator = func(t string) error {
-		if confirm && len(t) < 8 {
-			return fmt.Errorf("use at least 8 characters")
-		}
-		return nil
-	}
 	if confirm {
+		// The length here, the match on the second entry: each entry shows its own problem.
+		pw.Validator = func(t string) error { return service.CheckBackupPassword(t, t) }
 		pw2.Validator = func(t string) error {
-			if t != pw.Text {
-				return fmt.Errorf("the passwords don't match")
+			if err := service.CheckBackupPassword(pw.Text, t); service.CodeOf(err) == service.CodeBackupPasswordsDiffer {
+				return err
 			}
 			return nil
 		}

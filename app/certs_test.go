@@ -41,7 +41,7 @@ func (h *harness) plantSecond(st certstore.Store) certstore.Identity {
 		h.t.Fatal(err)
 	}
 	if st == nil {
-		fs, err := certstore.OpenFileStore(h.home, certstore.WithKeyring(testKeyring{}))
+		fs, err := certstore.OpenFileStore(h.home, certstore.WithKeyring(testKeyring))
 		if err != nil {
 			h.t.Fatal(err)
 		}

@@ -138,15 +138,8 @@ func (f *fix2035) doRemove() {
 	req := service.RemoveRequest{SHA256: f.id.SHA256}
 	if !f.skipBackup.Checked {
 		req.BackupPath, req.BackupPassword = f.backupPath.Path(), f.backupPW.Text
-		switch {
-		case req.BackupPath == "":
-			setError(f.err, "Choose where to save the backup, or tick \"I don't want a backup\".")
-			return
-		case len(req.BackupPassword) < 8:
-			setError(f.err, "Use a backup password of at least 8 characters.")
-			return
-		case req.BackupPassword != f.backupPW2.Text:
-			setError(f.err, "The two backup passwords don't match.")
+		if err := service.CheckBackup(req, f.backupPW2.Text); err != nil {
+			setError(f.err, u.explain(err).Message)
 			return
 		}
 	}

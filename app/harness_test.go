@@ -19,6 +19,7 @@ import (
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/secrets"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
 	"github.com/mag-desktop/magdesk/internal/service"
 )
@@ -80,10 +81,9 @@ func (h *harness) rebuild(a fyne.App, edit func(*service.Options)) {
 		h.t.Fatal(err)
 	}
 	o := service.Options{Home: h.home, Settings: eff, Version: "test",
-		Sessions: h.sessions(), Secrets: service.SetupSecretsIn(testKeyring{}),
-		Stores: certstore.InventoryOptions{FileOpts: []certstore.FileOption{certstore.WithKeyring(testKeyring{})},
-			Discover: certstore.DiscoverOptions{Home: h.userHome,
-				XDGConfigHome: filepath.Join(h.userHome, ".config"), XDGDataHome: filepath.Join(h.userHome, ".local/share"), SystemDirs: []string{}}}}
+		Keyring: testKeyring, Sessions: h.sessions(),
+		Stores: certstore.InventoryOptions{Discover: certstore.DiscoverOptions{Home: h.userHome,
+			XDGConfigHome: filepath.Join(h.userHome, ".config"), XDGDataHome: filepath.Join(h.userHome, ".local/share"), SystemDirs: []string{}}}}
 	if edit != nil {
 		edit(&o)
 	}
@@ -105,18 +105,12 @@ func (h *harness) rebuild(a fyne.App, edit func(*service.Options)) {
 }
 
 // testKeyring is the OS keyring (the real Secret Service in CI, go-keyring's mock elsewhere)
-// under service names of these tests only, so that other packages' tests running at the same
+// under a profile of these tests only, so that other packages' tests running at the same
 // time, which check what their own services hold, never see these entries.
-type testKeyring struct{}
-
-func testService(s string) string { return s + " [app tests]" }
-
-func (testKeyring) Set(s, u, p string) error        { return keyring.Set(testService(s), u, p) }
-func (testKeyring) Get(s, u string) (string, error) { return keyring.Get(testService(s), u) }
-func (testKeyring) Delete(s, u string) error        { return keyring.Delete(testService(s), u) }
+var testKeyring = secrets.Profile(secrets.System{}, "app tests")
 
 // sessions is a session store over testKeyring, as the app's own.
-func (h *harness) sessions() *client.SessionStore { return client.NewSessionStore(testKeyring{}) }
+func (h *harness) sessions() *client.SessionStore { return client.NewSessionStore(testKeyring) }
 
 // tap taps a button and waits for the work it started.
 func (h *harness) tap(b *widget.Button) {

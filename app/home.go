@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // homeScreen lists the applications with their status and what can be done.
@@ -61,28 +62,6 @@ var appBadges = map[string]badge{
 	api.StatusSuspended:       {"Suspended", widget.DangerImportance},
 }
 
-// statusExplanation says in plain words what a status means, when the server gave no text.
-func statusExplanation(a api.Application) string {
-	if a.StatusText != "" {
-		return a.StatusText
-	}
-	switch a.Status {
-	case api.StatusAccessGranted:
-		return "You have access. Press Open to use it in your browser."
-	case api.StatusAvailable:
-		return "Your organisation subscribes to this application. Request access and an administrator will decide."
-	case api.StatusAccessRequested:
-		return "Your request was sent. You will get an email when an administrator decides."
-	case api.StatusPendingTerms:
-		return "Your organisation administrator must accept the Terms and Conditions before anyone can use it."
-	case api.StatusAccessDenied:
-		return "Your request was denied. Contact your organisation administrator."
-	case api.StatusSuspended:
-		return "This application is suspended for your organisation."
-	}
-	return ""
-}
-
 func (s *homeScreen) refresh() {
 	u := s.u
 	run(u, s.reload, func(ctx context.Context) ([]api.Application, error) { return u.be.Applications(ctx) },
@@ -109,7 +88,7 @@ func (s *homeScreen) render() {
 	}
 	for _, a := range s.apps {
 		badge := badgeLabel(appBadges, a.Status)
-		text := widget.NewLabel(statusExplanation(a))
+		text := widget.NewLabel(service.StatusText(a))
 		text.Wrapping = fyne.TextWrapWord
 		if a.DenyReason != "" {
 			text.SetText(text.Text + " Reason: " + a.DenyReason)

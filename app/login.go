@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"time"
 
@@ -139,7 +138,7 @@ func (s *loginScreen) handle(me api.Me, err error) {
 			break
 		}
 		until := u.now().Add(e.RetryAfter.Round(time.Second))
-		s.startLockout(func(left time.Duration) string { return lockedMessage(left, until) }, until)
+		s.startLockout(func(left time.Duration) string { return service.LockoutMessage(left, until) }, until)
 	case service.KindWrongCertificate:
 		setError(s.err, e.Message)
 		u.startFix2035(e.CertSHA256, func(noCert bool) { s.noCert = noCert; s.doLogin() })
@@ -154,10 +153,4 @@ func (s *loginScreen) handle(me api.Me, err error) {
 	default:
 		setError(s.err, e.Message)
 	}
-}
-
-// lockedMessage says how long the lockout lasts, in minutes and seconds and as a clock time.
-func lockedMessage(left time.Duration, until time.Time) string {
-	return fmt.Sprintf("Too many failed attempts: this account is locked for %s more (until %s). "+
-		"Wait, then try again with the right password, or use \"Forgot password?\".", left, until.Format("15:04:05"))
 }

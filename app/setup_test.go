@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
-	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/setup"
 )
 
@@ -138,7 +137,7 @@ func TestSetupWizardFromLinkArgumentWithResume(t *testing.T) {
 	if h.u.Screen() != "Setup: done" || !h.u.wizard.loginNow.Visible() {
 		t.Fatalf("not activated: %q", h.u.wizard.err.Text)
 	}
-	m, _ := setup.Load(h.home, service.SetupSecretsIn(testKeyring{}))
+	m, _ := setup.Load(h.home, setup.Keep(testKeyring))
 	if m.Resumable() {
 		t.Fatal("setup progress left after activation")
 	}

@@ -12,25 +12,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/zalando/go-keyring"
+	"github.com/mag-desktop/magdesk/internal/secrets"
 )
 
 // KeyringService is the OS-keyring service under which the file store keeps each file's password.
 // It differs from the session cache's service so that clearing sessions never touches identities.
 const KeyringService = "MAG Desktop certificate store"
-
-// Keyring is the part of the OS keyring the file store needs (go-keyring by default).
-type Keyring interface {
-	Set(service, user, password string) error
-	Get(service, user string) (string, error)
-	Delete(service, user string) error
-}
-
-type osKeyring struct{}
-
-func (osKeyring) Set(s, u, p string) error        { return keyring.Set(s, u, p) }
-func (osKeyring) Get(s, u string) (string, error) { return keyring.Get(s, u) }
-func (osKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) }
 
 // FileStore is the app's own store: <MAGDESK_HOME>/certs/<sha256>.p12 (PKCS#12, Modern encoder,
 // random password kept in the OS keyring) beside <sha256>.crt (the public certificate, so that
@@ -39,7 +26,7 @@ func (osKeyring) Delete(s, u string) error        { return keyring.Delete(s, u) 
 // before it is the undo.
 type FileStore struct {
 	dir     string
-	keyring Keyring
+	keyring secrets.Store
 	now     func() time.Time
 	mu      sync.Mutex // serialises changes (the GUI works from several goroutines)
 	cache   recordCache
@@ -48,15 +35,17 @@ type FileStore struct {
 // FileOption configures a FileStore.
 type FileOption func(*FileStore)
 
-// WithKeyring replaces the OS keyring (tests).
-func WithKeyring(k Keyring) FileOption { return func(s *FileStore) { s.keyring = k } }
+// WithKeyring keeps the files' passwords in k instead of the OS keyring (the demo, tests).
+func WithKeyring(k secrets.Keyring) FileOption {
+	return func(s *FileStore) { s.keyring = secrets.In(k, KeyringService) }
+}
 
 // WithClock replaces time.Now.
 func WithClock(now func() time.Time) FileOption { return func(s *FileStore) { s.now = now } }
 
 // OpenFileStore opens (creating, mode 0700) the store in home/certs.
 func OpenFileStore(home string, opts ...FileOption) (*FileStore, error) {
-	s := &FileStore{dir: filepath.Join(home, "certs"), keyring: osKeyring{}, now: time.Now}
+	s := &FileStore{dir: filepath.Join(home, "certs"), keyring: secrets.In(secrets.OS(), KeyringService), now: time.Now}
 	for _, o := range opts {
 		o(s)
 	}
@@ -82,7 +71,7 @@ func (s *FileStore) purgeTrash() error {
 	}
 	for _, e := range entries {
 		if name, ok := strings.CutSuffix(e.Name(), ".p12"); ok {
-			_ = s.keyring.Delete(KeyringService, "trash/"+name)
+			_ = s.keyring.Delete("trash/" + name)
 		}
 	}
 	return os.RemoveAll(trash)
@@ -181,13 +170,13 @@ func (s *FileStore) ImportRecord(ctx context.Context, b *Bundle, rec Record) (Id
 	if err != nil {
 		return Identity{}, err
 	}
-	if err := s.keyring.Set(KeyringService, string(fp), pw); err != nil {
+	if err := s.keyring.Set(string(fp), pw); err != nil {
 		return Identity{}, newErr(CodeKeyringFailed, op, err, "the OS keyring refused to store the identity's password: unlock your keyring (or start one) and try again")
 	}
 	undo := func() {
 		_ = os.Remove(s.p12Path(fp))
 		_ = os.Remove(s.crtPath(fp))
-		_ = s.keyring.Delete(KeyringService, string(fp))
+		_ = s.keyring.Delete(string(fp))
 	}
 	var pemData []byte
 	for _, c := range append([]*x509.Certificate{b.Cert}, b.Chain...) {
@@ -242,7 +231,7 @@ func (s *FileStore) Export(ctx context.Context, fp Fingerprint) (*Bundle, error)
 	if err != nil {
 		return nil, newErr(CodeStoreUnavailable, op, err, "cannot read the identity file")
 	}
-	pw, err := s.keyring.Get(KeyringService, string(fp))
+	pw, err := s.keyring.Get(string(fp))
 	if err != nil {
 		return nil, newErr(CodeKeyringFailed, op, err, "the password of identity %s is not in the OS keyring (unlock the keyring; if it was deleted, remove this identity and request a new certificate)", fp.Short())
 	}
@@ -273,7 +262,7 @@ func (s *FileStore) Remove(ctx context.Context, fp Fingerprint) (RemoveResult, e
 		return res, newErr(CodeStoreUnavailable, op, err, "cannot delete the key file; nothing was removed")
 	}
 	res.KeyRemoved = true
-	if err := s.keyring.Delete(KeyringService, string(fp)); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	if err := s.keyring.Delete(string(fp)); err != nil {
 		res.Warnings = append(res.Warnings, "the key file is deleted, but its password could not be deleted from the OS keyring: "+err.Error())
 	}
 	if err := os.Remove(s.crtPath(fp)); err != nil && !errors.Is(err, os.ErrNotExist) {

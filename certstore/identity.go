@@ -28,7 +28,7 @@ func ParseFingerprint(s string) (Fingerprint, error) {
 	t = strings.TrimPrefix(t, "sha256:")
 	t = strings.NewReplacer(":", "", " ", "", "-", "").Replace(t)
 	if len(t) != 64 {
-		return "", newErr(CodeInvalidInput, "", nil, "%q is not a SHA-256 fingerprint: give the 64 hex digits that `magdesk certs list` shows", s)
+		return "", newErr(CodeInvalidInput, "", nil, "%q is not a SHA-256 fingerprint: give the 64 hex digits that the list of certificates shows", s)
 	}
 	if _, err := hex.DecodeString(t); err != nil {
 		return "", newErr(CodeInvalidInput, "", nil, "%q is not a SHA-256 fingerprint: only hex digits 0-9 and a-f are allowed", s)

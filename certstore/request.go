@@ -99,5 +99,5 @@ func IdentityForLogin(ctx context.Context, fs *FileStore, serverURL, userID stri
 		}
 		return b, id, nil
 	}
-	return nil, Identity{}, newErr(CodeNoIdentityForUser, "login certificate", nil, "no certificate of %s on this computer: log in without one, then request one with `magdesk certs request`", userID)
+	return nil, Identity{}, newErr(CodeNoIdentityForUser, "login certificate", nil, "no certificate of %s on this computer: log in without one, then request a certificate", userID)
 }

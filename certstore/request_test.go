@@ -63,7 +63,7 @@ func TestRequestIdentityAndLoginSelection(t *testing.T) {
 		server, user string
 		at           time.Time
 	}{{server, "someone_else", time.Now()}, {"https://other.example", "doej_0001", time.Now()}, {server, "doej_0001", time.Now().Add(48 * time.Hour)}} {
-		if _, _, err := IdentityForLogin(ctx, fs, c.server, c.user, c.at); !errors.Is(err, ErrNoIdentity) || !strings.Contains(err.Error(), "certs request") {
+		if _, _, err := IdentityForLogin(ctx, fs, c.server, c.user, c.at); !errors.Is(err, ErrNoIdentity) || !strings.Contains(err.Error(), "request a certificate") {
 			t.Errorf("%+v: err = %v", c, err)
 		}
 	}

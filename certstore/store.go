@@ -56,7 +56,7 @@ func indexOf(ids []Identity, fp Fingerprint) int {
 }
 
 func notFound(op string, fp Fingerprint, loc Location) error {
-	return newErr(CodeNotFound, op, nil, "no certificate %s in %s: run `magdesk certs list` to see what is there", fp.Short(), loc.Store)
+	return newErr(CodeNotFound, op, nil, "no certificate %s in %s: list the certificates again to see what is there", fp.Short(), loc.Store)
 }
 
 // Runner runs an external tool (certutil, pk12util, security). Tests of the macOS backend

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -236,7 +235,7 @@ func parseServerURL(s string) (*url.URL, error) {
 	}
 	if s == "" {
 		return nil, &Error{Kind: KindConfig, Op: "configure",
-			Err: errors.New("no server is configured; pass --server https://HOST:PORT or set it in the settings")}
+			Err: ErrNoServer}
 	}
 	if !strings.Contains(s, "://") {
 		s = "https://" + s

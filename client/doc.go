@@ -40,8 +40,8 @@
 //
 // SessionStore caches one Session per (server URL, user id) in the OS keyring under the
 // service "MAG Desktop" (item "session:<server>|<user>"), with an index of cached accounts as
-// one more keyring item ("sessions-index"), never in a file; $MAGDESK_KEYRING_SERVICE (ProfileEnv)
-// selects another service name, a separate profile. Without a usable keyring it keeps
+// one more keyring item ("sessions-index"), never in a file; $MAGDESK_KEYRING_SERVICE (secrets.ProfileEnv)
+// selects a separate profile ("MAG Desktop [profile]"). Without a usable keyring it keeps
 // sessions in memory for the run and says why (InMemory, Warning). ClearSessions revokes every
 // session whose server answers (through a Connector), deletes all of them and returns a
 // ClearReport of what was revoked and what was only deleted locally, and why.

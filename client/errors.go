@@ -95,6 +95,12 @@ func (e *Error) Code() api.Code {
 	return e.Problem.Code
 }
 
+// ErrNoServer is the cause of the configuration error of a client without a server address.
+var ErrNoServer = errors.New("no server is set: enter your gateway's address, as the activation email gives it (https://HOST:PORT)")
+
+// IsNoServer reports that no server address is set.
+func IsNoServer(err error) bool { return errors.Is(err, ErrNoServer) }
+
 // AsError finds the client's Error in err's chain.
 func AsError(err error) (*Error, bool) {
 	var ce *Error

@@ -224,7 +224,7 @@ func TestOptionsRefused(t *testing.T) {
 		o    Options
 		want string
 	}{
-		{Options{}, "no server is configured"},
+		{Options{}, "no server is set"},
 		{Options{ServerURL: "http://gw.example"}, "must start with https://"},
 		{Options{ServerURL: "https://gw.example/portal"}, "must not contain a path"},
 		{Options{ServerURL: "https://"}, "has no host"},

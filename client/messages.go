@@ -102,6 +102,17 @@ func sentence(s string) string {
 	return s
 }
 
+// LockoutMessage is the sentence of a temporary lockout: how long it lasts and, when until is
+// known (the front end adds the wait to its clock, and may count it down), to the second and
+// until when.
+func LockoutMessage(retry time.Duration, until time.Time) string {
+	how := wait(retry)
+	if retry > 0 && !until.IsZero() {
+		how = retry.Round(time.Second).String() + " more (until " + until.Format("15:04:05") + ")"
+	}
+	return "Too many failed attempts: the account is locked for " + how + ". Wait, then try again with the right password, or reset your password."
+}
+
 // wait formats a retry delay for people: "45 seconds", "5 minutes".
 func wait(d time.Duration) string {
 	switch {
@@ -170,7 +181,7 @@ func problemMessage(p *api.Problem, user string) string {
 	case api.CodeOTPReplayed:
 		return "That one-time code was already used. Wait for the next code in your authenticator app (at most 30 seconds) and enter it."
 	case api.CodeAccountLocked:
-		return fmt.Sprintf("The account is locked for %s after too many failed attempts. Wait, then try again, or reset your password.", wait(retry))
+		return LockoutMessage(retry, time.Time{})
 	case api.CodeAccountDisabled:
 		return "This account is disabled. Contact your organisation administrator."
 	case api.CodeUnauthenticated:

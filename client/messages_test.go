@@ -19,7 +19,7 @@ func TestUserMessageNeutral(t *testing.T) {
 		want string
 	}{
 		{problem(api.CodeInvalidCredentials), "The user ID or password is wrong. Check both and try again; after several failed attempts the account is locked for a while. Forgot them? Have your user ID sent by email, or reset your password."},
-		{problem(api.CodeAccountLocked), "The account is locked for 5 minutes after too many failed attempts. Wait, then try again, or reset your password."},
+		{problem(api.CodeAccountLocked), "Too many failed attempts: the account is locked for 5 minutes. Wait, then try again with the right password, or reset your password."},
 		{problem(api.CodeActivationTokenInvalid), "The activation link is not valid. Copy the whole link from the activation email, or ask for a new link by email."},
 		{problem(api.CodeActivationTokenExpired), "The activation link has expired. Ask for a new link by email, or ask your organisation administrator."},
 		{problem(api.CodeSessionAccountMismatch), "Clear cached sessions, then log in again."},
@@ -29,6 +29,7 @@ func TestUserMessageNeutral(t *testing.T) {
 		{problem(api.CodeCertRequired), "Choose your certificate and try again."},
 		{problem(api.CodeStepUpRequired), "Register an authenticator app or a certificate, then log in again with it."},
 		{problem(api.CodeEnrollmentExpired), "Start the registration of your authenticator app again."},
+		{func() error { _, err := New(Options{}); return err }(), "No server is set: enter your gateway's address"},
 		{&Error{Kind: KindUntrustedServer, Server: "gw:443"}, "If your IT department gave you a CA certificate, add it as this server's CA certificate"},
 	}
 	frontEnd := regexp.MustCompile(`magdesk |--[a-z]|\(.*(menu|Connections|\?)\)|"Forgot|Link doesn.t work`)

@@ -5,13 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/zalando/go-keyring"
+	"github.com/mag-desktop/magdesk/internal/secrets"
 )
 
 // KeyringService is the service name of every MAG Desktop item in the OS keyring.
@@ -27,48 +26,6 @@ const (
 
 // ErrNoSession means no session is cached for that server and user.
 var ErrNoSession = errors.New("no cached session: log in first")
-
-// Keyring is the part of the OS keyring the session store uses (go-keyring's functions).
-type Keyring interface {
-	Set(service, user, secret string) error
-	Get(service, user string) (string, error)
-	Delete(service, user string) error
-}
-
-// SystemKeyring is the OS keyring through go-keyring (Secret Service, Keychain, Credential
-// Manager); keyring.MockInit replaces it in tests.
-type SystemKeyring struct{}
-
-// Set stores a secret.
-func (SystemKeyring) Set(service, user, secret string) error {
-	return keyring.Set(service, user, secret)
-}
-
-// Get reads a secret; a missing one is ErrNotFound of go-keyring.
-func (SystemKeyring) Get(service, user string) (string, error) { return keyring.Get(service, user) }
-
-// Delete removes a secret.
-func (SystemKeyring) Delete(service, user string) error { return keyring.Delete(service, user) }
-
-// ServiceKeyring is the OS keyring under another service name than KeyringService: a separate
-// profile whose sessions the default one never sees (see OpenSessionStore).
-type ServiceKeyring struct{ Service string }
-
-// Set stores a secret under k.Service.
-func (k ServiceKeyring) Set(_, user, secret string) error {
-	return keyring.Set(k.Service, user, secret)
-}
-
-// Get reads a secret of k.Service.
-func (k ServiceKeyring) Get(_, user string) (string, error) { return keyring.Get(k.Service, user) }
-
-// Delete removes a secret of k.Service.
-func (k ServiceKeyring) Delete(_, user string) error { return keyring.Delete(k.Service, user) }
-
-// ProfileEnv names the environment variable that selects another keyring service for
-// sessions: separate profiles on one desktop, and test runs side by side that must not clear
-// each other's sessions.
-const ProfileEnv = "MAGDESK_KEYRING_SERVICE"
 
 // Session is one cached login: a secret, kept only in the keyring (or in memory).
 type Session struct {
@@ -108,38 +65,35 @@ func (r SessionRef) Expired(now time.Time) bool {
 // It is safe for concurrent use within a process.
 type SessionStore struct {
 	mu      sync.Mutex
-	kr      Keyring           // nil: in memory for this run
+	kr      secrets.Store // the zero Store: in memory for this run
+	inKR    bool
 	mem     map[string]string // the in-memory fallback, same keys as the keyring
 	warning string
 }
 
-// OpenSessionStore uses the OS keyring if it answers, else keeps sessions in memory for this
-// run and says why in Warning. It never writes a file. With $MAGDESK_KEYRING_SERVICE set,
-// sessions live under that service name instead of KeyringService.
-func OpenSessionStore() *SessionStore {
-	if svc := os.Getenv(ProfileEnv); svc != "" {
-		return NewSessionStore(ServiceKeyring{Service: svc})
-	}
-	return NewSessionStore(SystemKeyring{})
-}
+// OpenSessionStore uses the OS keyring (secrets.OS: the profile of $MAGDESK_KEYRING_SERVICE)
+// if it answers, else keeps sessions in memory for this run and says why in Warning. It never
+// writes a file.
+func OpenSessionStore() *SessionStore { return NewSessionStore(secrets.OS()) }
 
 // NewSessionStore is OpenSessionStore over a given keyring (nil: memory only).
-func NewSessionStore(kr Keyring) *SessionStore {
+func NewSessionStore(k secrets.Keyring) *SessionStore {
 	s := &SessionStore{mem: map[string]string{}}
-	if kr == nil {
+	if k == nil {
 		s.warning = "No keyring is in use: sessions are kept in memory for this run only."
 		return s
 	}
-	if _, err := kr.Get(KeyringService, indexKey); err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	kr := secrets.In(k, KeyringService)
+	if _, err := kr.Get(indexKey); err != nil && !errors.Is(err, secrets.ErrNotFound) {
 		s.fallBack(err)
 		return s
 	}
-	s.kr = kr
+	s.kr, s.inKR = kr, true
 	return s
 }
 
 func (s *SessionStore) fallBack(err error) {
-	s.kr = nil
+	s.inKR = false
 	s.warning = fmt.Sprintf("The system keyring is not available (%v), so your login is kept in memory for this run only "+
 		"and you will have to log in again next time. On Linux, install and unlock a Secret Service such as GNOME Keyring or KWallet.", err)
 }
@@ -148,7 +102,7 @@ func (s *SessionStore) fallBack(err error) {
 func (s *SessionStore) InMemory() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.kr == nil
+	return !s.inKR
 }
 
 // Warning says why sessions are not in the keyring, or "".
@@ -274,15 +228,15 @@ func (s *SessionStore) writeIndexLocked(refs []SessionRef) error {
 }
 
 func (s *SessionStore) getLocked(key string) (string, error) {
-	if s.kr == nil {
+	if !s.inKR {
 		v, ok := s.mem[key]
 		if !ok {
 			return "", ErrNoSession
 		}
 		return v, nil
 	}
-	v, err := s.kr.Get(KeyringService, key)
-	if errors.Is(err, keyring.ErrNotFound) {
+	v, err := s.kr.Get(key)
+	if errors.Is(err, secrets.ErrNotFound) {
 		return "", ErrNoSession
 	}
 	if err != nil {
@@ -292,12 +246,12 @@ func (s *SessionStore) getLocked(key string) (string, error) {
 }
 
 func (s *SessionStore) setLocked(key, value string) error {
-	if s.kr != nil {
-		err := s.kr.Set(KeyringService, key, value)
+	if s.inKR {
+		err := s.kr.Set(key, value)
 		if err == nil {
 			return nil
 		}
-		if errors.Is(err, keyring.ErrSetDataTooBig) {
+		if errors.Is(err, secrets.ErrTooBig) {
 			return fmt.Errorf("the keyring refused the session (too big): %w", err)
 		}
 		// The keyring went away (daemon stopped, locked and dismissed): keep going in memory
@@ -309,12 +263,11 @@ func (s *SessionStore) setLocked(key, value string) error {
 }
 
 func (s *SessionStore) deleteLocked(key string) error {
-	if s.kr == nil {
+	if !s.inKR {
 		delete(s.mem, key)
 		return nil
 	}
-	err := s.kr.Delete(KeyringService, key)
-	if err != nil && !errors.Is(err, keyring.ErrNotFound) {
+	if err := s.kr.Delete(key); err != nil {
 		return fmt.Errorf("deleting from the keyring: %w", err)
 	}
 	return nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/mag-desktop/magdesk/internal/secrets"
 )
 
 func mockStore(t *testing.T) *SessionStore {
@@ -143,14 +145,17 @@ func TestRealKeyring(t *testing.T) {
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^TestRealKeyringChild$", "-test.v")
 	// A service of its own: other packages' tests use the same Secret Service at the same time.
-	cmd.Env = append(os.Environ(), "MAGDESK_REAL_KEYRING_CHILD=1", ProfileEnv+"="+realTestService)
+	cmd.Env = append(os.Environ(), "MAGDESK_REAL_KEYRING_CHILD=1", secrets.ProfileEnv+"="+realTestProfile)
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "--- PASS: TestRealKeyringChild") {
 		t.Fatalf("real keyring run failed: %v\n%s", err, out)
 	}
 }
 
-const realTestService = KeyringService + " [client tests]"
+const (
+	realTestProfile = "client tests"
+	realTestService = KeyringService + " [" + realTestProfile + "]"
+)
 
 func TestRealKeyringChild(t *testing.T) {
 	if os.Getenv("MAGDESK_REAL_KEYRING_CHILD") != "1" {
@@ -191,7 +196,7 @@ func TestRealKeyringChild(t *testing.T) {
 // racingKeyring simulates another process (the GUI) rewriting the index right after our first
 // write of it, without our entry.
 type racingKeyring struct {
-	Keyring
+	secrets.Keyring
 	raced bool
 }
 
@@ -208,7 +213,7 @@ func (r *racingKeyring) Set(service, user, secret string) error {
 
 func TestSaveSurvivesAConcurrentIndexWriter(t *testing.T) {
 	keyring.MockInit()
-	s := NewSessionStore(&racingKeyring{Keyring: SystemKeyring{}})
+	s := NewSessionStore(&racingKeyring{Keyring: secrets.System{}})
 	if err := s.Save(Session{Server: "https://gw", UserID: "cli_user", Token: "mst_cli"}); err != nil {
 		t.Fatal(err)
 	}

@@ -18,11 +18,11 @@ import (
 
 	"github.com/mag-desktop/magdesk/app"
 	"github.com/mag-desktop/magdesk/certstore"
-	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/config"
 	"github.com/mag-desktop/magdesk/internal/demo"
 	"github.com/mag-desktop/magdesk/internal/instance"
 	"github.com/mag-desktop/magdesk/internal/logging"
+	"github.com/mag-desktop/magdesk/internal/secrets"
 	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/version"
 )
@@ -87,13 +87,11 @@ func runGUI(args []string) int {
 	w := a.NewWindow(app.Title)
 	w.Resize(fyne.NewSize(960, 720))
 	opts := service.Options{Home: home, Settings: eff, Log: log, Version: version.Version}
-	var demoKeyring *service.MemoryKeyring
+	var demoKeyring *secrets.Memory
 	if *demoMode {
 		// The demo's throwaway secrets stay in memory, out of the user's keyring.
-		demoKeyring = service.NewMemoryKeyring()
-		opts.Sessions = client.NewSessionStore(demoKeyring)
-		opts.Secrets = demoKeyring.SetupSecrets()
-		opts.Stores.FileOpts = []certstore.FileOption{certstore.WithKeyring(demoKeyring)}
+		demoKeyring = secrets.NewMemory()
+		opts.Keyring = demoKeyring
 	}
 	svc := service.NewService(opts)
 	u := app.New(a, w, svc)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // runApps is apps | apps request APP | apps open APP [--print].
@@ -36,29 +37,18 @@ func appsList(e *Env, args []string) int {
 	})
 }
 
-// statusText explains a status in plain words (the server's own text when it gives one).
+// statusText is the catalogue's words for a status, then the command that acts on it.
 func statusText(a api.Application) string {
-	if a.StatusText != "" {
-		return a.StatusText
+	if cmd, ok := statusCommand[a.Status]; ok {
+		return service.StatusText(a) + " (" + cmd + " " + a.AppID + ")"
 	}
-	switch a.Status {
-	case api.StatusPendingTerms:
-		return "waiting for your organisation administrator to accept the Terms and Conditions"
-	case api.StatusAvailable:
-		return "request access: magdesk apps request " + a.AppID
-	case api.StatusAccessRequested:
-		return "waiting for the application administrator to approve your request"
-	case api.StatusAccessGranted:
-		return "open it: magdesk apps open " + a.AppID
-	case api.StatusAccessDenied:
-		if a.DenyReason != "" {
-			return "access denied: " + a.DenyReason
-		}
-		return "access denied"
-	case api.StatusSuspended:
-		return "suspended; contact your organisation administrator"
-	}
-	return a.Status
+	return service.StatusText(a)
+}
+
+// statusCommand is the command that does what a status's words suggest.
+var statusCommand = map[string]string{
+	api.StatusAvailable:     "magdesk apps request",
+	api.StatusAccessGranted: "magdesk apps open",
 }
 
 func appsRequest(e *Env, args []string) int {

@@ -13,6 +13,7 @@ import (
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // runCerts is magdesk certs list|request|check|import|export|remove|connect (SPEC §4).
@@ -58,7 +59,7 @@ func (e *Env) classifyAll(inv *certstore.Inventory) certReport {
 		if err == nil {
 			in.MyServerCerts, in.ServerListKnown, rep.Checked = mine, true, true
 		} else {
-			rep.Warnings = append(rep.Warnings, "the gateway's list of your certificates was not read ("+client.UserMessage(err)+"); judged by local records only")
+			rep.Warnings = append(rep.Warnings, "the gateway's list of your certificates was not read ("+service.Message(err)+"); judged by local records only")
 		}
 	}
 	in.LocalRecords, _ = inv.File.Records()
@@ -255,7 +256,7 @@ func certsImport(e *Env, args []string) int {
 func (e *Env) locate(inv *certstore.Inventory, arg string) (certstore.Fingerprint, []certstore.Identity, []certstore.Store, error) {
 	fp, err := certstore.ParseFingerprint(arg)
 	if err != nil {
-		return "", nil, nil, usageErrorf("%s", err.(*certstore.Error).Msg)
+		return "", nil, nil, usageErrorf("%s", fingerprintProblem(err))
 	}
 	ids, stores := inv.Find(e.Context(), fp)
 	if len(ids) == 0 {

@@ -42,7 +42,7 @@ func loginCertificate(ctx context.Context, e *Env, userID, mode string) (*tls.Ce
 	}
 	fp, err := certstore.ParseFingerprint(mode)
 	if err != nil {
-		return nil, usageErrorf("--cert takes auto, none or a SHA-256 fingerprint: %s", err.(*certstore.Error).Msg)
+		return nil, usageErrorf("--cert takes auto, none or a SHA-256 fingerprint: %s", fingerprintProblem(err))
 	}
 	// The app's own store first: it opens without starting any tool.
 	if b, err := inv.File.Export(ctx, fp); err == nil {
@@ -61,4 +61,14 @@ func loginCertificate(ctx context.Context, e *Env, userID, mode string) (*tls.Ce
 		return nil, errors.Join(errs...)
 	}
 	return nil, fmt.Errorf("no certificate %s with a private key on this computer: run 'magdesk certs list'", fp)
+}
+
+// fingerprintProblem is what is wrong with an argument ParseFingerprint refused: the store's
+// sentence without its operation, or the error itself when it is of another kind.
+func fingerprintProblem(err error) string {
+	var ce *certstore.Error
+	if errors.As(err, &ce) {
+		return ce.Msg
+	}
+	return err.Error()
 }

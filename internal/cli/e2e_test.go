@@ -18,6 +18,7 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/secrets"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
@@ -68,7 +69,7 @@ func (u *user) run(stdin string, args ...string) res {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, u.bin, append(append([]string{}, u.baseArgs...), args...)...)
-	cmd.Env = append(append(os.Environ(), "MAGDESK_HOME="+u.home, client.ProfileEnv+"="+e2eService), u.env...)
+	cmd.Env = append(append(os.Environ(), "MAGDESK_HOME="+u.home, secrets.ProfileEnv+"="+e2eProfile), u.env...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
@@ -124,7 +125,10 @@ func oathtool(t *testing.T, secret string, at time.Time) string {
 
 // e2eService keeps this test's sessions apart from those of other packages' tests, which use
 // the same Secret Service at the same time (and would be cleared by sessions clear).
-const e2eService = client.KeyringService + " [cli e2e]"
+const (
+	e2eProfile = "cli e2e"
+	e2eService = client.KeyringService + " [" + e2eProfile + "]"
+)
 
 var linkRE = regexp.MustCompile(`https://\S+/activate#token=\S+`)
 

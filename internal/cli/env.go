@@ -18,6 +18,7 @@ import (
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/version"
 	"golang.org/x/term"
 )
@@ -39,7 +40,7 @@ const (
 //	c, err := e.Current(ctx)                // client acting as the current user (cached session)
 //	pw, err := e.Secret("Password: ")       // stdin line with --password-stdin, else no-echo prompt
 //	return e.Output(v, func(w io.Writer) { ... })  // JSON with --json, text otherwise
-//	return e.Fail(err)                      // UserMessage on stderr, exit 1 (2 for usage errors)
+//	return e.Fail(err)                      // service.Message on stderr, exit 1 (2 for usage errors)
 type Env struct {
 	IO IO
 	// Home is MAGDESK_HOME: settings, the app's own certificate store, the CLI's state file.
@@ -294,7 +295,7 @@ func (e *Env) line() (string, error) {
 // Output writes v as JSON with --json, else calls text.
 func (e *Env) Output(v any, text func(w io.Writer)) int {
 	if e.JSON {
-		enc := json.NewEncoder(e.IO.Out)
+		enc := jsonEncoder(e.IO.Out)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(v); err != nil {
 			return e.Fail(err)
@@ -305,13 +306,21 @@ func (e *Env) Output(v any, text func(w io.Writer)) int {
 	return ExitOK
 }
 
+// jsonEncoder writes JSON for scripts and people: "&", "<" and ">" stay as they are (the
+// default escapes them for HTML, which no reader of --json is).
+func jsonEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
 // Fail reports err and returns its exit status: 2 for usage errors, 1 otherwise. The message
-// is client.UserMessage, then the command that follows its advice (hint) on a line of its own;
-// with --json an {"error": ...} object also goes to stdout.
+// is the catalogue's (service.Message), then the command that follows its advice (hint) on a
+// line of its own; with --json an {"error": ...} object also goes to stdout.
 func (e *Env) Fail(err error) int {
 	var ue *usageError
 	status := ExitError
-	msg, how := client.UserMessage(err), hint(err)
+	msg, how := service.Message(err), hint(err)
 	if errors.As(err, &ue) {
 		status, msg, how = ExitUsage, ue.msg, ""
 	}
@@ -332,7 +341,7 @@ func (e *Env) Fail(err error) int {
 				out.Code, out.MagCode = string(p.Code), p.MagCode
 			}
 		}
-		_ = json.NewEncoder(e.IO.Out).Encode(map[string]jsonError{"error": out})
+		_ = jsonEncoder(e.IO.Out).Encode(map[string]jsonError{"error": out})
 	}
 	return status
 }

@@ -2,17 +2,25 @@ package cli
 
 import (
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/certstore"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
-// hintByCode is the command that does what client.UserMessage advises, for the problem codes
-// whose advice has one: the message names no command, because the GUI shows it too.
+// hintByKind and hintByCode are the command that does what the catalogue's sentence advises,
+// for the errors whose advice has one: the sentence names no command, because the GUI shows it
+// too. What an error means is service.Explain's decision; this only maps it to commands.
+var hintByKind = map[service.Kind]string{
+	service.KindAccountMismatch:  "magdesk sessions clear",
+	service.KindUntrustedServer:  "--ca FILE",
+	service.KindWrongCertificate: "magdesk certs check, then magdesk certs remove, or magdesk certs connect --from-user ID",
+	service.KindNoServer:         "--server https://HOST:PORT (it is remembered), or server_url in the settings",
+}
+
 var hintByCode = map[api.Code]string{
 	api.CodeInvalidCredentials:     "magdesk recover user-id --email E, or magdesk recover password --user ID",
 	api.CodeAccountLocked:          "magdesk recover password --user ID",
 	api.CodeActivationTokenInvalid: "magdesk recover activation --user ID --email E",
 	api.CodeActivationTokenExpired: "magdesk recover activation --user ID --email E",
-	api.CodeCertWrongAccount:       "magdesk certs check, then magdesk certs remove, or magdesk certs connect --from-user ID",
 	api.CodeCertNotRegistered:      "magdesk login --cert none",
 	api.CodeCertExpired:            "magdesk login --cert none",
 	api.CodeCertRevoked:            "magdesk login --cert none",
@@ -22,19 +30,29 @@ var hintByCode = map[api.Code]string{
 	api.CodeEnrollmentExpired:      "magdesk otp enroll",
 }
 
-// hint is the CLI's way to follow the advice of client.UserMessage(err), or "".
+var hintByServiceCode = map[service.Code]string{
+	service.CodeNotLoggedIn:         "magdesk login --user ID",
+	service.CodeLoginAttemptExpired: "magdesk login --user ID",
+	service.CodeCertNotHere:         "magdesk certs list",
+	service.CodeCertNotInStore:      "magdesk certs list",
+}
+
+var hintByStoreCode = map[certstore.Code]string{
+	certstore.CodeNotFound:          "magdesk certs list",
+	certstore.CodeNoIdentityForUser: "magdesk login --cert none, then magdesk certs request",
+}
+
+// hint is the CLI's way to follow the advice of the catalogue's sentence for err, or "".
 func hint(err error) string {
-	switch {
-	case client.IsAccountMismatch(err):
-		return "magdesk sessions clear"
-	case client.IsUntrustedServer(err):
-		return "--ca FILE"
+	e := service.Explain(err)
+	if h, ok := hintByKind[e.Kind]; ok {
+		return h
 	}
-	if p := client.ProblemOf(err); p != nil {
-		if p.MagCode == api.MagCodeWrongCertificate {
-			return hintByCode[api.CodeCertWrongAccount]
-		}
-		return hintByCode[p.Code]
+	if h, ok := hintByServiceCode[e.ServiceCode]; ok {
+		return h
 	}
-	return ""
+	if h, ok := hintByStoreCode[certstore.CodeOf(err)]; ok {
+		return h
+	}
+	return hintByCode[e.Code]
 }

@@ -13,7 +13,7 @@ import (
 
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
-	"github.com/mag-desktop/magdesk/internal/service"
+	"github.com/mag-desktop/magdesk/internal/secrets"
 )
 
 func TestMain(m *testing.M) {
@@ -56,7 +56,7 @@ func TestDemoGatewayCredentialsAndPlantedCertificate(t *testing.T) {
 	// The second account's certificate lands in the app's store, noted as that account's.
 	home := t.TempDir()
 	// In memory, as `magdesk --demo` keeps it: the demo's secrets stay out of the keyring.
-	kr := service.NewMemoryKeyring()
+	kr := secrets.NewMemory()
 	fp, err := d.PlantSecondCertificate(ctx, home, certstore.WithKeyring(kr))
 	if err != nil {
 		t.Fatal(err)

@@ -3,8 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
@@ -55,7 +53,7 @@ func (s *Service) LoginMFA(ctx context.Context, ticket, otp string) (api.Me, err
 	c := s.mfa
 	s.mu.Unlock()
 	if c == nil {
-		return api.Me{}, userError(KindUnauthenticated, "The login attempt has expired. Type your password again.")
+		return api.Me{}, newError(CodeLoginAttemptExpired, "", nil)
 	}
 	resp, err := c.LoginMFA(ctx, ticket, otp)
 	if err != nil {
@@ -195,19 +193,9 @@ func (s *Service) ClearSessions(ctx context.Context) (ClearReport, error) {
 			}
 		}
 	}
-	switch {
-	case len(rep.Sessions) == 0:
-		out.Message = "No sessions were cached. Nothing is left in the keyring."
-	default:
-		out.Message = fmt.Sprintf("Cleared %d cached session(s): %d ended on the server, %d removed from this computer only.",
-			len(rep.Sessions), len(out.Revoked), len(out.LocalOnly))
-		if len(notes) > 0 {
-			out.Message += "\n" + strings.Join(notes, "\n")
-		}
-	}
-	out.Message += "\nClose your browser windows too: browsers keep their own sessions."
+	out.Message = clearMessage(len(rep.Sessions), out, notes)
 	if err != nil {
-		out.KeyringError = client.UserMessage(err)
+		out.KeyringError = Message(err)
 		return out, err
 	}
 	s.o.Log.Info("cached sessions cleared", "revoked", len(out.Revoked), "local_only", len(out.LocalOnly))

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/certstore"
+	"github.com/mag-desktop/magdesk/internal/config"
 	"github.com/mag-desktop/magdesk/internal/setup"
 )
 
@@ -60,7 +62,7 @@ type Backend interface {
 	CachedSessions(ctx context.Context) ([]CachedSession, error)
 	ClearSessions(ctx context.Context) (ClearReport, error)
 
-	// Account recovery (issue 8).
+	// Account recovery.
 	RecoverActivation(ctx context.Context, userID, email string) error
 	RecoverUserIDs(ctx context.Context, email string) error
 	StartPasswordRecovery(ctx context.Context, userID string) (api.PasswordRecovery, error)
@@ -73,13 +75,13 @@ type Backend interface {
 	Versions() Versions
 }
 
-// Setting keys, as config names them; Settings.Locked uses them.
+// Setting keys, config's own; Settings.Locked uses them.
 const (
-	KeyServerURL      = "server_url"
-	KeyCABundle       = "ca_bundle"
-	KeyLogLevel       = "log_level"
-	KeyTheme          = "theme"
-	KeyRememberUserID = "remember_user_id"
+	KeyServerURL      = config.KeyServerURL
+	KeyCABundle       = config.KeyCABundle
+	KeyLogLevel       = config.KeyLogLevel
+	KeyTheme          = config.KeyTheme
+	KeyRememberUserID = config.KeyRememberUserID
 )
 
 // Settings is what the Settings screen edits.
@@ -103,14 +105,14 @@ type LoginRequest struct {
 	NoCertificate bool
 }
 
-// Certificate statuses, as certstore classifies an identity for the logged-in account.
+// Certificate statuses: certstore's classes of an identity for the logged-in account.
 const (
-	CertBound        = "bound_to_this_account"
-	CertWrongAccount = "wrong_account"
-	CertNotBound     = "not_bound"
-	CertExpired      = "expired"
-	CertRevoked      = "revoked"
-	CertForeign      = "foreign"
+	CertBound        = string(certstore.ClassBound)
+	CertWrongAccount = string(certstore.ClassWrongAccount)
+	CertNotBound     = string(certstore.ClassNotBound)
+	CertExpired      = string(certstore.ClassExpired)
+	CertRevoked      = string(certstore.ClassRevoked)
+	CertForeign      = string(certstore.ClassForeign)
 )
 
 // Identity is a certificate with its private key in one of the local stores.

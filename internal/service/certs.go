@@ -104,3 +104,12 @@ func (s *Service) ConnectIdentity(ctx context.Context, sha256, fromUserID, passw
 	}
 	return err
 }
+
+// CheckBackup checks a backup the user chose to make before a removal: a file, and a password
+// typed twice.
+func CheckBackup(req RemoveRequest, again string) error {
+	if req.BackupPath == "" {
+		return newError(CodeBackupNotChosen, "", nil)
+	}
+	return CheckBackupPassword(req.BackupPassword, again)
+}

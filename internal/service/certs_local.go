@@ -131,7 +131,7 @@ func (l *localCerts) Import(ctx context.Context, path, password string) (Identit
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Identity{}, userError(KindValidation, fmt.Sprintf("The file %s can't be read (%v). Check the path.", path, err))
+		return Identity{}, newError(CodeFileUnreadable, path, err)
 	}
 	b, err := certstore.ParsePKCS12(data, password)
 	if err != nil {
@@ -156,7 +156,7 @@ func (l *localCerts) bundle(ctx context.Context, sha string) (*certstore.Bundle,
 	}
 	_, stores := inv.Find(ctx, fp)
 	if len(stores) == 0 {
-		return nil, userError(KindOther, "That certificate is no longer on this computer. Refresh the list.")
+		return nil, newError(CodeCertNotHere, fp.Short(), nil)
 	}
 	var errs []error
 	for _, st := range stores {
@@ -209,7 +209,7 @@ func (l *localCerts) Remove(ctx context.Context, req RemoveRequest) (RemoveResul
 	}
 	_, stores := inv.Find(ctx, fp)
 	if len(stores) == 0 {
-		return RemoveResult{}, userError(KindOther, "That certificate is no longer on this computer. Refresh the list.")
+		return RemoveResult{}, newError(CodeCertNotHere, fp.Short(), nil)
 	}
 	res := RemoveResult{Verified: true}
 	var msgs []string

@@ -3,7 +3,6 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"runtime"
@@ -15,6 +14,7 @@ import (
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/secrets"
 	"github.com/mag-desktop/magdesk/internal/setup"
 )
 
@@ -27,11 +27,12 @@ type Options struct {
 	// Demo, when set, points the app at the embedded demo server: its URL and CA replace the
 	// settings for this run and nothing about them is saved.
 	Demo *DemoServer
-	// Sessions caches sessions (nil: the OS keyring via client.OpenSessionStore, opened on
-	// first use so that a slow keyring never delays the first frame).
+	// Keyring keeps every secret of the run: sessions, the passwords of the app's certificate
+	// files, the activation token of an interrupted setup (nil: secrets.OS()).
+	Keyring secrets.Keyring
+	// Sessions caches sessions (nil: a session store over Keyring, opened on first use so that
+	// a slow keyring never delays the first frame).
 	Sessions *client.SessionStore
-	// Secrets keeps the activation token of an interrupted setup (nil: the OS keyring).
-	Secrets setup.Secrets
 	// Certs is the certificate side (nil: the stores of this computer, opened with Stores).
 	Certs Certs
 	// Stores says which stores to open; Home and the settings' cert_stores fill what it leaves empty.
@@ -65,7 +66,7 @@ type Service struct {
 func (s *Service) sessions() *client.SessionStore {
 	s.sessOnce.Do(func() {
 		if s.o.Sessions == nil {
-			s.o.Sessions = client.OpenSessionStore()
+			s.o.Sessions = client.NewSessionStore(s.o.Keyring)
 		}
 	})
 	return s.o.Sessions
@@ -93,10 +94,11 @@ func NewService(o Options) *Service {
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
 	}
-	if o.Secrets == nil {
-		o.Secrets = setup.Keyring{}
+	if o.Keyring == nil {
+		o.Keyring = secrets.OS()
 	}
 	if o.Certs == nil {
+		o.Stores.FileOpts = append([]certstore.FileOption{certstore.WithKeyring(o.Keyring)}, o.Stores.FileOpts...)
 		if o.Stores.Home == "" {
 			o.Stores.Home = o.Home
 		}
@@ -157,7 +159,7 @@ func (s *Service) SaveSettings(st Settings) error {
 	}
 	if u.CABundle != "" {
 		if _, err := os.Stat(u.CABundle); err != nil {
-			return userError(KindValidation, fmt.Sprintf("The CA file %s can't be read: %v. Choose the PEM file your IT department gave you.", u.CABundle, err))
+			return newError(CodeCAFileUnreadable, u.CABundle, err)
 		}
 	}
 	if u.ServerURL != e.ServerURL || u.CABundle != e.CABundle {
@@ -203,9 +205,6 @@ func (s *Service) clientOptions() client.Options {
 
 // anon is a client of the configured server acting as nobody.
 func (s *Service) anon() (*client.Client, error) {
-	if s.Settings().ServerURL == "" {
-		return nil, userError(KindOther, "No server is set. Enter your gateway's address on the Connect screen (it is in your activation email).")
-	}
 	return client.New(s.clientOptions())
 }
 
@@ -214,7 +213,7 @@ func (s *Service) current() (*client.Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.c == nil {
-		return nil, userError(KindUnauthenticated, "You are not logged in. Log in again.")
+		return nil, newError(CodeNotLoggedIn, "", nil)
 	}
 	return s.c, nil
 }
@@ -242,7 +241,7 @@ func (s *Service) SetupMachine() (*setup.Machine, error) {
 	if s.machine != nil {
 		return s.machine, nil
 	}
-	m, err := setup.Load(s.o.Home, s.o.Secrets)
+	m, err := setup.Load(s.o.Home, setup.Keep(s.o.Keyring))
 	s.machine = m
 	return m, err
 }

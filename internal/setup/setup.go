@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/mag-desktop/magdesk/internal/secrets"
 )
 
 // Step is how far the wizard got.
@@ -58,12 +60,11 @@ type State struct {
 	UpdatedAt      time.Time `json:"updated_at"`
 }
 
-// Secrets keeps the activation token; the real one is the OS keyring (Keyring).
-type Secrets interface {
-	Set(key, value string) error
-	Get(key string) (string, error)
-	Delete(key string) error
-}
+// KeyringService is the keyring service of the activation token (see Keep).
+const KeyringService = "MAG Desktop setup"
+
+// Keep is where the activation token of k is kept: its setup service.
+func Keep(k secrets.Keyring) secrets.Store { return secrets.In(k, KeyringService) }
 
 // Errors a caller may want to tell apart.
 var (
@@ -78,7 +79,7 @@ const FileName = "setup-progress.json"
 // Machine drives the wizard. It is not safe for concurrent use: the UI calls it from one goroutine.
 type Machine struct {
 	path    string
-	secrets Secrets
+	secrets secrets.Store
 	now     func() time.Time
 	state   State
 	token   string
@@ -86,8 +87,8 @@ type Machine struct {
 
 // Load opens the wizard state of home; with no file, the wizard starts at StepLink.
 // A damaged state file is reported and set aside (renamed), so the user can start again.
-func Load(home string, secrets Secrets) (*Machine, error) {
-	m := &Machine{path: filepath.Join(home, FileName), secrets: secrets, now: time.Now}
+func Load(home string, sec secrets.Store) (*Machine, error) {
+	m := &Machine{path: filepath.Join(home, FileName), secrets: sec, now: time.Now}
 	b, err := os.ReadFile(m.path)
 	if errors.Is(err, os.ErrNotExist) {
 		return m, nil
@@ -215,7 +216,7 @@ func (m *Machine) Abandon() error {
 }
 
 func (m *Machine) forget() error {
-	if err := m.secrets.Delete(m.tokenKey()); err != nil && !isNotFound(err) {
+	if err := m.secrets.Delete(m.tokenKey()); err != nil {
 		return fmt.Errorf("remove the activation link from the keyring: %w", err)
 	}
 	m.token = ""

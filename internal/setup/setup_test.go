@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/zalando/go-keyring"
+
+	"github.com/mag-desktop/magdesk/internal/secrets"
 )
 
 func TestMain(m *testing.M) {
@@ -23,7 +25,7 @@ var info = Info{ServerURL: "https://127.0.0.1:8443", UserID: "jdoe1", OrgName: "
 
 func TestResumeAfterRestartKeepsNoSecretInFile(t *testing.T) {
 	home := t.TempDir()
-	m, err := Load(home, Keyring{})
+	m, err := Load(home, Keep(secrets.System{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +45,7 @@ func TestResumeAfterRestartKeepsNoSecretInFile(t *testing.T) {
 	}
 
 	// "Restart": a new machine over the same home.
-	m2, err := Load(home, Keyring{})
+	m2, err := Load(home, Keep(secrets.System{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,10 +77,10 @@ func TestResumeAfterRestartKeepsNoSecretInFile(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(home, FileName)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("progress file left after completion")
 	}
-	if _, err := (Keyring{}).Get(m2.tokenKey()); err == nil {
+	if _, err := Keep(secrets.System{}).Get(m2.tokenKey()); err == nil {
 		t.Fatal("token left in keyring after completion")
 	}
-	m3, _ := Load(home, Keyring{})
+	m3, _ := Load(home, Keep(secrets.System{}))
 	if m3.Resumable() {
 		t.Fatal("completed setup offered again")
 	}
@@ -116,7 +118,7 @@ func TestStepTransitions(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, _ := Load(t.TempDir(), Keyring{})
+			m, _ := Load(t.TempDir(), Keep(secrets.System{}))
 			in := info
 			in.NeedsQuestions = c.questions
 			if err := m.Begin("tok-"+c.name, in); err != nil {
@@ -139,7 +141,7 @@ func TestDamagedProgressIsSetAside(t *testing.T) {
 	if err := os.WriteFile(p, []byte("{not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	m, err := Load(home, Keyring{})
+	m, err := Load(home, Keep(secrets.System{}))
 	if err == nil || !strings.Contains(err.Error(), "start the setup again") {
 		t.Fatalf("err = %v", err)
 	}
@@ -153,12 +155,12 @@ func TestDamagedProgressIsSetAside(t *testing.T) {
 
 func TestResumeWithoutTokenInKeyring(t *testing.T) {
 	home := t.TempDir()
-	m, _ := Load(home, Keyring{})
+	m, _ := Load(home, Keep(secrets.System{}))
 	if err := m.Begin("tok-lost", info); err != nil {
 		t.Fatal(err)
 	}
-	_ = (Keyring{}).Delete(m.tokenKey())
-	m2, _ := Load(home, Keyring{})
+	_ = Keep(secrets.System{}).Delete(m.tokenKey())
+	m2, _ := Load(home, Keep(secrets.System{}))
 	if err := m2.Resume(); !errors.Is(err, ErrNoToken) {
 		t.Fatalf("err = %v, want ErrNoToken", err)
 	}

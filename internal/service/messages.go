@@ -1,0 +1,116 @@
+package service
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/certstore"
+	"github.com/mag-desktop/magdesk/client"
+)
+
+// This file is the catalogue of what MAG Desktop says to its user, for both front ends: every
+// sentence says what happened and what to do, and names no command, flag, screen or button
+// (the command line adds its commands from a table of its own). The server's and the
+// network's errors are worded by client.UserMessage, the stores' by certstore.
+
+// sentences are the words of the service's own errors; %[1]s is the error's subject, %[2]v its
+// cause.
+var sentences = map[Code]string{
+	CodeNotLoggedIn:            "You are not logged in. Log in again.",
+	CodeLoginAttemptExpired:    "The login attempt has expired. Type your password again.",
+	CodeFileUnreadable:         "The file %[1]s can't be read (%[2]v). Check the path.",
+	CodeCAFileUnreadable:       "The CA file %[1]s can't be read (%[2]v). Choose the PEM file your IT department gave you.",
+	CodeCertNotHere:            "The certificate %[1]s is not on this computer (any more). List the certificates again to see what is there.",
+	CodeCertNotInStore:         "The certificate %[1]s is not in that store. List the certificates again to see where it is.",
+	CodeBackupNotChosen:        "Choose where to save the backup, or choose explicitly to remove the certificate without one.",
+	CodeBackupPasswordTooShort: "Use a backup password of at least %[1]s characters.",
+	CodeBackupPasswordsDiffer:  "The two backup passwords don't match. Type the same password twice.",
+}
+
+func message(e *Error) string {
+	s, ok := sentences[e.Code]
+	if !ok {
+		return string(e.Code)
+	}
+	if strings.Contains(s, "%[2]") {
+		return fmt.Sprintf(s, e.Subject, e.Err)
+	}
+	if strings.Contains(s, "%[1]") {
+		return fmt.Sprintf(s, e.Subject)
+	}
+	return s
+}
+
+// Message is the sentence for err that both front ends show.
+func Message(err error) string {
+	if err == nil {
+		return ""
+	}
+	if CodeOf(err) != "" {
+		return err.Error()
+	}
+	return client.UserMessage(err)
+}
+
+// CheckBackupPassword checks the password chosen for a backup or export file, typed twice.
+func CheckBackupPassword(pw, again string) error {
+	if len(pw) < certstore.MinBackupPassword {
+		return newError(CodeBackupPasswordTooShort, fmt.Sprint(certstore.MinBackupPassword), nil)
+	}
+	if pw != again {
+		return newError(CodeBackupPasswordsDiffer, "", nil)
+	}
+	return nil
+}
+
+// LockoutMessage is the sentence of a lockout with left to wait, until a time on the front
+// end's clock (a countdown shows it again as left shrinks).
+func LockoutMessage(left time.Duration, until time.Time) string {
+	return client.LockoutMessage(left, until)
+}
+
+// StatusText says in plain words what an application's status means for the user: the
+// server's own text when it gives one.
+func StatusText(a api.Application) string {
+	if a.StatusText != "" {
+		return a.StatusText
+	}
+	switch a.Status {
+	case api.StatusAccessGranted:
+		return "You have access: open it in your browser."
+	case api.StatusAvailable:
+		return "Your organisation subscribes to this application. Request access and an administrator will decide."
+	case api.StatusAccessRequested:
+		return "Your request was sent. You will get an email when an administrator decides."
+	case api.StatusPendingTerms:
+		return "Your organisation administrator must accept the Terms and Conditions before anyone can use it."
+	case api.StatusAccessDenied:
+		if a.DenyReason != "" {
+			return "Your request was denied (" + a.DenyReason + "). Contact your organisation administrator."
+		}
+		return "Your request was denied. Contact your organisation administrator."
+	case api.StatusSuspended:
+		return "This application is suspended for your organisation. Contact your organisation administrator."
+	}
+	return a.Status
+}
+
+// clearMessage says what clearing the cached sessions did.
+func clearMessage(total int, rep ClearReport, notes []string) string {
+	var msg string
+	if total == 0 {
+		msg = "No sessions were cached. Nothing is left in the keyring."
+	} else {
+		msg = fmt.Sprintf("Cleared %d cached session(s): %d ended on the server, %d removed from this computer only.",
+			total, len(rep.Revoked), len(rep.LocalOnly))
+		if len(notes) > 0 {
+			msg += "\n" + strings.Join(notes, "\n")
+		}
+	}
+	return msg + "\n" + closeBrowsers
+}
+
+// closeBrowsers is the advice after sessions are cleared.
+const closeBrowsers = "Close your browser windows too: browsers keep their own sessions."

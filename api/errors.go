@@ -40,6 +40,7 @@ const (
 	CodeCertRequired             Code = "CERT_REQUIRED"
 	CodeCertAlreadyConnected     Code = "CERT_ALREADY_CONNECTED"
 	CodeCertRenewalNotOpen       Code = "CERT_RENEWAL_NOT_OPEN"
+	CodeCertLimitReached         Code = "CERT_LIMIT_REACHED"
 	CodeConnectionSourceAuth     Code = "CONNECTION_SOURCE_AUTH_FAILED"
 	CodeCSRInvalid               Code = "CSR_INVALID"
 	CodeCSRSignatureInvalid      Code = "CSR_SIGNATURE_INVALID"
@@ -105,6 +106,7 @@ var Catalogue = map[Code]CodeInfo{
 	CodeCertRequired:             {http.StatusUnauthorized, "A certificate is needed", 0},
 	CodeCertAlreadyConnected:     {http.StatusConflict, "The certificate is already connected", 0},
 	CodeCertRenewalNotOpen:       {http.StatusConflict, "The certificate cannot be renewed yet", 0},
+	CodeCertLimitReached:         {http.StatusConflict, "Too many active certificates", 0},
 	CodeConnectionSourceAuth:     {http.StatusUnauthorized, "The other account's credentials are wrong", 0},
 	CodeCSRInvalid:               {http.StatusBadRequest, "The certificate request is not valid", 0},
 	CodeCSRSignatureInvalid:      {http.StatusBadRequest, "The certificate request signature is wrong", 0},

@@ -212,6 +212,8 @@ func problemMessage(p *api.Problem, user string) string {
 		return "This certificate is already connected to this account; nothing to do."
 	case api.CodeConnectionSourceAuth:
 		return "The user ID, password or code of the account that owns the certificate is wrong. Check them and try again."
+	case api.CodeCertLimitReached:
+		return "This account has as many active certificates as it may have. Revoke one you no longer use, then request a new one."
 	case api.CodeCSRInvalid, api.CodeCSRSignatureInvalid, api.CodeCSRKeyUnsupported:
 		return withDetail("The certificate request was refused; request a new certificate from the app.")
 	case api.CodeTermsNotAccepted:

@@ -10,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"math/big"
 	"testing"
@@ -77,7 +78,64 @@ func oddCSRs(t testing.TB) []badCSR {
 		{"no PEM", "-----BEGIN CERTIFICATE REQUEST-----\n!!!!\n", "CSR_INVALID"},
 		{"empty", "", "CSR_INVALID"},
 		{"private key instead of CSR", p("PRIVATE KEY", mustPKCS8(t, other)), "CSR_INVALID"},
+		// Keys that cost the server CPU to check: refused on their size before any signature.
+		{"RSA-4104", p("CERTIFICATE REQUEST", rsaCSR(t, 4104, 65537)), "CSR_KEY_UNSUPPORTED"},
+		{"RSA-170000", p("CERTIFICATE REQUEST", rsaCSR(t, 170_000, 65537)), "CSR_KEY_UNSUPPORTED"},
+		{"RSA exponent 2^40+1", p("CERTIFICATE REQUEST", rsaCSR(t, 2048, 1<<40+1)), "CSR_KEY_UNSUPPORTED"},
+		{"RSA exponent 3", p("CERTIFICATE REQUEST", rsaCSR(t, 2048, 3)), "CSR_KEY_UNSUPPORTED"},
+		{"RSA even exponent", p("CERTIFICATE REQUEST", rsaCSR(t, 2048, 65538)), "CSR_KEY_UNSUPPORTED"},
 	}
+}
+
+// rsaCSR builds a PKCS#10 request by hand around an RSA public key of any size and exponent
+// (an odd random modulus; nobody holds its private key) with a signature of the right length
+// that does not verify: making such keys for real takes hours.
+func rsaCSR(t testing.TB, bits, e int) []byte {
+	t.Helper()
+	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), uint(bits)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.SetBit(n, bits-1, 1).SetBit(n, 0, 1)
+	pub, err := asn1.Marshal(struct {
+		N *big.Int
+		E int
+	}{n, e})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type spki struct {
+		Algorithm pkix.AlgorithmIdentifier
+		PublicKey asn1.BitString
+	}
+	type tbs struct {
+		Version    int
+		Subject    asn1.RawValue
+		PublicKey  spki
+		Attributes []asn1.RawValue `asn1:"tag:0"`
+	}
+	subject, err := asn1.Marshal(pkix.Name{CommonName: "hardening"}.ToRDNSequence())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsaEncryption := pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}, Parameters: asn1.NullRawValue}
+	der, err := asn1.Marshal(struct {
+		TBS       tbs
+		Algorithm pkix.AlgorithmIdentifier
+		Signature asn1.BitString
+	}{
+		TBS: tbs{Subject: asn1.RawValue{FullBytes: subject}, PublicKey: spki{Algorithm: rsaEncryption,
+			PublicKey: asn1.BitString{Bytes: pub, BitLength: 8 * len(pub)}}},
+		Algorithm: pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}, Parameters: asn1.NullRawValue},
+		Signature: asn1.BitString{Bytes: make([]byte, (bits+7)/8), BitLength: 8 * ((bits + 7) / 8)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x509.ParseCertificateRequest(der); err != nil {
+		t.Fatalf("hand-made CSR does not parse: %v", err)
+	}
+	return der
 }
 
 func mustPKCS8(t testing.TB, k crypto.Signer) []byte {

@@ -82,6 +82,11 @@ func (w *world) endpoints(t testing.TB) []endpoint {
 		{name: "cert-request", method: "POST", path: api.PathCertificates, token: w.userTok, owner: w.user,
 			body: map[string]any{"csr_pem": csr, "label": "hardening"}, accepts: map[string]bool{"label": true}},
 		{name: "cert-list", method: "GET", path: api.PathCertificates, token: w.userTok, owner: w.user},
+		{name: "cert-renew", method: "POST", path: api.PathCertificateRenewal, params: map[string]string{"id": "crt_00000000000000000000"},
+			token: w.userTok, owner: w.user, body: map[string]any{"csr_pem": csr, "label": "hardening"}, accepts: map[string]bool{"label": true}},
+		{name: "cert-revoke", method: "DELETE", path: api.PathCertificate, params: map[string]string{"id": "crt_00000000000000000000"},
+			token: w.userTok, owner: w.user},
+		{name: "events", method: "GET", path: api.PathEvents, token: w.userTok, owner: w.user},
 		{name: "connect", method: "POST", path: api.PathCertificateConnections, token: w.userTok, owner: w.user,
 			body: map[string]any{"user_id": w.admin, "password": pwAdmin}},
 	}

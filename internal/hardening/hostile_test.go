@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/server"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
 // hcase is one hostile request and what must come back.
@@ -319,9 +321,13 @@ func flipCase(s string) string {
 
 // TestHostileInput sends every case of the table to a real magd over TLS: each answer must be a
 // catalogued 4xx problem+json without internals, never a 500, and the server must still answer.
+// manyCerts lifts the per-account issuance limits: the hostile cases that are valid data (odd
+// labels) each get a certificate for the same account.
+var manyCerts = servertest.WithConfig(func(c *server.Config) { c.CertsPerHour, c.MaxActiveCerts = 1000, 1000 })
+
 func TestHostileInput(t *testing.T) {
 	t.Parallel() // independent of the environment; overlaps with the other slow network tests
-	w := newWorld(t)
+	w := newWorld(t, manyCerts)
 	cs := allCases(t, w)
 	covered := map[string]bool{}
 	for _, e := range w.endpoints(t) {
@@ -435,7 +441,7 @@ func TestMetacharactersAreData(t *testing.T) {
 // afterwards. (Headers beyond the server's limit stay out: the HTTP/2 client refuses to send them.)
 func TestHostileInputConcurrently(t *testing.T) {
 	t.Parallel() // independent of the environment; overlaps with the other slow network tests
-	w := newWorld(t)
+	w := newWorld(t, manyCerts)
 	cs := allCases(t, w)
 	cs = slices.DeleteFunc(cs, func(tc hcase) bool { return tc.netHTTP })
 	rand.New(rand.NewPCG(7, 7)).Shuffle(len(cs), func(i, j int) { cs[i], cs[j] = cs[j], cs[i] })

@@ -5,8 +5,10 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
+	"time"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/internal/server/ca"
@@ -105,7 +107,7 @@ func (s *Server) handleIssueCert(w http.ResponseWriter, r *http.Request, a *auth
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	c, err := s.issueCert(r, a, req, nil)
+	c, err := s.issueCert(r, a, req, false, nil)
 	if err != nil {
 		return err
 	}
@@ -114,12 +116,17 @@ func (s *Server) handleIssueCert(w http.ResponseWriter, r *http.Request, a *auth
 
 // issueCert issues and records a certificate for the caller's CSR; also, when set, runs in the
 // same transaction (a renewal links the new certificate to the old one).
-func (s *Server) issueCert(r *http.Request, a *authCtx, req api.CSRRequest, also func(q store.Q, c store.Certificate) error) (store.Certificate, error) {
+func (s *Server) issueCert(r *http.Request, a *authCtx, req api.CSRRequest, renewal bool, also func(q store.Q, c store.Certificate) error) (store.Certificate, error) {
 	if len(req.Label) > 100 {
 		return store.Certificate{}, invalid("The label is too long (100 characters at most).")
 	}
 	ctx := r.Context()
 	now := s.now()
+	// Checked before the request is parsed (its signature check is the costly part), and again
+	// in the transaction that stores the certificate, against concurrent requests.
+	if err := s.issuanceAllowed(ctx, s.st.Q, a.acct.ID, now, renewal); err != nil {
+		return store.Certificate{}, err
+	}
 	id := newID("crt")
 	cert, err := s.ca.IssueClient([]byte(req.CSRPEM), id, now)
 	if err != nil {
@@ -133,6 +140,9 @@ func (s *Server) issueCert(r *http.Request, a *authCtx, req api.CSRRequest, also
 		Status: store.CertActive, IssuedTo: a.acct.ID, Label: req.Label, DER: cert.Raw, NotBefore: cert.NotBefore.UTC(),
 		NotAfter: cert.NotAfter.UTC(), CreatedAt: now, BoundVia: "issuance", BoundAccounts: 1}
 	err = s.st.Tx(ctx, func(q store.Q) error {
+		if err := s.issuanceAllowed(ctx, q, a.acct.ID, now, renewal); err != nil {
+			return err
+		}
 		if err := q.CreateCertificate(ctx, c); err != nil {
 			return err
 		}
@@ -153,6 +163,26 @@ func (s *Server) issueCert(r *http.Request, a *authCtx, req api.CSRRequest, also
 		return store.Certificate{}, err
 	}
 	return c, nil
+}
+
+// issuanceAllowed refuses a certificate beyond the hourly budget of the account, or a new one
+// (not a renewal, which replaces one) beyond its number of active certificates (Config).
+func (s *Server) issuanceAllowed(ctx context.Context, q store.Q, accountID string, now time.Time, renewal bool) error {
+	recent, active, err := q.IssuanceCounts(ctx, accountID, now.Add(-time.Hour), now)
+	if err != nil {
+		return err
+	}
+	if recent >= s.cfg.CertsPerHour {
+		p := api.NewProblem(api.CodeRateLimited, fmt.Sprintf(
+			"This account was issued %d certificates in the last hour, the most it may get. Wait an hour and try again.", recent))
+		p.RetryAfter = int(time.Hour.Seconds())
+		return p
+	}
+	if !renewal && active >= s.cfg.MaxActiveCerts {
+		return api.NewProblem(api.CodeCertLimitReached, fmt.Sprintf(
+			"This account already has %d active certificates, the most it may have. Revoke one you no longer use (My Account > Credentials), then request a new one.", active))
+	}
+	return nil
 }
 
 func (s *Server) handleListCerts(w http.ResponseWriter, r *http.Request, a *authCtx) error {

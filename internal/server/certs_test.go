@@ -230,3 +230,51 @@ func TestCertificateProblems(t *testing.T) {
 	_, p = env.Login(t, env.Client(t, &pair), uid, goodPW)
 	wantCode(t, "expired certificate", p, api.CodeCertExpired)
 }
+
+// TestIssuanceLimits: an account gets at most six certificates an hour and holds at most ten
+// active ones; revoking one makes room, and the budget comes back after an hour.
+func TestIssuanceLimits(t *testing.T) {
+	clk, env, c, uid := oneUser(t)
+	var login api.LoginResponse
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	request := func() (api.Certificate, *api.Problem) {
+		var out api.Certificate
+		_, p := env.Do(t, c, "POST", api.PathCertificates, login.SessionToken, api.CSRRequest{CSRPEM: csrPEM(t, key, "x")}, &out)
+		return out, p
+	}
+	var issued []api.Certificate
+	steps := []struct {
+		name    string
+		advance time.Duration
+		n       int
+		then    api.Code
+	}{
+		{"the first hour", 0, 6, api.CodeRateLimited},
+		{"the second hour", time.Hour + time.Second, 4, api.CodeCertLimitReached},
+	}
+	for _, st := range steps {
+		clk.Advance(st.advance)
+		var p *api.Problem
+		if login, p = env.Login(t, c, uid, goodPW); p != nil {
+			t.Fatal(p)
+		}
+		for i := range st.n {
+			crt, p := request()
+			if p != nil {
+				t.Fatalf("%s: certificate %d: %v", st.name, i+1, p)
+			}
+			issued = append(issued, crt)
+		}
+		_, p = request()
+		wantCode(t, st.name+": one more", p, st.then)
+		if st.then == api.CodeRateLimited && p.RetryAfter <= 0 {
+			t.Errorf("%s: RATE_LIMITED without Retry-After", st.name)
+		}
+	}
+	if _, p := env.Do(t, c, "DELETE", path(api.PathCertificate, "id", issued[0].CertificateID), login.SessionToken, nil, nil); p != nil {
+		t.Fatal(p)
+	}
+	if _, p := request(); p != nil {
+		t.Fatalf("after revoking one: %v", p)
+	}
+}

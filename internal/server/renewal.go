@@ -57,7 +57,7 @@ func (s *Server) handleRenewCert(w http.ResponseWriter, r *http.Request, a *auth
 	if req.Label == "" {
 		req.Label = old.Label
 	}
-	c, err := s.issueCert(r, a, api.CSRRequest(req), func(q store.Q, c store.Certificate) error {
+	c, err := s.issueCert(r, a, api.CSRRequest(req), true, func(q store.Q, c store.Certificate) error {
 		return q.CreateRenewal(ctx, store.Renewal{NewID: c.ID, OldID: old.ID, AccountID: a.acct.ID, CreatedAt: now})
 	})
 	if err != nil {

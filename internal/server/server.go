@@ -60,6 +60,11 @@ type Config struct {
 	// priority (Linux only; elsewhere a warning is logged and hashes run normally), with a slot
 	// per CPU by default and GOMAXPROCS raised by as many. hashprio.go has the trade-off.
 	HashLowPriority bool
+	// CertsPerHour and MaxActiveCerts bound the certificates one account may be issued in an
+	// hour and hold active at once; 0 -> 6 and 10 (a person has a few devices and renews each
+	// about once a year, so these leave room for every honest use while bounding the signing
+	// work and the records one account can cause).
+	CertsPerHour, MaxActiveCerts int
 	// RecoveryMinDuration pads every recovery answer to this duration so that known and unknown
 	// user ids take equally long; 0 -> 300 ms, negative -> no padding.
 	RecoveryMinDuration time.Duration
@@ -134,6 +139,8 @@ func (c Config) withDefaults() Config {
 	if c.RecoveryMinDuration == 0 {
 		c.RecoveryMinDuration = 300 * time.Millisecond
 	}
+	c.CertsPerHour = cmp.Or(c.CertsPerHour, 6)
+	c.MaxActiveCerts = cmp.Or(c.MaxActiveCerts, 10)
 	if c.LoginRatePerMinute == 0 {
 		c.LoginRatePerMinute = 30
 	}

@@ -27,8 +27,8 @@ const certURNPrefix = "urn:mag:cert:"
 const maxCSRSize = 64 << 10
 
 // IssueClient signs a client certificate for the key in csrPEM (PEM or DER PKCS#10).
-// It checks the CSR's signature (proof of possession) and key (RSA >= 2048 bits, ECDSA P-256
-// or P-384) and ignores the subject and extensions requested: the certificate says
+// It checks the CSR's key (RSA 2048-4096 bits with a bounded exponent, ECDSA P-256 or P-384)
+// and then its signature (proof of possession) and ignores the subject and extensions requested: the certificate says
 // CN=certID, O=MAG Desktop, SAN URI urn:mag:cert:<certID>, clientAuth only, valid from
 // now-5m for one year. Errors about the CSR are *api.Problem with a CSR_* code.
 func (a *Authority) IssueClient(csrPEM []byte, certID string, now time.Time) (*x509.Certificate, error) {
@@ -100,15 +100,31 @@ func parseCSR(data []byte) (*x509.CertificateRequest, error) {
 	return csr, nil
 }
 
+// RSA limits. Checking the request's signature, and every later TLS handshake with the key,
+// costs time that grows about with the cube of the modulus size, and the request comes from any
+// logged-in account: without a maximum, one request can hold a CPU for seconds. 4096 bits is the
+// largest size in common use (smart cards, OS key stores, browsers). The public exponent must be
+// odd and above 2^16 (FIPS 186-5); below 2^32 keeps each verification a few dozen
+// multiplications rather than one per bit of an exponent as long as the modulus.
+const (
+	minRSABits = 2048
+	maxRSABits = 4096
+	minRSAExp  = 1<<16 + 1
+	maxRSAExp  = 1<<32 - 1
+)
+
 func checkKey(csr *x509.CertificateRequest) error {
 	unsupported := func(what string) error {
 		return api.NewProblem(api.CodeCSRKeyUnsupported,
-			"The request's key is "+what+". Use an RSA key of 2048 bits or more, or an ECDSA key on P-256 or P-384.")
+			"The request's key is "+what+". Use an RSA key of 2048 to 4096 bits (exponent 65537), or an ECDSA key on P-256 or P-384.")
 	}
 	switch k := csr.PublicKey.(type) {
 	case *rsa.PublicKey:
-		if n := k.N.BitLen(); n < 2048 {
+		if n := k.N.BitLen(); n < minRSABits || n > maxRSABits {
 			return unsupported(fmt.Sprintf("RSA with %d bits", n))
+		}
+		if k.E < minRSAExp || k.E > maxRSAExp || k.E%2 == 0 {
+			return unsupported(fmt.Sprintf("RSA with the public exponent %d", k.E))
 		}
 	case *ecdsa.PublicKey:
 		if k.Curve != elliptic.P256() && k.Curve != elliptic.P384() {

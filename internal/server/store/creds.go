@@ -151,3 +151,12 @@ func (q Q) RevokeCertificate(ctx context.Context, id string) error {
 	}
 	return err
 }
+
+// IssuanceCounts says how many certificates were issued to an account since a time, and how
+// many of its certificates are active and unexpired at now.
+func (q Q) IssuanceCounts(ctx context.Context, accountID string, since, now time.Time) (recent, active int, err error) {
+	err = q.q.QueryRowContext(ctx, `SELECT COALESCE(SUM(CASE WHEN created_at > ? THEN 1 ELSE 0 END), 0),
+		COALESCE(SUM(CASE WHEN status = 'active' AND not_after > ? THEN 1 ELSE 0 END), 0)
+		FROM certificates WHERE issued_to = ?`, ms(since), ms(now), accountID).Scan(&recent, &active)
+	return recent, active, wrap(err)
+}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/go-resty/resty/v2"
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/netconf"
 )
 
 // Defaults used when Options leaves a field zero.
@@ -36,7 +37,11 @@ type Options struct {
 	// server certificate comes from a private CA (--ca, settings, IT policy). Both may be set.
 	CAPEM  []byte
 	CAFile string
-	// ProxyURL is an explicit HTTPS proxy; empty means HTTPS_PROXY/NO_PROXY from the environment.
+	// Network chooses the proxy of every request (shared by all clients of a run, so a PAC
+	// script is fetched once). Nil builds one from ProxyURL: that proxy when set, otherwise
+	// the operating system's proxy settings and the environment.
+	Network *netconf.Resolver
+	// ProxyURL is an explicit proxy, used when Network is nil.
 	ProxyURL string
 	// Timeout bounds each attempt of each call; zero means DefaultTimeout.
 	Timeout time.Duration
@@ -54,16 +59,17 @@ type Options struct {
 // It is safe for concurrent use. Derive a client for another certificate with WithCertificate;
 // switch account with SetSession (which closes pooled connections of the previous account).
 type Client struct {
-	server  *url.URL
-	opts    Options
-	roots   *x509.CertPool
-	proxy   func(*http.Request) (*url.URL, error)
-	cert    *tls.Certificate
-	tr      *http.Transport
-	rc      *resty.Client
-	log     *slog.Logger
-	timeout time.Duration
-	retries int
+	server   *url.URL
+	opts     Options
+	roots    *x509.CertPool
+	resolver *netconf.Resolver
+	net      *netState
+	cert     *tls.Certificate
+	tr       *http.Transport
+	rc       *resty.Client
+	log      *slog.Logger
+	timeout  time.Duration
+	retries  int
 
 	mu     sync.Mutex
 	userID string
@@ -80,16 +86,16 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	proxy := http.ProxyFromEnvironment
-	if o.ProxyURL != "" {
-		pu, err := url.Parse(o.ProxyURL)
-		if err != nil || pu.Host == "" || (pu.Scheme != "http" && pu.Scheme != "https") {
-			return nil, &Error{Kind: KindConfig, Op: "configure", Server: server.Host,
-				Err: fmt.Errorf("the proxy address %q is not a valid http:// or https:// URL", o.ProxyURL)}
+	res := o.Network
+	if res == nil {
+		if o.ProxyURL != "" {
+			if _, err := netconf.ParseProxy(o.ProxyURL); err != nil {
+				return nil, &Error{Kind: KindConfig, Op: "configure", Server: server.Host, Err: err}
+			}
 		}
-		proxy = http.ProxyURL(pu)
+		res = netconf.New(netconf.Options{Config: netconf.Config{URL: o.ProxyURL}})
 	}
-	c := &Client{server: server, opts: o, roots: roots, proxy: proxy, log: o.Logger,
+	c := &Client{server: server, opts: o, roots: roots, resolver: res, net: &netState{}, log: o.Logger,
 		timeout: o.Timeout, retries: o.Retries}
 	if c.timeout <= 0 {
 		c.timeout = DefaultTimeout
@@ -120,18 +126,19 @@ func (c *Client) build(cert *tls.Certificate) {
 		return cert, nil
 	}
 	c.tr = &http.Transport{
-		Proxy:                 c.proxy,
-		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   10 * time.Second,
-		IdleConnTimeout:       60 * time.Second,
-		MaxIdleConnsPerHost:   4,
-		ForceAttemptHTTP2:     true,
-		ExpectContinueTimeout: time.Second,
+		Proxy:                  c.resolver.Proxy,
+		OnProxyConnectResponse: netconf.OnProxyConnectResponse,
+		DialContext:            (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:        tlsConf,
+		TLSHandshakeTimeout:    10 * time.Second,
+		IdleConnTimeout:        60 * time.Second,
+		MaxIdleConnsPerHost:    4,
+		ForceAttemptHTTP2:      true,
+		ExpectContinueTimeout:  time.Second,
 	}
 	// No cookie jar: the API sets no cookies, and a jar is how a browser ends up acting as the
 	// wrong account. Redirects are not followed: the API never redirects.
-	hc := &http.Client{Transport: c.tr, Jar: nil,
+	hc := &http.Client{Transport: watch{base: c.tr, st: c.net}, Jar: nil,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	c.rc = resty.NewWithClient(hc).
 		SetBaseURL(c.server.String()).
@@ -158,7 +165,7 @@ func (c *Client) WithCertificate(cert *tls.Certificate) *Client {
 	c.mu.Lock()
 	userID, token := c.userID, c.token
 	c.mu.Unlock()
-	d := &Client{server: c.server, opts: c.opts, roots: c.roots, proxy: c.proxy, log: c.log,
+	d := &Client{server: c.server, opts: c.opts, roots: c.roots, resolver: c.resolver, net: c.net, log: c.log,
 		timeout: c.timeout, retries: c.retries, userID: userID, token: token}
 	d.build(cert)
 	return d

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/netconf"
 )
 
 // Kind tells apart what went wrong, independently of the server's problem code.
@@ -29,13 +30,16 @@ const (
 	KindCanceled                        // the caller cancelled
 	KindConfig                          // bad server URL, CA bundle or proxy
 	KindInput                           // bad input caught before sending (e.g. a malformed link)
+	KindProxy                           // the proxy configuration or the proxy itself failed (see Error.Proxy)
+	KindIntercepted                     // a proxy on the network re-signed the connection with its own CA
+	KindClock                           // the server's certificate looks not yet valid: this computer's clock is behind
 )
 
 var kindNames = map[Kind]string{
 	KindProblem: "problem", KindOffline: "offline", KindTimeout: "timeout",
 	KindUntrustedServer: "untrusted_server", KindTLS: "tls", KindServer: "server_error",
 	KindAccountMismatch: "account_mismatch", KindCanceled: "canceled", KindConfig: "config",
-	KindInput: "input",
+	KindInput: "input", KindProxy: "proxy", KindIntercepted: "tls_intercepted", KindClock: "clock",
 }
 
 func (k Kind) String() string {
@@ -56,6 +60,12 @@ type Error struct {
 	Err     error        // the underlying cause
 	// ExpectedUser and ActualUser are set for KindAccountMismatch when known.
 	ExpectedUser, ActualUser string
+	// Issuer names who signed the server's certificate, for KindUntrustedServer, KindIntercepted
+	// and KindClock; ValidFrom is the certificate's start, for KindClock.
+	Issuer    string
+	ValidFrom time.Time
+	// ClockSkew is the server's clock minus this computer's when the answer came, if measured.
+	ClockSkew time.Duration
 	// retryAfter is the Retry-After (seconds) of an answer that carried no problem.
 	retryAfter int
 }
@@ -169,6 +179,19 @@ func IsTimeout(err error) bool { return isKind(err, KindTimeout) }
 // private CA that needs adding (--ca, settings).
 func IsUntrustedServer(err error) bool { return isKind(err, KindUntrustedServer) }
 
+// ProxyError is the proxy problem in err's chain, or nil.
+func ProxyError(err error) *netconf.Error {
+	var pe *netconf.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
+}
+
+// IsIntercepted reports that something on the network presented its own certificate for the
+// gateway: a TLS-inspecting proxy whose CA this computer does not trust.
+func IsIntercepted(err error) bool { return isKind(err, KindIntercepted) }
+
 // IsServerError reports a broken answer: 5xx, HTML, garbage.
 func IsServerError(err error) bool {
 	return isKind(err, KindServer) || HasCode(err, api.CodeInternal)
@@ -192,11 +215,14 @@ func classifyTransport(ctx context.Context, op, server string, err error) *Error
 		recordErr  tls.RecordHeaderError
 		alertErr   tls.AlertError
 		opErr      *net.OpError
+		proxyErr   *netconf.Error
 		tooLargeIs = errors.Is(err, errBodyTooLarge)
 	)
 	switch {
 	case ctx.Err() == context.Canceled:
 		e.Kind = KindCanceled
+	case errors.As(err, &proxyErr):
+		e.Kind = KindProxy
 	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalid),
 		errors.As(err, &verifyErr):
 		e.Kind = KindUntrustedServer
@@ -224,8 +250,13 @@ func classifyTransport(ctx context.Context, op, server string, err error) *Error
 
 // dnsOrRefused tells which kind of offline it was, for the message.
 func offlineDetail(err error) string {
-	var dnsErr *net.DNSError
+	var (
+		dnsErr *net.DNSError
+		opErr  *net.OpError
+	)
 	switch {
+	case errors.As(err, &opErr) && opErr.Op == "proxyconnect":
+		return "proxy"
 	case errors.As(err, &dnsErr):
 		return "dns"
 	case errors.Is(err, syscall.ECONNREFUSED):

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/netconf"
 )
 
 // UserMessage says in plain words what happened and what to do, naming no command or button:
@@ -29,7 +30,18 @@ func UserMessage(err error) string {
 	}
 	switch ce.Kind {
 	case KindProblem:
+		if ce.Code() == api.CodeOTPInvalid && SkewTooLarge(ce.ClockSkew) {
+			return skewMessage(ce.ClockSkew, host) + " Then enter a new code."
+		}
 		return problemMessage(ce.Problem, ce.ExpectedUser)
+	case KindProxy:
+		return proxyMessage(ProxyError(ce.Err), host)
+	case KindIntercepted:
+		return fmt.Sprintf("Your network is inspecting secure connections: the connection to %s is signed by %q, which is neither your gateway's certificate authority nor trusted by this computer. Ask your IT department to add that certificate to this computer, or to set the policy key ca_bundle (CABundle on Windows and macOS) to a file that holds it. Do not try to get around this warning.",
+			host, ce.Issuer)
+	case KindClock:
+		return fmt.Sprintf("The clock of this computer is behind: the certificate of %s is valid only from %s, which is still in the future here. Set the date and time to be set automatically in the system settings, then try again.",
+			host, ce.ValidFrom.UTC().Format("2 January 2006 15:04 MST"))
 	case KindAccountMismatch:
 		if ce.ExpectedUser != "" && ce.ActualUser != "" {
 			return fmt.Sprintf("The saved session belongs to %s, not to %s. Clear cached sessions, then log in again as %s.",
@@ -38,6 +50,8 @@ func UserMessage(err error) string {
 		return "The saved session belongs to a different account than the one you chose. Clear cached sessions, then log in again."
 	case KindOffline:
 		switch offlineDetail(ce.Err) {
+		case "proxy":
+			return fmt.Sprintf("The proxy could not be reached (%s). Check this computer's proxy settings, or ask your IT department whether the proxy is working.", shortCause(ce.Err))
 		case "dns":
 			return fmt.Sprintf("The server name %s could not be found. Check the server address in the settings and your network connection, then try again.", host)
 		case "refused":
@@ -62,6 +76,50 @@ func UserMessage(err error) string {
 		return sentence(causeText(ce.Err))
 	}
 	return sentence(err.Error())
+}
+
+// SkewMessage says that this computer's clock differs from the server's by skew (server minus
+// local) and what to do; host names the server ("" for "the server").
+func SkewMessage(skew time.Duration, host string) string {
+	if host == "" {
+		host = "the server"
+	}
+	return skewMessage(skew, host)
+}
+
+func skewMessage(skew time.Duration, host string) string {
+	way := "behind"
+	if skew < 0 {
+		way, skew = "ahead of", -skew
+	}
+	return fmt.Sprintf("This computer's clock is %s %s %s, so one-time codes are refused. Set the date and time to be set automatically in the system settings (and check the clock of the phone with your authenticator app).",
+		wait(skew), way, host)
+}
+
+// proxyMessage explains a proxy problem.
+func proxyMessage(pe *netconf.Error, host string) string {
+	if pe == nil {
+		return "The proxy failed. Check this computer's proxy settings, or ask your IT department."
+	}
+	proxy := pe.Proxy
+	if proxy == "" {
+		proxy = "of this network"
+	}
+	switch pe.Code {
+	case netconf.CodePACUnavailable:
+		return fmt.Sprintf("The proxy configuration script %s could not be downloaded (%s), so it is not known which proxy to use. Check your network connection; if it keeps happening, ask your IT department whether the script address is right.", pe.Script, shortCause(pe.Err))
+	case netconf.CodePACFailed:
+		return fmt.Sprintf("The proxy configuration script %s does not work (%s). Ask your IT department to check it.", pe.Script, shortCause(pe.Err))
+	case netconf.CodeProxyAuthRequired:
+		return fmt.Sprintf("The proxy %s asks for a user name and password. Save the proxy credentials your IT department gave you, then try again.", proxy)
+	case netconf.CodeProxyAuthRejected:
+		return fmt.Sprintf("The proxy %s refused the proxy user name or password. Check them (they may have expired) and save them again, or ask your IT department.", proxy)
+	case netconf.CodeProxyAuthUnsupported:
+		return fmt.Sprintf("The proxy %s asks for Windows sign-in (%s), which MAG Desktop does not support. Ask your IT department to let the gateway through without proxy sign-in, or for a proxy that accepts a user name and password.", proxy, strings.Join(pe.Schemes, ", "))
+	case netconf.CodeProxyRefused:
+		return fmt.Sprintf("The proxy %s refused to connect to %s (HTTP %d). Ask your IT department to allow the gateway through the proxy.", proxy, host, pe.Status)
+	}
+	return fmt.Sprintf("The proxy settings cannot be used (%s). Correct them in the settings, or ask your IT department to correct the policy.", shortCause(pe.Err))
 }
 
 func causeText(err error) string {

@@ -146,6 +146,9 @@ func (c *Client) once(ctx context.Context, cl call, userID, token string) *Error
 	resp, err := req.Execute(cl.method, cl.path)
 	if err != nil {
 		e := classifyTransport(ctx, cl.op, c.server.Host, err)
+		if e.Kind == KindUntrustedServer {
+			c.refineTLS(e)
+		}
 		c.log.Debug("api call failed", "op", cl.op, "method", cl.method, "path", cl.path,
 			"kind", e.Kind.String(), "ms", time.Since(start).Milliseconds())
 		return e
@@ -161,6 +164,7 @@ func (c *Client) once(ctx context.Context, cl call, userID, token string) *Error
 func (c *Client) interpret(op, userID string, status int, h http.Header, body []byte, out any) *Error {
 	ct := h.Get("Content-Type")
 	e := &Error{Op: op, Server: c.server.Host, Status: status, ExpectedUser: userID}
+	e.ClockSkew, _ = c.ClockSkew()
 	if status >= 200 && status < 300 {
 		switch {
 		case out == nil || status == http.StatusNoContent:

@@ -52,6 +52,9 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "no-referrer")
 		h.Set("Content-Security-Policy", apiCSP)
 		h.Set("X-Frame-Options", "DENY")
+		// The Date header carries the server's clock, which is how clients tell users that
+		// their clock is wrong before one-time codes fail.
+		h.Set("Date", s.now().UTC().Format(http.TimeFormat))
 		timeout := requestTimeout
 		if eventsRequest(r) {
 			timeout += api.EventsMaxWait * time.Second

@@ -90,10 +90,10 @@ func SkewMessage(skew time.Duration, host string) string {
 func skewMessage(skew time.Duration, host string) string {
 	way := "behind"
 	if skew < 0 {
-		way, skew = "ahead of", -skew
+		way, skew = "ahead", -skew
 	}
-	return fmt.Sprintf("This computer's clock is %s %s %s, so one-time codes are refused. Set the date and time to be set automatically in the system settings (and check the clock of the phone with your authenticator app).",
-		wait(skew), way, host)
+	return fmt.Sprintf("The clocks of this computer and of %s differ by %s (this computer is %s), and one-time codes depend on the time. Set the date and time to be set automatically on this computer and on the phone with your authenticator app; if both are right already, the gateway's clock is wrong: tell your help desk.",
+		host, wait(skew), way)
 }
 
 // proxyMessage explains a proxy problem.

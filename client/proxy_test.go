@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/netconf/proxytest"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
@@ -29,13 +30,12 @@ func connectProxy(t *testing.T) (string, *atomic.Int32) {
 			return
 		}
 		tunnels.Add(1)
-		w.WriteHeader(http.StatusOK)
-		down, _, err := http.NewResponseController(w).Hijack()
+		down, brw, err := proxytest.Hijack(w)
 		if err != nil {
 			up.Close()
 			return
 		}
-		go func() { _, _ = io.Copy(up, down); up.Close() }()
+		go func() { _, _ = io.Copy(up, brw); up.Close() }()
 		_, _ = io.Copy(down, up)
 		down.Close()
 	}))

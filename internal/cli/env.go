@@ -18,6 +18,7 @@ import (
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/netconf"
 	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/version"
 	"golang.org/x/term"
@@ -71,6 +72,9 @@ type Env struct {
 	openSessions func() *client.SessionStore
 	// warned keeps the keyring warning to one line per run.
 	warned bool
+	// net is the proxy resolver of this run (see Network).
+	netOnce sync.Once
+	net     *netconf.Resolver
 }
 
 // Context is the command's context (cancelled on interrupt).
@@ -93,7 +97,7 @@ func (e *Env) ClientOptions(server string) (client.Options, error) {
 		Timeout:    timeout,
 		ServerURL:  server,
 		CAFile:     e.Settings.CABundle,
-		ProxyURL:   e.Settings.ProxyURL,
+		Network:    e.Network(),
 		ClientInfo: api.ClientInfo{Name: "magdesk-cli", Version: version.Version, Device: host + " (" + runtime.GOOS + ")"},
 		Logger:     e.Log,
 	}

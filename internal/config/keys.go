@@ -9,6 +9,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/mag-desktop/magdesk/internal/netconf"
 )
 
 // Error codes carried by *Error.
@@ -62,6 +64,9 @@ var specs = []keySpec{
 	{KeyServerURL, "ServerURL", kindString, true, checkServerURL},
 	{KeyCABundle, "CABundle", kindString, true, checkAbsPath},
 	{KeyProxyURL, "ProxyURL", kindString, true, checkProxyURL},
+	{KeyProxyMode, "ProxyMode", kindString, true, oneOf(netconf.Modes)},
+	{KeyProxyPACURL, "ProxyPACURL", kindString, true, checkPACURL},
+	{KeyProxyBypass, "ProxyBypass", kindList, true, checkBypass},
 	{KeyLogLevel, "LogLevel", kindString, true, oneOf(LogLevels)},
 	{KeyTheme, "Theme", kindString, true, oneOf(Themes)},
 	{KeyLastUserID, "", kindString, false, checkUserID},
@@ -272,6 +277,17 @@ func checkProxyURL(s string) error {
 	return nil
 }
 
+func checkPACURL(s string) error {
+	return netconf.Config{Mode: netconf.ModePAC, PACURL: s}.Check()
+}
+
+func checkBypass(s string) error {
+	if s == "" || strings.ContainsAny(s, " ;,") {
+		return fmt.Errorf("each entry must be one host name, wildcard (*.example.com), network (10.0.0.0/8) or <local>, not %q", s)
+	}
+	return nil
+}
+
 func checkAbsPath(s string) error {
 	// Policy files are written on one OS and read on it, but a Windows path is not absolute on
 	// Linux, so accept either form.
@@ -306,6 +322,12 @@ func apply(s *Settings, key string, v any) {
 		s.CABundle = v.(string)
 	case KeyProxyURL:
 		s.ProxyURL = v.(string)
+	case KeyProxyMode:
+		s.ProxyMode = v.(string)
+	case KeyProxyPACURL:
+		s.ProxyPACURL = v.(string)
+	case KeyProxyBypass:
+		s.ProxyBypass = slices.Clone(v.([]string))
 	case KeyLogLevel:
 		s.LogLevel = v.(string)
 	case KeyTheme:
@@ -325,6 +347,7 @@ func apply(s *Settings, key string, v any) {
 func values(s Settings) map[string]any {
 	return map[string]any{
 		KeyServerURL: s.ServerURL, KeyCABundle: s.CABundle, KeyProxyURL: s.ProxyURL,
+		KeyProxyMode: s.ProxyMode, KeyProxyPACURL: s.ProxyPACURL, KeyProxyBypass: slices.Clone(s.ProxyBypass),
 		KeyLogLevel: s.LogLevel, KeyTheme: s.Theme, KeyLastUserID: s.LastUserID,
 		KeyRememberUserID: s.RememberUserID, KeyDisableDemo: s.DisableDemo,
 		KeyCertStores: slices.Clone(s.CertStores),

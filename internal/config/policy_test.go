@@ -60,6 +60,11 @@ func TestDecodeJSONPolicy(t *testing.T) {
 		{"relative CA", `{"ca_bundle":"corp.pem"}`, map[string]any{}, []string{`"ca_bundle"`, "absolute"}},
 		{"bad proxy", `{"proxy_url":"proxy:3128"}`, map[string]any{}, []string{`"proxy_url"`}},
 		{"bad level", `{"log_level":"verbose"}`, map[string]any{}, []string{`"log_level"`, "debug, info"}},
+		{"proxy by script", `{"proxy_mode":"pac","proxy_pac_url":"http://pac.example.com/proxy.pac","proxy_bypass":["*.corp.example.com","<local>","10.0.0.0/8"]}`,
+			map[string]any{KeyProxyMode: "pac", KeyProxyPACURL: "http://pac.example.com/proxy.pac", KeyProxyBypass: []string{"*.corp.example.com", "<local>", "10.0.0.0/8"}}, nil},
+		{"bad proxy mode", `{"proxy_mode":"auto"}`, map[string]any{}, []string{`"proxy_mode"`, "system, direct, fixed, pac"}},
+		{"bad script address", `{"proxy_pac_url":"pac.example.com/proxy.pac"}`, map[string]any{}, []string{`"proxy_pac_url"`, "file://"}},
+		{"bypass entries one by one", `{"proxy_bypass":["a.example.com;b.example.com"]}`, map[string]any{}, []string{`"proxy_bypass"`, "one host name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,11 @@
 // on macOS. Settings never hold secrets; those live in the OS keyring.
 package config
 
-import "runtime"
+import (
+	"runtime"
+
+	"github.com/mag-desktop/magdesk/internal/netconf"
+)
 
 // BundleID is the app id (FyneApp.toml [Details] ID, macOS bundle id, managed-preferences domain).
 const BundleID = "com.magdesktop.magdesk"
@@ -17,6 +21,9 @@ type Settings struct {
 	ServerURL      string   `json:"server_url"`
 	CABundle       string   `json:"ca_bundle"`
 	ProxyURL       string   `json:"proxy_url"`
+	ProxyMode      string   `json:"proxy_mode"`
+	ProxyPACURL    string   `json:"proxy_pac_url"`
+	ProxyBypass    []string `json:"proxy_bypass"`
 	LogLevel       string   `json:"log_level"`
 	Theme          string   `json:"theme"`
 	LastUserID     string   `json:"last_user_id"`
@@ -40,6 +47,9 @@ const (
 	KeyServerURL      = "server_url"
 	KeyCABundle       = "ca_bundle"
 	KeyProxyURL       = "proxy_url"
+	KeyProxyMode      = "proxy_mode"
+	KeyProxyPACURL    = "proxy_pac_url"
+	KeyProxyBypass    = "proxy_bypass"
 	KeyLogLevel       = "log_level"
 	KeyTheme          = "theme"
 	KeyLastUserID     = "last_user_id"
@@ -86,4 +96,17 @@ func DefaultCertStores(goos string) []string {
 	default:
 		return []string{"file", "nss"}
 	}
+}
+
+// Proxy is the proxy choice of these settings. A proxy_url without proxy_mode means that proxy;
+// proxy_mode fixed, pac or direct needs its own keys; otherwise the system's settings apply.
+func (e Effective) Proxy() netconf.Config {
+	c := netconf.Config{Mode: netconf.Mode(e.ProxyMode), URL: e.ProxyURL, PACURL: e.ProxyPACURL,
+		Bypass: e.ProxyBypass, Origin: "your settings"}
+	for _, k := range []string{KeyProxyMode, KeyProxyURL, KeyProxyPACURL} {
+		if e.Sources[k] == SourcePolicy {
+			c.Origin = "your organisation's policy settings"
+		}
+	}
+	return c
 }

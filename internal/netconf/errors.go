@@ -63,7 +63,9 @@ func OnProxyConnectResponse(_ context.Context, proxy *url.URL, _ *http.Request, 
 		return nil
 	}
 	e := &Error{Code: CodeProxyRefused, Proxy: Redact(proxy), Status: res.StatusCode}
-	if res.StatusCode != http.StatusProxyAuthRequired {
+	// tinyproxy answers 401 rather than 407 to wrong credentials; from a proxy's CONNECT
+	// both mean the same.
+	if res.StatusCode != http.StatusProxyAuthRequired && res.StatusCode != http.StatusUnauthorized {
 		return e
 	}
 	basic := false

@@ -14,6 +14,7 @@ import (
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/netconf"
 	"github.com/mag-desktop/magdesk/internal/secrets"
 	"github.com/mag-desktop/magdesk/internal/setup"
 )
@@ -58,6 +59,8 @@ type Service struct {
 	machine  *setup.Machine
 	server   string // server version, from the last CheckServer
 	demo     *DemoServer
+	net      *netconf.Resolver // see network()
+	netCfg   netconf.Config
 
 	sessOnce sync.Once
 }
@@ -194,9 +197,7 @@ func (s *Service) clientOptions() client.Options {
 	host, _ := os.Hostname()
 	o := client.Options{ServerURL: st.ServerURL, CAFile: st.CABundle, ClientInfo: api.ClientInfo{
 		Name: "magdesk", Version: s.o.Version, Device: host + " (" + runtime.GOOS + ")"}, Logger: s.o.Log}
-	s.mu.Lock()
-	o.ProxyURL = s.settings.ProxyURL
-	s.mu.Unlock()
+	o.Network = s.network()
 	if d := s.demoServer(); d != nil {
 		o.CAPEM = d.CAPEM
 	}

@@ -25,6 +25,7 @@ type certsScreen struct {
 	ids      []service.Identity
 	fixFor   map[string]*widget.Button // sha256 -> "Fix…" button of wrong-account certificates
 	exportOf map[string]*widget.Button
+	path     *pathField // of the export or import dialog last opened
 }
 
 func newCertsScreen(u *UI) *certsScreen {
@@ -134,6 +135,7 @@ func (s *certsScreen) doRequest() {
 
 // pathAndPassword is a form for a file path and a password, typed twice when confirm is set.
 func (s *certsScreen) pathAndPassword(title, action string, path *pathField, confirm bool, done func(path, pw string) error) {
+	s.path = path
 	pw, pw2 := s.u.dialogEntry(true), s.u.dialogEntry(true)
 	path.entry.Validator = func(t string) error {
 		if strings.TrimSpace(t) == "" {

@@ -55,7 +55,6 @@ func (u *UI) browserFailed(what, link string, reason error) {
 		"Copy the link below and paste it into your browser's address bar. It works once and for about a minute, " +
 		"and it opens the application as you: don't send it to anyone."
 	why := wrapped("Reason: " + reason.Error())
-	why.Importance = widget.LowImportance
 	var d *dialog.CustomDialog
 	var copyB *widget.Button
 	copyB = widget.NewButtonWithIcon("Copy link", theme.ContentCopyIcon(), func() {

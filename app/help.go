@@ -36,7 +36,8 @@ func newHelpView(u *UI, topicID string) fyne.CanvasObject {
 	}
 	h.list.Select(start)
 	split := container.NewHSplit(h.list, container.NewBorder(nil, container.NewHBox(h.action), nil, nil, container.NewVScroll(h.page)))
-	split.Offset = 0.28
+	// Wide enough at 800 pixels for the longest title.
+	split.Offset = 0.32
 	return split
 }
 

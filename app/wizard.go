@@ -35,7 +35,7 @@ type setupScreen struct {
 	catalogue []api.SecurityQuestion
 	selects   []*widget.Select
 	answers   []*widget.Entry
-	qHint     *widget.Label // what is still to do, in plain (not error) colour
+	qHint     *widget.Label // what is still to do, in plain words (not an error)
 	qNext     *widget.Button
 	// Step 4.
 	activate    *widget.Button
@@ -300,7 +300,6 @@ func (s *setupScreen) showQuestions() {
 	}
 	s.offerUnchosen()
 	s.qHint = wrapped("")
-	s.qHint.Importance = widget.LowImportance
 	s.answers[len(s.answers)-1].OnSubmitted = func(string) { s.questionsDone() }
 	s.qNext = widget.NewButton("Next", s.questionsDone)
 	s.qNext.Importance = widget.HighImportance

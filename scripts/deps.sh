@@ -9,6 +9,8 @@ PKGS=(
   libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
   # a real window, screenshots and scripted input for the GUI smoke test
   xvfb xauth xdotool imagemagick
+  # make screens: shrinks the gallery PNGs
+  pngquant
   # a real Secret Service keyring (no dbus-x11: it makes godbus autolaunch stray daemons)
   dbus gnome-keyring libsecret-tools
   # NSS certificate databases, OpenSSL, TOTP reference, TLS scanner, SMTP server for tests

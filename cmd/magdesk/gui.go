@@ -133,6 +133,9 @@ func runGUI(args []string) int {
 				svc.SetDemo(&service.DemoServer{URL: d.URL, CAPEM: d.CAPEM})
 				u.SetDemo(&app.Demo{Lines: c.Lines(), ActivationLink: c.ActivationLink})
 				u.Start(links)
+				if dir := os.Getenv("MAGDESK_SCREENS"); dir != "" {
+					recordScreens(u, a, w, c, dir, log)
+				}
 			})
 			// Seeding hashed passwords with Argon2id; give that memory back now.
 			debug.FreeOSMemory()

@@ -129,7 +129,7 @@ func (s *Server) handleLaunch(w http.ResponseWriter, r *http.Request, a *authCtx
 	exp := s.now().Add(launchTTL)
 	err = s.st.Tx(ctx, func(q store.Q) error {
 		if err := q.CreateLaunchTicket(ctx, store.LaunchTicket{Hash: tokenHash(ticket), AccountID: a.acct.ID, AppID: u.ID,
-			AAL: a.sess.AAL, ExpiresAt: exp}); err != nil {
+			AAL: a.sess.AAL, ExpiresAt: exp, SessionID: a.sess.ID}); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, r, "app.launch", a.acct.UserID, u.ID, "")

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/mag-desktop/magdesk/internal/server/ca"
+	"github.com/mag-desktop/magdesk/internal/server/demorp"
 	"github.com/mag-desktop/magdesk/internal/server/store"
 )
 
@@ -27,13 +28,16 @@ type DemoInfo struct {
 }
 
 // demoApps has one application per status, as the demo user sees it.
-var demoApps = []struct{ id, name, desc, status string }{
-	{"flightplan", "Flight Planning", "Plan and file flight schedules with partners.", "pending_terms"},
-	{"supplychain", "Supply Chain Portal", "Purchase orders, invoices and shipping notices.", "available"},
-	{"partscatalog", "Parts Catalogue", "Search certified aircraft parts.", "access_requested"},
-	{"engdocs", "Engineering Documents", "Drawings and specifications shared with suppliers.", "access_granted"},
-	{"finance", "Finance Reports", "Quarterly supplier finance reports.", "access_denied"},
-	{"archive", "Legacy Archive", "Read-only archive of retired programmes.", "suspended"},
+// Each is a relying party of magd served by magd itself (internal/server/demorp): OpenID
+// Connect, or SAML for the service desk.
+var demoApps = []struct{ id, name, desc, status, protocol string }{
+	{"flightplan", "Flight Planning", "Plan and file flight schedules with partners.", "pending_terms", "oidc"},
+	{"supplychain", "Supply Chain Portal", "Purchase orders, invoices and shipping notices.", "available", "oidc"},
+	{"partscatalog", "Parts Catalogue", "Search certified aircraft parts.", "access_requested", "oidc"},
+	{"engdocs", "Engineering Documents", "Drawings and specifications shared with suppliers.", "access_granted", "oidc"},
+	{"servicedesk", "Service Desk", "Report and follow up support tickets (signs in with SAML).", "access_granted", "saml"},
+	{"finance", "Finance Reports", "Quarterly supplier finance reports.", "access_denied", "oidc"},
+	{"archive", "Legacy Archive", "Read-only archive of retired programmes.", "suspended", "oidc"},
 }
 
 // demoPassword is a random password that passes the policy: 4 groups of 5 letters and digits.
@@ -116,7 +120,7 @@ func (s *Server) seedDemoApps(ctx context.Context, admin, user store.Account) er
 		terms := a.name + " — Terms and Conditions\n\n1. Use " + a.name + " only for your organisation's business.\n" +
 			"2. Keep your credentials to yourself; never share a certificate or a one-time code.\n" +
 			"3. Your organisation administrator accepts these terms for everyone in " + user.OrgName + ".\n"
-		if err := s.AddApp(ctx, NewApp{ID: a.id, Name: a.name, Description: a.desc, URL: "/demoapps/" + a.id, Terms: terms,
+		if err := s.AddApp(ctx, NewApp{ID: a.id, Name: a.name, Description: a.desc, URL: demorp.Prefix + a.id + "/", Terms: terms,
 			RequiredAAL: 1}); err != nil {
 			return err
 		}

@@ -1,64 +1,19 @@
 package server
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"html/template"
+	"net"
 	"net/http"
-	"net/url"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/mag-desktop/magdesk/internal/server/demorp"
+	"github.com/mag-desktop/magdesk/internal/server/oidcop"
 	"github.com/mag-desktop/magdesk/internal/server/store"
 )
-
-// assertion is what a launch hands to the application: who signed in, signed by magd, once.
-type assertion struct {
-	JTI     string `json:"jti"`
-	UserID  string `json:"sub"`
-	Name    string `json:"name"`
-	Org     string `json:"org"`
-	AppID   string `json:"aud"`
-	AAL     int    `json:"aal"`
-	Issued  int64  `json:"iat"`
-	Expires int64  `json:"exp"`
-}
-
-func (s *Server) signAssertion(a assertion) string {
-	payload, _ := json.Marshal(a) // a struct of strings and ints always marshals
-	p := base64.RawURLEncoding.EncodeToString(payload)
-	m := hmac.New(sha256.New, s.assertKy)
-	m.Write([]byte(p))
-	return p + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
-}
-
-var errBadAssertion = errors.New("the sign-in assertion is not valid")
-
-func (s *Server) verifyAssertion(token string) (assertion, error) {
-	var a assertion
-	p, sig, ok := strings.Cut(token, ".")
-	if !ok || len(token) > 4096 {
-		return a, errBadAssertion
-	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
-	if err != nil {
-		return a, errBadAssertion
-	}
-	m := hmac.New(sha256.New, s.assertKy)
-	m.Write([]byte(p))
-	if !hmac.Equal(got, m.Sum(nil)) {
-		return a, errBadAssertion
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(p)
-	if err != nil || json.Unmarshal(payload, &a) != nil {
-		return a, errBadAssertion
-	}
-	return a, nil
-}
 
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
@@ -77,83 +32,63 @@ func (s *Server) page(w http.ResponseWriter, status int, title string, lines ...
 	}{title, lines})
 }
 
-// handleLaunchPage turns a single-use launch ticket into a 303 to the application carrying a
-// signed single-use assertion.
-func (s *Server) handleLaunchPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ticket := r.PathValue("ticket")
-	var t store.LaunchTicket
-	err := errBadAssertion
-	if len(ticket) == 43 {
-		t, err = s.st.ConsumeLaunchTicket(ctx, tokenHash(ticket), s.now())
-	}
-	if errors.Is(err, store.ErrNotFound) || errors.Is(err, errBadAssertion) {
-		s.page(w, http.StatusGone, "This link has already been used",
-			"Each “Open Application” link works once, for one minute.",
-			"Go back to MAG Desktop and choose Open Application again.")
-		return
-	}
-	var app store.App
-	var acct store.Account
-	if err == nil {
-		app, err = s.st.AppByID(ctx, t.AppID)
-	}
-	if err == nil {
-		acct, err = s.st.AccountByID(ctx, t.AccountID)
-	}
-	base, berr := s.publicURL(ctx)
-	if err = errors.Join(err, berr); err != nil {
-		s.log.Error("launch", "err", err, "request_id", requestID(r))
-		s.page(w, http.StatusInternalServerError, "The application could not be opened", "Try again from MAG Desktop.")
-		return
-	}
+// startDemoRPs registers the demo applications as relying parties of this magd (again at each
+// start: the address may have changed) and builds them. The OIDC clients' secrets are derived
+// from secret.key, so they survive a restart without being stored anywhere but hashed.
+func (s *Server) startDemoRPs(ctx context.Context) error {
+	cfg := demorp.Config{BaseURL: s.baseURL, Issuer: s.oidc.Issuer(), HTTPClient: s.selfClient(), IDPMetadata: s.saml.Metadata()}
 	now := s.now()
-	tok := s.signAssertion(assertion{JTI: randomHex(16), UserID: acct.UserID, Name: acct.DisplayName(), Org: acct.OrgName,
-		AppID: app.ID, AAL: t.AAL, Issued: now.Unix(), Expires: now.Add(launchTTL).Unix()})
-	target := app.LaunchURL
-	if strings.HasPrefix(target, "/") {
-		target = base + target
+	for _, a := range demoApps {
+		if _, err := s.st.AppByID(ctx, a.id); err != nil {
+			continue // not seeded in this data folder
+		}
+		switch a.protocol {
+		case "saml":
+			k, err := s.keys.Current(ctx, "demo-saml-sp:"+a.id, 10*365*24*time.Hour)
+			if err != nil {
+				return err
+			}
+			app := demorp.SAMLApp{ID: a.id, Name: a.name, Key: k.Private, Cert: k.Cert}
+			entityID, md, err := demorp.SPMetadata(s.baseURL, app)
+			if err != nil {
+				return err
+			}
+			if err := s.st.PutSAMLProvider(ctx, store.SAMLProvider{EntityID: entityID, AppID: a.id, Metadata: string(md),
+				CreatedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+			cfg.SAML = append(cfg.SAML, app)
+		default:
+			secret := base64.RawURLEncoding.EncodeToString(subKey(s.secret, "demo-oidc-client:"+a.id))
+			if err := s.st.PutOIDCClient(ctx, store.OIDCClient{ClientID: a.id, AppID: a.id, SecretHash: oidcop.SecretHash(secret),
+				RedirectURIs: []string{demorp.RedirectURI(s.baseURL, a.id)}, PostLogoutRedirectURIs: []string{demorp.Home(s.baseURL, a.id)},
+				InitiateLoginURI: demorp.InitiateLoginURI(s.baseURL, a.id), CreatedAt: now}); err != nil {
+				return err
+			}
+			cfg.OIDC = append(cfg.OIDC, demorp.OIDCApp{ID: a.id, Name: a.name, Secret: secret})
+		}
 	}
-	sep := "?"
-	if strings.Contains(target, "?") {
-		sep = "&"
-	}
-	http.Redirect(w, r, target+sep+"assertion="+url.QueryEscape(tok), http.StatusSeeOther)
+	var err error
+	s.demoRPs, err = demorp.New(cfg)
+	return err
 }
 
-// handleDemoApp is a tiny application served by magd: it checks the assertion and shows who
-// signed in.
-func (s *Server) handleDemoApp(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	appID := r.PathValue("app")
-	a, err := s.verifyAssertion(r.URL.Query().Get("assertion"))
-	if err == nil && a.AppID != appID {
-		err = errBadAssertion
+// selfClient reaches this magd over TLS, trusting its CA, whatever host name the URL has.
+func (s *Server) selfClient() *http.Client {
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(s.ca.CACertPEM())
+	addr := s.ln.Addr().String()
+	d := &net.Dialer{Timeout: 5 * time.Second}
+	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			return d.DialContext(ctx, network, addr)
+		},
+	}}
+}
+
+func (s *Server) demoRoutes(mux *http.ServeMux) {
+	if s.demoRPs != nil {
+		mux.Handle(demorp.Prefix, s.demoRPs)
 	}
-	if err != nil {
-		s.page(w, http.StatusUnauthorized, "Not signed in", "Open this application from MAG Desktop (Home > Open Application).")
-		return
-	}
-	if !time.Unix(a.Expires, 0).After(s.now()) {
-		s.page(w, http.StatusUnauthorized, "The sign-in has expired", "Open the application again from MAG Desktop.")
-		return
-	}
-	if err := s.st.UseAssertion(ctx, a.JTI, s.now()); err != nil {
-		if errors.Is(err, store.ErrConflict) {
-			s.page(w, http.StatusGone, "This sign-in was already used", "Open the application again from MAG Desktop.")
-			return
-		}
-		s.log.Error("demo app", "err", err)
-		s.page(w, http.StatusInternalServerError, "Sign-in failed", "Try again from MAG Desktop.")
-		return
-	}
-	app, err := s.st.AppByID(ctx, appID)
-	name := appID
-	if err == nil {
-		name = app.Name
-	}
-	s.page(w, http.StatusOK, name,
-		"Signed in as "+a.Name+" ("+a.UserID+")",
-		"Organisation: "+a.Org,
-		"Login strength: AAL"+strconv.Itoa(a.AAL))
 }

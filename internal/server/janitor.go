@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// Housekeeping: expired sessions, tickets, recoveries, spent assertions and stale failure
-// counters are deleted a day after they stopped mattering, so that a long-running magd (or one
+// Housekeeping: expired sessions (desktop and browser), tickets, recoveries, OpenID Connect
+// requests and tokens, and stale failure counters are deleted a day after they stopped mattering, so that a long-running magd (or one
 // under a guessing attack) does not grow without bound. The audit log is kept.
 const (
 	janitorEvery = 10 * time.Minute

@@ -56,7 +56,8 @@ func (s *Server) Handler() http.Handler {
 
 	route("GET", "/activate", pub(s.handleActivatePage))
 	route("GET", "/launch/{ticket}", http.HandlerFunc(s.handleLaunchPage))
-	route("GET", "/demoapps/{app}", http.HandlerFunc(s.handleDemoApp))
+	s.federationRoutes(mux)
+	s.demoRoutes(mux)
 	mux.Handle("/", s.h(func(w http.ResponseWriter, r *http.Request) error {
 		return api.NewProblem(api.CodeNotFound, "There is nothing at "+r.URL.Path+"; check the server address.")
 	}))

@@ -23,8 +23,11 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/internal/server/ca"
+	"github.com/mag-desktop/magdesk/internal/server/keyring"
 	"github.com/mag-desktop/magdesk/internal/server/mail"
+	"github.com/mag-desktop/magdesk/internal/server/oidcop"
 	"github.com/mag-desktop/magdesk/internal/server/password"
+	"github.com/mag-desktop/magdesk/internal/server/samlidp"
 	"github.com/mag-desktop/magdesk/internal/server/store"
 )
 
@@ -93,9 +96,8 @@ type Server struct {
 	mailDir string
 	policy  password.Policy
 
-	secret   []byte // DATA/secret.key: root of the TOTP encryption and assertion signing keys
+	secret   []byte // DATA/secret.key: root of the TOTP and signing-key encryption keys
 	aead     cipher.AEAD
-	assertKy []byte
 	dummyPHC string
 
 	sessions    sessionCache
@@ -104,6 +106,10 @@ type Server struct {
 	hashSem     chan struct{}
 	hashQueue   chan struct{}
 	hashLowPrio bool // hashes on threads of their own at a lower OS priority (hashprio.go)
+	keys        *keyring.Ring
+	oidc        *oidcop.Provider
+	saml        *samlidp.IdP
+	demoRPs     http.Handler // the demo applications (--demo only)
 	ipLimiter   *limiter
 	keyLimiter  *limiter // per user id / email, for the recovery endpoints
 
@@ -209,9 +215,15 @@ func Open(cfg Config) (*Server, error) {
 	if err := s.st.SetSetting(ctx, "public_url", s.baseURL); err != nil {
 		return nil, err
 	}
+	if err := s.initFederation(ctx); err != nil {
+		return nil, fmt.Errorf("magd: federation keys: %w", err)
+	}
 	if cfg.Demo {
 		if s.demo, err = s.seedDemo(ctx); err != nil {
 			return nil, fmt.Errorf("magd: seed demo data: %w", err)
+		}
+		if err := s.startDemoRPs(ctx); err != nil {
+			return nil, fmt.Errorf("magd: demo applications: %w", err)
 		}
 	}
 	ok = true
@@ -269,7 +281,6 @@ func (s *Server) loadSecret() error {
 	if s.aead, err = cipher.NewGCM(block); err != nil {
 		return err
 	}
-	s.assertKy = subKey(key, "launch-assertion-signing")
 	return nil
 }
 

@@ -196,15 +196,15 @@ func (q Q) Grant(ctx context.Context, accountID, appID, status string, at time.T
 
 // LaunchTicket is a single-use "Open Application" ticket.
 type LaunchTicket struct {
-	Hash, AccountID, AppID string
-	AAL                    int
-	ExpiresAt              time.Time
+	Hash, AccountID, AppID, SessionID string
+	AAL                               int
+	ExpiresAt                         time.Time
 }
 
 // CreateLaunchTicket inserts a ticket.
 func (q Q) CreateLaunchTicket(ctx context.Context, t LaunchTicket) error {
-	_, err := q.exec(ctx, `INSERT INTO launch_tickets (ticket_hash, account_id, app_id, aal, expires_at) VALUES (?, ?, ?, ?, ?)`,
-		t.Hash, t.AccountID, t.AppID, t.AAL, ms(t.ExpiresAt))
+	_, err := q.exec(ctx, `INSERT INTO launch_tickets (ticket_hash, account_id, app_id, aal, expires_at, session_id) VALUES (?, ?, ?, ?, ?, ?)`,
+		t.Hash, t.AccountID, t.AppID, t.AAL, ms(t.ExpiresAt), t.SessionID)
 	return err
 }
 
@@ -220,14 +220,8 @@ func (q Q) ConsumeLaunchTicket(ctx context.Context, hash string, now time.Time) 
 	}
 	var t LaunchTicket
 	var e sql.NullInt64
-	err = q.q.QueryRowContext(ctx, `SELECT ticket_hash, account_id, app_id, aal, expires_at FROM launch_tickets WHERE ticket_hash = ?`, hash).
-		Scan(&t.Hash, &t.AccountID, &t.AppID, &t.AAL, &e)
+	err = q.q.QueryRowContext(ctx, `SELECT ticket_hash, account_id, app_id, aal, expires_at, session_id FROM launch_tickets WHERE ticket_hash = ?`, hash).
+		Scan(&t.Hash, &t.AccountID, &t.AppID, &t.AAL, &e, &t.SessionID)
 	t.ExpiresAt = tm(e)
 	return t, wrap(err)
-}
-
-// UseAssertion records a signed assertion's id; ErrConflict when it was used before.
-func (q Q) UseAssertion(ctx context.Context, jti string, at time.Time) error {
-	_, err := q.exec(ctx, `INSERT INTO used_assertions (jti, used_at) VALUES (?, ?)`, jti, ms(at))
-	return err
 }

@@ -99,6 +99,7 @@ var migrations = []migration{
 			created_at INTEGER NOT NULL, completed_at INTEGER)`,
 		`CREATE INDEX IF NOT EXISTS certificate_renewals_old ON certificate_renewals(old_id)`,
 	}},
+	{3, "federation: OpenID Connect clients, SAML service providers, signing keys, browser sessions", federationSchema},
 }
 
 // migrate brings the database to the newest version, holding the engine's migration lock so

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -118,18 +119,49 @@ func admin(args []string, stdout io.Writer) error {
 		return out("user_id", strings.ToLower(sub[0]))
 	case "app add":
 		fs := newFlags("app add")
-		id, name, url := fs.String("id", "", "application id"), fs.String("name", "", "name"), fs.String("url", "", "launch URL")
+		id, name, url := fs.String("id", "", "application id"), fs.String("name", "", "name"), fs.String("url", "", "launch URL (the application's start page)")
 		terms, desc := fs.String("terms", "", "file with the Terms and Conditions"), fs.String("description", "", "description")
 		aal := fs.Int("required-aal", 1, "1, or 2 for a second factor")
+		protocol := fs.String("protocol", "", "how the application signs users in: oidc or saml (none: a plain link)")
+		var redirects, postLogout multiFlag
+		fs.Var(&redirects, "redirect-uri", "oidc: a redirect URI of the client (repeat for more)")
+		fs.Var(&postLogout, "post-logout-redirect-uri", "oidc: where RP-initiated logout may return (repeat for more)")
+		initiate := fs.String("initiate-login-uri", "", "oidc: the application's third-party initiated login URI")
+		public := fs.Bool("public", false, "oidc: a public client (no secret; PKCE with S256 required)")
+		spMeta := fs.String("sp-metadata", "", "saml: the service provider's metadata, a file or an https URL")
 		if err := parseAll(fs, sub, "id", "name", "url", "terms"); err != nil {
+			return err
+		}
+		if err := checkProtocolFlags(*protocol, redirects, *initiate, *public, *spMeta); err != nil {
 			return err
 		}
 		body, err := os.ReadFile(*terms)
 		if err != nil {
 			return fmt.Errorf("read the terms: %w", err)
 		}
+		var meta []byte
+		if *protocol == "saml" {
+			if meta, err = readMetadata(ctx, *spMeta); err != nil {
+				return err
+			}
+		}
 		if err := s.AddApp(ctx, server.NewApp{ID: *id, Name: *name, Description: *desc, URL: *url, Terms: string(body), RequiredAAL: *aal}); err != nil {
 			return err
+		}
+		switch *protocol {
+		case "oidc":
+			info, err := s.RegisterOIDCClient(ctx, *id, server.OIDCRegistration{RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout,
+				InitiateLoginURI: *initiate, Public: *public})
+			if err != nil {
+				return err
+			}
+			return pairs(stdout, *asJSON, "app_id", *id, "issuer", info.Issuer, "client_id", info.ClientID, "client_secret", info.ClientSecret)
+		case "saml":
+			entity, err := s.RegisterSAMLProvider(ctx, *id, meta)
+			if err != nil {
+				return err
+			}
+			return pairs(stdout, *asJSON, "app_id", *id, "sp_entity_id", entity, "idp_metadata_url", s.SAMLMetadataURL(ctx))
 		}
 		return out("app_id", *id)
 	case "cert revoke":
@@ -185,4 +217,80 @@ func list(w io.Writer, asJSON bool, rows []map[string]string, cols ...string) er
 		fmt.Fprintln(tw, strings.Join(vals, "\t"))
 	}
 	return tw.Flush()
+}
+
+// multiFlag is a repeatable string flag.
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// checkProtocolFlags refuses flags that do not belong to the chosen protocol.
+func checkProtocolFlags(protocol string, redirects []string, initiate string, public bool, spMeta string) error {
+	oidcFlags := len(redirects) > 0 || initiate != "" || public
+	switch protocol {
+	case "":
+		if oidcFlags || spMeta != "" {
+			return fmt.Errorf("%w: app add: give --protocol oidc or --protocol saml with those flags", errUsage)
+		}
+	case "oidc":
+		if spMeta != "" {
+			return fmt.Errorf("%w: app add: --sp-metadata is for --protocol saml", errUsage)
+		}
+		if len(redirects) == 0 {
+			return fmt.Errorf("%w: app add --protocol oidc needs --redirect-uri", errUsage)
+		}
+	case "saml":
+		if oidcFlags {
+			return fmt.Errorf("%w: app add: --redirect-uri, --initiate-login-uri and --public are for --protocol oidc", errUsage)
+		}
+		if spMeta == "" {
+			return fmt.Errorf("%w: app add --protocol saml needs --sp-metadata FILE|URL", errUsage)
+		}
+	default:
+		return fmt.Errorf("%w: app add: --protocol must be oidc or saml", errUsage)
+	}
+	return nil
+}
+
+// readMetadata reads SP metadata from a file or an https URL.
+func readMetadata(ctx context.Context, src string) ([]byte, error) {
+	if !strings.HasPrefix(src, "https://") {
+		b, err := os.ReadFile(src)
+		if err != nil {
+			return nil, fmt.Errorf("read the SP metadata: %w", err)
+		}
+		return b, nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := (&http.Client{Timeout: 30 * time.Second}).Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetch the SP metadata: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("fetch the SP metadata: %s answered %s", src, resp.Status)
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+}
+
+// pairs prints key/value pairs as one JSON object or as "key: value" lines (empty values left out).
+func pairs(w io.Writer, asJSON bool, kv ...string) error {
+	m := map[string]string{}
+	var sb strings.Builder
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] == "" {
+			continue
+		}
+		m[kv[i]] = kv[i+1]
+		fmt.Fprintf(&sb, "%s: %s\n", kv[i], kv[i+1])
+	}
+	if asJSON {
+		return json.NewEncoder(w).Encode(m)
+	}
+	_, err := io.WriteString(w, sb.String())
+	return err
 }

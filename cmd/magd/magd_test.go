@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"os"
 	"os/exec"
@@ -22,6 +25,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/server/demorp"
 	"github.com/mag-desktop/magdesk/internal/server/mail"
 	"github.com/mag-desktop/magdesk/internal/server/store"
 )
@@ -240,6 +244,7 @@ func TestAdminWhileServing(t *testing.T) {
 	if _, err := adminCmd(bin, data, "app", "subscribe", "--org", org, "--app", "live"); err != nil {
 		t.Fatal(err)
 	}
+	adminRegistersFederatedApps(t, bin, data, terms)
 	if _, err := adminCmd(bin, data, "user", "add", "--org", "org_missing", "--email", "x@y.example", "--first", "X", "--last", "Y"); err == nil {
 		t.Fatal("user add to a missing org succeeded")
 	}
@@ -383,5 +388,65 @@ func TestLoginRateFlag(t *testing.T) {
 	}
 	if codes[0] != http.StatusUnauthorized || codes[1] != http.StatusUnauthorized || codes[2] != http.StatusTooManyRequests {
 		t.Fatalf("answers %v, want 401 401 429", codes)
+	}
+}
+
+// adminRegistersFederatedApps: `app add --protocol oidc` prints the issuer, the client id and
+// a secret; `--protocol saml` takes SP metadata; flags of the wrong protocol are usage errors.
+func adminRegistersFederatedApps(t *testing.T, bin, data, terms string) {
+	t.Helper()
+	out, err := adminCmd(bin, data, "--json", "app", "add", "--id", "wiki", "--name", "Wiki", "--url", "https://wiki.example/",
+		"--terms", terms, "--protocol", "oidc", "--redirect-uri", "https://wiki.example/callback", "--initiate-login-uri", "https://wiki.example/login")
+	var reg map[string]string
+	if err != nil || json.Unmarshal([]byte(out), &reg) != nil || reg["client_id"] != "wiki" || !strings.HasPrefix(reg["client_secret"], "mcs_") ||
+		!strings.HasSuffix(reg["issuer"], "/oidc") {
+		t.Fatalf("app add --protocol oidc: %q %v", out, err)
+	}
+	out, err = adminCmd(bin, data, "--json", "app", "add", "--id", "cli", "--name", "CLI", "--url", "https://cli.example/",
+		"--terms", terms, "--protocol", "oidc", "--public", "--redirect-uri", "http://127.0.0.1/callback")
+	if err != nil || !strings.Contains(out, `"client_id":"cli"`) || strings.Contains(out, "client_secret") {
+		t.Fatalf("app add --protocol oidc --public: %q %v", out, err)
+	}
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	_, md, err := demorp.SPMetadata("https://desk.example", demorp.SAMLApp{ID: "desk", Key: key, Cert: cert})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mdFile := filepath.Join(t.TempDir(), "sp.xml")
+	if err := os.WriteFile(mdFile, md, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = adminCmd(bin, data, "app", "add", "--id", "desk", "--name", "Desk", "--url", "https://desk.example/",
+		"--terms", terms, "--protocol", "saml", "--sp-metadata", mdFile)
+	if err != nil || !strings.Contains(out, "sp_entity_id: https://desk.example/demoapps/desk/saml/metadata") || !strings.Contains(out, "/saml/metadata") {
+		t.Fatalf("app add --protocol saml: %q %v", out, err)
+	}
+	for _, args := range [][]string{
+		{"--protocol", "magd-assertion"},
+		{"--protocol", "oidc"},
+		{"--protocol", "saml", "--redirect-uri", "https://x.example/cb", "--sp-metadata", mdFile},
+		{"--redirect-uri", "https://x.example/cb"},
+	} {
+		base := []string{"app", "add", "--id", "bad", "--name", "Bad", "--url", "https://bad.example/", "--terms", terms}
+		if out, err := adminCmd(bin, data, append(base, args...)...); err == nil {
+			t.Errorf("app add %v succeeded: %q", args, out)
+		} else if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+			t.Errorf("app add %v: exit %v, want usage error 2", args, err)
+		}
+	}
+	if out, err := adminCmd(bin, data, "app", "add", "--id", "bad", "--name", "Bad", "--url", "https://bad.example/", "--terms", terms,
+		"--protocol", "oidc", "--redirect-uri", "http://bad.example/cb"); err == nil {
+		t.Errorf("plain-http redirect URI accepted: %q", out)
+	} else if ee, ok := err.(*exec.ExitError); !ok || !strings.Contains(string(ee.Stderr), "use https") {
+		t.Errorf("plain-http redirect URI: %v", err)
 	}
 }

@@ -26,6 +26,9 @@ const usage = `magd — the MAG Desktop reference gateway server
   magd admin --data DIR [--json] user add --org ORG --email E --first F --last L [--role org_admin]
   magd admin --data DIR [--json] user resend-activation USER_ID
   magd admin --data DIR [--json] app add --id APP --name NAME --url URL --terms FILE [--required-aal 2] [--description TEXT]
+             [--protocol oidc --redirect-uri URI... [--initiate-login-uri URI] [--post-logout-redirect-uri URI]... [--public]]
+             [--protocol saml --sp-metadata FILE|URL]
+             (oidc prints the issuer, the client id and, once, the client secret; saml prints magd's IdP metadata URL)
   magd admin --data DIR [--json] app subscribe --org ORG --app APP
   magd admin --data DIR [--json] cert revoke CERTIFICATE_ID
   magd version

@@ -5,8 +5,11 @@ import (
 	"crypto/aes"
 	"crypto/cipher"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/crewjam/saml"
@@ -358,4 +361,117 @@ func sep(u string) string {
 		return "&"
 	}
 	return "?"
+}
+
+// OIDCRegistration is an application's OpenID Connect client registration.
+type OIDCRegistration struct {
+	RedirectURIs, PostLogoutRedirectURIs []string
+	InitiateLoginURI                     string
+	Public                               bool // no secret; PKCE S256 required
+}
+
+// OIDCClientInfo is what `magd admin app add --protocol oidc` prints: the secret only once.
+type OIDCClientInfo struct {
+	Issuer, ClientID, ClientSecret string
+}
+
+// RegisterOIDCClient makes application appID an OpenID Connect client (replacing an earlier
+// registration, whose secret stops working). The client id is the application id.
+func (s *Server) RegisterOIDCClient(ctx context.Context, appID string, reg OIDCRegistration) (OIDCClientInfo, error) {
+	if len(reg.RedirectURIs) == 0 {
+		return OIDCClientInfo{}, errors.New("an OpenID Connect application needs at least one --redirect-uri")
+	}
+	for _, u := range reg.RedirectURIs {
+		if err := checkClientURI(u, reg.Public); err != nil {
+			return OIDCClientInfo{}, fmt.Errorf("--redirect-uri %s: %w", u, err)
+		}
+	}
+	for _, u := range append(reg.PostLogoutRedirectURIs, reg.InitiateLoginURI) {
+		if u != "" {
+			if err := checkClientURI(u, false); err != nil {
+				return OIDCClientInfo{}, fmt.Errorf("%s: %w", u, err)
+			}
+		}
+	}
+	if _, err := s.st.AppByID(ctx, appID); errors.Is(err, store.ErrNotFound) {
+		return OIDCClientInfo{}, fmt.Errorf("there is no application %q", appID)
+	} else if err != nil {
+		return OIDCClientInfo{}, err
+	}
+	info := OIDCClientInfo{Issuer: s.issuer(ctx), ClientID: appID}
+	c := store.OIDCClient{ClientID: appID, AppID: appID, Public: reg.Public, RedirectURIs: reg.RedirectURIs,
+		PostLogoutRedirectURIs: reg.PostLogoutRedirectURIs, InitiateLoginURI: reg.InitiateLoginURI, CreatedAt: s.now()}
+	if !reg.Public {
+		info.ClientSecret = "mcs_" + randomToken()
+		c.SecretHash = oidcop.SecretHash(info.ClientSecret)
+	}
+	return info, s.st.Tx(ctx, func(q store.Q) error {
+		if err := q.PutOIDCClient(ctx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, nil, "app.oidc_registered", "admin", appID, "public="+strconv.FormatBool(reg.Public))
+	})
+}
+
+// issuer is the OpenID Connect issuer (also when opened for administration only).
+func (s *Server) issuer(ctx context.Context) string {
+	base, _ := s.publicURL(ctx) // a default when unreadable
+	return base + oidcPrefix
+}
+
+// checkClientURI accepts absolute https URLs without a fragment; http only on a loopback
+// address, and a custom scheme only for a public (native) client.
+func checkClientURI(raw string, native bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || !u.IsAbs() || u.Fragment != "" {
+		return errors.New("not an absolute URL without a #fragment")
+	}
+	switch u.Scheme {
+	case "https":
+		if u.Host == "" {
+			return errors.New("no host")
+		}
+		return nil
+	case "http":
+		if ip := net.ParseIP(u.Hostname()); (ip != nil && ip.IsLoopback()) || u.Hostname() == "localhost" {
+			return nil
+		}
+		return errors.New("http is allowed only on localhost; use https")
+	}
+	if native {
+		return nil
+	}
+	return errors.New("use an https URL")
+}
+
+// RegisterSAMLProvider makes application appID a SAML service provider from its metadata
+// and returns the SP's entity id.
+func (s *Server) RegisterSAMLProvider(ctx context.Context, appID string, metadata []byte) (string, error) {
+	ed, err := samlidp.ParseMetadata(metadata)
+	if err != nil {
+		return "", fmt.Errorf("the SP metadata cannot be used: %w", err)
+	}
+	if _, err := s.st.AppByID(ctx, appID); errors.Is(err, store.ErrNotFound) {
+		return "", fmt.Errorf("there is no application %q", appID)
+	} else if err != nil {
+		return "", err
+	}
+	now := s.now()
+	err = s.st.Tx(ctx, func(q store.Q) error {
+		if err := q.PutSAMLProvider(ctx, store.SAMLProvider{EntityID: ed.EntityID, AppID: appID, Metadata: string(metadata),
+			CreatedAt: now, UpdatedAt: now}); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, nil, "app.saml_registered", "admin", appID, "entity_id="+ed.EntityID)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return "", fmt.Errorf("the SP %s is registered for another application already", ed.EntityID)
+	}
+	return ed.EntityID, err
+}
+
+// SAMLMetadataURL is where an SP reads magd's IdP metadata.
+func (s *Server) SAMLMetadataURL(ctx context.Context) string {
+	base, _ := s.publicURL(ctx)
+	return base + "/saml/metadata"
 }

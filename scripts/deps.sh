@@ -17,6 +17,8 @@ PKGS=(
   libnss3-tools openssl oathtool sslscan python3 python3-aiosmtpd
   # magd on a shared database behind a load balancer (scripts/postgres.sh, scale-out tests)
   postgresql haproxy
+  # a real browser for the federation tests (OIDC and SAML through launch links, chromedp)
+  chromium
   # packaging: fyne's tar.xz, Windows cross-compile, MSI and signing
   xz-utils gcc-mingw-w64-x86-64 wixl msitools osslsigncode
 )

@@ -6,6 +6,9 @@ package samlidp
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"html/template"
 	"errors"
 	"net/http"
 	"net/url"
@@ -63,8 +66,39 @@ func New(ctx context.Context, cfg Config) (*IdP, error) {
 	p := &IdP{st: cfg.Store}
 	valid := 5 * time.Minute
 	p.idp = &saml.IdentityProvider{Key: k.Private, Signer: k.Private, Certificate: k.Cert, MetadataURL: *meta, SSOURL: *sso,
-		ServiceProviderProvider: p, SessionProvider: cfg.Sessions, ValidDuration: &valid}
+		ServiceProviderProvider: p, SessionProvider: cfg.Sessions, ValidDuration: &valid, ResponseWriter: postWriter{}}
 	return p, nil
+}
+
+// submitScript posts the response form as soon as the page loads (HTTP-POST binding).
+const submitScript = `document.getElementById('SAMLResponseForm').submit();`
+
+var postForm = template.Must(template.New("post").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Signing in…</title></head>` +
+	`<body><form method="post" action="{{.URL}}" id="SAMLResponseForm">` +
+	`<input type="hidden" name="SAMLResponse" value="{{.SAMLResponse}}"><input type="hidden" name="RelayState" value="{{.RelayState}}">` +
+	`<noscript><button type="submit">Continue</button></noscript></form><script>` + submitScript + `</script></body></html>`))
+
+// postWriter writes the response form under a policy that lets exactly its script run and
+// the form go only to the service provider's ACS.
+type postWriter struct{}
+
+func (postWriter) WriteResponse(w http.ResponseWriter, req *saml.IdpAuthnRequest) error {
+	form, err := req.PostBinding()
+	if err != nil {
+		return err
+	}
+	acs, err := url.Parse(form.URL)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256([]byte(submitScript))
+	h := w.Header()
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action "+acs.Scheme+"://"+acs.Host+
+		"; script-src 'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-cache, no-store")
+	h.Set("Pragma", "no-cache")
+	return postForm.Execute(w, form)
 }
 
 // Metadata is the IdP's metadata (what an SP is configured with).

@@ -169,6 +169,16 @@ func TestFix2035ByConnectingAndExport(t *testing.T) {
 	if st := h.certStatus(planted.SHA256); st != service.CertBound {
 		t.Fatalf("after connecting, status %q", st)
 	}
+	// As on the command line, the app's note of the owner moved to this account, so a login
+	// of this account picks the certificate and one of the other account no longer does.
+	fs, err := certstore.OpenFileStore(h.home, certstore.WithKeyring(testKeyring))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, _ := fs.Records()
+	if len(recs) != 1 || recs[0].SHA256 != planted.SHA256 || recs[0].UserID != d.UserUserID {
+		t.Fatalf("owner record after connecting: %+v", recs)
+	}
 
 	// Export it, encrypted, and the file reads back.
 	out := filepath.Join(t.TempDir(), "export.p12")
@@ -188,7 +198,7 @@ func TestFix2035ByConnectingAndExport(t *testing.T) {
 	}
 
 	// Import: a wrong password says so and keeps nothing.
-	_, err := h.svc.ImportIdentity(context.Background(), out, "wrong pass")
+	_, err = h.svc.ImportIdentity(context.Background(), out, "wrong pass")
 	if err == nil || !strings.Contains(strings.ToLower(service.Explain(err).Message), "password") {
 		t.Fatalf("import with a wrong password: %v", err)
 	}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,9 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/certstore"
-	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/service"
 )
 
@@ -24,69 +21,27 @@ func runCerts(e *Env, args []string) int {
 	}, "list")
 }
 
-// inventory opens every certificate store of this user (policy's cert_stores may narrow it).
-func (e *Env) inventory() (*certstore.Inventory, error) {
-	return certstore.OpenInventory(certstore.InventoryOptions{Home: e.Home, Backends: e.Settings.CertStores})
-}
-
-// certReport is certs list/check output.
-type certReport struct {
-	Server     string                 `json:"server,omitempty"`
-	User       string                 `json:"user,omitempty"`
-	Checked    bool                   `json:"checked_with_gateway"`
-	Identities []certstore.Classified `json:"identities"`
-	Warnings   []string               `json:"warnings,omitempty"`
-}
-
-// classifyAll lists every store and classifies against the current account: with a session,
-// against the gateway's list of this account's certificates; without, by the local records.
-func (e *Env) classifyAll(inv *certstore.Inventory) certReport {
-	ctx := e.Context()
-	ids, warnings := inv.List(ctx)
-	rep := certReport{Warnings: warnings}
-	in := certstore.ClassifyInput{Now: time.Now()}
-	if server := e.server(); server != "" {
-		if norm, err := client.NormalizeServerURL(server); err == nil {
-			rep.Server, in.ServerURL = norm, norm
-		}
-		if o, err := e.ClientOptions(server); err == nil {
-			in.ServerCAs = certstore.PoolFromPEM(o.CAPEM)
-		}
-		rep.User, in.CurrentUserID = e.CurrentUser(), e.CurrentUser()
-	}
-	if in.CurrentUserID != "" {
-		mine, err := e.myCertificates()
-		if err == nil {
-			in.MyServerCerts, in.ServerListKnown, rep.Checked = mine, true, true
-		} else {
-			rep.Warnings = append(rep.Warnings, "the gateway's list of your certificates was not read ("+service.Message(err)+"); judged by local records only")
-		}
-	}
-	in.LocalRecords, _ = inv.File.Records()
-	rep.Identities = certstore.Classify(ids, in)
-	return rep
-}
-
-// certReport parses a command without arguments and classifies every identity.
-func (e *Env) certReport(name string, args []string) (certReport, error) {
+// certReport parses a command without arguments and classifies every identity against the
+// current account: with a session, against the gateway's list of its certificates; without,
+// by the local records.
+func (e *Env) certReport(name string, args []string) (service.CertReport, error) {
 	if _, err := parseArgs(e.Flags(name), args); err != nil {
-		return certReport{}, err
+		return service.CertReport{}, err
 	}
-	inv, err := e.inventory()
+	svc, sessErr := e.sessionService()
+	user := ""
+	if e.server() != "" {
+		user = e.CurrentUser()
+	}
+	rep, err := svc.CertificateReport(e.Context(), user)
 	if err != nil {
-		return certReport{}, err
+		return rep, err
 	}
-	rep := e.classifyAll(inv)
+	if sessErr != nil && user != "" {
+		rep.Warnings = append(rep.Warnings, service.ServerListNotRead(sessErr))
+	}
 	e.warn(rep.Warnings)
 	return rep, nil
-}
-
-func (e *Env) myCertificates() ([]api.Certificate, error) {
-	c, err := e.Current(e.Context())
-	if err != nil {
-		return nil, err
-	}
-	return c.Certificates(e.Context())
 }
 
 func (e *Env) warn(warnings []string) {
@@ -129,7 +84,7 @@ func certsCheck(e *Env, args []string) int {
 	}
 	wrong := certstore.WrongAccount(rep.Identities)
 	status := e.Output(struct {
-		certReport
+		service.CertReport
 		WrongAccount []certstore.Classified `json:"wrong_account"`
 	}{rep, wrong}, func(w io.Writer) {
 		if len(wrong) == 0 {
@@ -151,56 +106,41 @@ func certsCheck(e *Env, args []string) int {
 	return status
 }
 
-// installTargets are the browser stores of this computer (not the app's own, not read-only).
-func installTargets(inv *certstore.Inventory) []certstore.Store {
-	var out []certstore.Store
-	for _, s := range inv.Stores {
-		if l := s.Location(); l.Backend != certstore.BackendFile && !l.ReadOnly {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 func certsRequest(e *Env, args []string) int {
 	fs := e.Flags("certs request")
 	label := fs.String("label", "", "a name for the certificate")
 	install := fs.Bool("install", false, "also install it into this computer's browser stores (NSS / Windows / keychain)")
-	_, c, err := e.withSession(fs, args, 0, "no arguments besides the flags")
+	pos, err := parseArgs(fs, args)
+	if err == nil {
+		err = wantArgs(pos, 0, "no arguments besides the flags")
+	}
 	if err != nil {
 		return e.Fail(err)
 	}
-	inv, err := e.inventory()
+	svc, err := e.sessionService()
 	if err != nil {
 		return e.Fail(err)
 	}
-	in := certstore.RequestInput{ServerURL: c.Server(), UserID: e.CurrentUser(), Label: *label, File: inv.File}
-	if *install {
-		in.Install = installTargets(inv)
-	}
-	send := func(ctx context.Context, csr string) (*api.Certificate, error) {
-		return c.RequestCertificate(ctx, csr, *label)
-	}
-	out, err := certstore.RequestIdentity(e.Context(), send, in)
+	out, err := svc.RequestIdentity(e.Context(), service.RequestOptions{Label: *label, Install: *install})
 	if err != nil {
 		return e.Fail(err)
 	}
-	e.Log.Info("certificate requested", "sha256", out.Identity.SHA256, "user", in.UserID, "installed", out.Installed)
+	user := e.CurrentUser()
 	e.warn(out.Warnings)
 	return e.Output(out, func(w io.Writer) {
 		fmt.Fprintf(w, "Certificate issued for %s and stored in MAG Desktop's store.\nSHA-256: %s\nValid until %s.\n",
-			in.UserID, out.Identity.SHA256, out.Identity.NotAfter.Local().Format(time.DateOnly))
+			user, out.Identity.SHA256, out.Identity.NotAfter.Local().Format(time.DateOnly))
 		for _, l := range out.Installed {
 			fmt.Fprintln(w, "Installed in", l)
 		}
-		fmt.Fprintf(w, "Log in with it: magdesk login --user %s --cert auto\n", in.UserID)
+		fmt.Fprintf(w, "Log in with it: magdesk login --user %s --cert auto\n", user)
 	})
 }
 
 func certsImport(e *Env, args []string) int {
 	fs := e.Flags("certs import")
 	fs.BoolVar(&e.PasswordStdin, "password-stdin", false, "read the file's password from standard input")
-	user := fs.String("user", "", "the account this certificate belongs to (recorded to tell accounts apart)")
+	user := fs.String("user", "", "the account this certificate belongs to (recorded to tell accounts apart; default: yours, if the gateway has it bound to you)")
 	install := fs.Bool("install", false, "also install it into this computer's browser stores")
 	pos, err := parseArgs(fs, args)
 	if err == nil {
@@ -209,116 +149,86 @@ func certsImport(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	data, err := os.ReadFile(pos[0])
-	if err != nil {
+	if _, err := os.Stat(pos[0]); err != nil {
 		return e.Fail(fmt.Errorf("cannot read %s: %w", pos[0], err))
 	}
 	pw, err := e.Secret(fmt.Sprintf("Password of %s: ", pos[0]))
 	if err != nil {
 		return e.Fail(err)
 	}
-	b, err := certstore.ParsePKCS12(data, pw)
+	// With a session the gateway can confirm the certificate is this account's; without one
+	// it is imported all the same.
+	svc, _ := e.sessionService()
+	out, err := svc.Import(e.Context(), service.ImportRequest{Path: pos[0], Password: pw, UserID: *user, Install: *install})
 	if err != nil {
 		return e.Fail(err)
 	}
-	inv, err := e.inventory()
-	if err != nil {
-		return e.Fail(err)
-	}
-	rec := certstore.Record{Source: certstore.SourceImport, UserID: *user}
-	if norm, nerr := client.NormalizeServerURL(e.server()); nerr == nil && *user != "" {
-		rec.ServerURL = norm
-	}
-	id, err := inv.File.ImportRecord(e.Context(), b, rec)
-	if err != nil {
-		return e.Fail(err)
-	}
-	var installed []string
-	if *install {
-		for _, st := range installTargets(inv) {
-			if _, err := st.Import(e.Context(), b); err != nil {
-				e.warn([]string{"not installed in " + st.Location().Label + ": " + err.Error()})
-				continue
-			}
-			installed = append(installed, st.Location().Label)
-		}
-	}
-	e.Log.Info("certificate imported", "sha256", id.SHA256, "user", *user, "installed", installed)
-	return e.Output(certstore.RequestOutcome{Identity: id, Installed: installed}, func(w io.Writer) {
-		fmt.Fprintf(w, "Imported %s (%s) into MAG Desktop's store.\n", id.SHA256, id.SubjectCN)
-		for _, l := range installed {
+	e.warn(out.Warnings)
+	return e.Output(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Imported %s (%s) into MAG Desktop's store.\n", out.Identity.SHA256, out.Identity.SubjectCN)
+		for _, l := range out.Installed {
 			fmt.Fprintln(w, "Installed in", l)
 		}
 	})
 }
 
-// locate finds an identity by fingerprint in every store.
-func (e *Env) locate(inv *certstore.Inventory, arg string) (certstore.Fingerprint, []certstore.Identity, []certstore.Store, error) {
-	fp, err := certstore.ParseFingerprint(arg)
-	if err != nil {
-		return "", nil, nil, usageErrorf("%s", fingerprintProblem(err))
-	}
-	ids, stores := inv.Find(e.Context(), fp)
-	if len(ids) == 0 {
-		return fp, nil, nil, fmt.Errorf("no certificate %s with a private key on this computer: run 'magdesk certs list'", fp)
-	}
-	return fp, ids, stores, nil
-}
-
-// target parses a command whose first argument is a SHA-256 and finds that identity.
-type target struct {
-	pos    []string
-	inv    *certstore.Inventory
-	fp     certstore.Fingerprint
-	ids    []certstore.Identity
-	stores []certstore.Store
-}
-
-func (e *Env) findTarget(fs *flag.FlagSet, args []string, n int, what string) (target, error) {
-	var t target
+// target parses a command whose first argument is a SHA-256, checks it is one, and returns
+// the positional arguments.
+func target(fs *flag.FlagSet, args []string, n int, what string) ([]string, error) {
 	pos, err := parseArgs(fs, args)
 	if err == nil {
 		err = wantArgs(pos, n, what)
 	}
 	if err != nil {
-		return t, err
+		return nil, err
 	}
-	t.pos = pos
-	if t.inv, err = e.inventory(); err != nil {
-		return t, err
+	if _, err := certstore.ParseFingerprint(pos[0]); err != nil {
+		return nil, usageErrorf("%s", fingerprintProblem(err))
 	}
-	t.fp, t.ids, t.stores, err = e.locate(t.inv, pos[0])
-	return t, err
+	return pos, nil
 }
 
 func certsExport(e *Env, args []string) int {
 	fs := e.Flags("certs export")
 	fs.BoolVar(&e.PasswordStdin, "password-stdin", false, "read the new file's password from standard input")
-	t, err := e.findTarget(fs, args, 2, "SHA256 and FILE")
+	pos, err := target(fs, args, 2, "SHA256 and FILE")
 	if err != nil {
 		return e.Fail(err)
 	}
-	pos, fp, stores := t.pos, t.fp, t.stores
-	pw, err := e.NewSecret("Password for the new file: ", "Same password again: ")
+	svc := e.service()
+	if _, err := svc.LocateIdentity(e.Context(), pos[0], ""); err != nil {
+		return e.Fail(err)
+	}
+	pw, err := e.newFilePassword("Password for the new file: ")
 	if err != nil {
 		return e.Fail(err)
 	}
-	var errs []error
-	for _, st := range stores {
-		b, err := st.Export(e.Context(), fp)
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if err := certstore.WritePKCS12File(pos[1], b, pw); err != nil {
-			return e.Fail(err)
-		}
-		e.Log.Info("certificate exported", "sha256", fp, "store", st.Location().Store, "file", pos[1])
-		return e.Output(map[string]string{"sha256": string(fp), "file": pos[1], "store": st.Location().Store}, func(w io.Writer) {
-			fmt.Fprintf(w, "Wrote %s (encrypted PKCS#12; read back and checked).\n", pos[1])
-		})
+	out, err := svc.Export(e.Context(), pos[0], pos[1], pw)
+	if err != nil {
+		return e.Fail(err)
 	}
-	return e.Fail(errors.Join(errs...))
+	return e.Output(out, func(w io.Writer) {
+		fmt.Fprintf(w, "Wrote %s (encrypted PKCS#12; read back and checked).\n", out.File)
+	})
+}
+
+// newFilePassword asks for the password of a new backup or export file, twice on a terminal,
+// and checks it as the window does.
+func (e *Env) newFilePassword(prompt string) (string, error) {
+	pw, err := e.Secret(prompt)
+	if err != nil {
+		return "", err
+	}
+	again := pw
+	if !e.PasswordStdin {
+		if again, err = e.Secret("Same password again: "); err != nil {
+			return "", err
+		}
+	}
+	if err := service.CheckBackupPassword(pw, again); err != nil {
+		return "", err
+	}
+	return pw, nil
 }
 
 // certsRemove deletes certificate and key from every store holding it (or --store), after an
@@ -329,51 +239,32 @@ func certsRemove(e *Env, args []string) int {
 	yes := fs.Bool("yes", false, "do not ask for confirmation")
 	only := fs.String("store", "", "remove only from this store (as certs list shows it); default: every store")
 	fs.BoolVar(&e.PasswordStdin, "password-stdin", false, "read the backup file's password from standard input")
-	t, err := e.findTarget(fs, args, 1, "the SHA-256 of the certificate to remove")
+	pos, err := target(fs, args, 1, "the SHA-256 of the certificate to remove")
 	if err != nil {
 		return e.Fail(err)
 	}
-	fp, ids, stores := t.fp, t.ids, t.stores
-	if *only != "" {
-		var keepIDs []certstore.Identity
-		var keepStores []certstore.Store
-		for i, id := range ids {
-			if id.Location.Store == *only || id.Location.Label == *only {
-				keepIDs, keepStores = append(keepIDs, id), append(keepStores, stores[i])
-			}
-		}
-		if len(keepIDs) == 0 {
-			return e.Usagef("certificate %s is not in store %q", fp.Short(), *only)
-		}
-		ids, stores = keepIDs, keepStores
+	svc := e.service()
+	ids, err := svc.LocateIdentity(e.Context(), pos[0], *only)
+	if err != nil {
+		return e.Fail(err)
 	}
 	if !*yes {
-		if err := e.confirmRemoval(fp, ids, *backup); err != nil {
+		if err := e.confirmRemoval(ids, *backup); err != nil {
 			return e.Fail(err)
 		}
 	}
-	opts := certstore.RemoveOptions{BackupPath: *backup, NoBackup: *backup == ""}
+	req := service.RemoveRequest{SHA256: pos[0], BackupPath: *backup, Store: *only}
 	if *backup != "" {
-		if opts.BackupPassword, err = e.NewSecret("Password for the backup file: ", "Same password again: "); err != nil {
+		if req.BackupPassword, err = e.newFilePassword("Password for the backup file: "); err != nil {
 			return e.Fail(err)
 		}
 	}
-	var outcomes []certstore.RemoveOutcome
-	for i, st := range stores {
-		out, err := certstore.RemoveIdentity(e.Context(), st, fp, opts)
-		e.Log.Info("certificate removal", "sha256", fp, "store", ids[i].Location.Store, "cert_removed", out.CertRemoved,
-			"key_removed", out.KeyRemoved, "key_skipped", out.KeySkippedReason, "verified", out.Verified, "backup", out.BackupPath, "ok", err == nil)
-		if err != nil {
-			return e.Fail(err)
-		}
-		outcomes = append(outcomes, out)
-		// One verified backup is enough for every copy.
-		if out.BackupPath != "" {
-			opts = certstore.RemoveOptions{NoBackup: true}
-		}
+	res, err := svc.RemoveIdentity(e.Context(), req)
+	if err != nil {
+		return e.Fail(err)
 	}
-	return e.Output(outcomes, func(w io.Writer) {
-		for _, o := range outcomes {
+	return e.Output(res.Outcomes, func(w io.Writer) {
+		for _, o := range res.Outcomes {
 			what := "certificate"
 			if o.KeyRemoved {
 				what += " and private key"
@@ -392,12 +283,12 @@ func certsRemove(e *Env, args []string) int {
 	})
 }
 
-func (e *Env) confirmRemoval(fp certstore.Fingerprint, ids []certstore.Identity, backup string) error {
+func (e *Env) confirmRemoval(ids []certstore.Identity, backup string) error {
 	if !e.Terminal {
 		return usageErrorf("certs remove deletes a certificate and its private key: confirm with --yes when not on a terminal")
 	}
 	fmt.Fprintf(e.IO.Err, "This removes certificate %s (%s, expires %s) and its private key from:\n",
-		fp, ids[0].SubjectCN, ids[0].NotAfter.Local().Format(time.DateOnly))
+		ids[0].SHA256, ids[0].SubjectCN, ids[0].NotAfter.Local().Format(time.DateOnly))
 	for _, id := range ids {
 		fmt.Fprintf(e.IO.Err, "  %s (%s)\n", id.Location.Label, id.Location.Store)
 	}
@@ -423,48 +314,29 @@ func certsConnect(e *Env, args []string) int {
 	from := fs.String("from-user", "", "the account the certificate belongs to now")
 	otp := fs.String("otp", "", "one-time code of that account, if it uses one")
 	fs.BoolVar(&e.PasswordStdin, "password-stdin", false, "read that account's password from standard input")
-	pos, c, err := e.withSession(fs, args, 1, "the SHA-256 of the certificate to connect")
+	pos, err := target(fs, args, 1, "the SHA-256 of the certificate to connect")
 	if err == nil && *from == "" {
 		err = usageErrorf("certs connect needs --from-user ID: the account that owns the certificate")
 	}
 	if err != nil {
 		return e.Fail(err)
 	}
-	inv, err := e.inventory()
+	svc, err := e.sessionService()
 	if err != nil {
 		return e.Fail(err)
 	}
-	fp, _, stores, err := e.locate(inv, pos[0])
-	if err != nil {
-		return e.Fail(err)
-	}
-	var b *certstore.Bundle
-	for _, st := range stores {
-		if b, err = st.Export(e.Context(), fp); err == nil {
-			break
-		}
-	}
-	if b == nil {
+	if _, err := svc.LocateIdentity(e.Context(), pos[0], ""); err != nil {
 		return e.Fail(err)
 	}
 	pw, err := e.Secret(fmt.Sprintf("Password of %s: ", *from))
 	if err != nil {
 		return e.Fail(err)
 	}
-	conn, err := c.WithCertificate(b.TLSCertificate()).ConnectCertificate(e.Context(), api.ConnectionRequest{UserID: *from, Password: pw, OTP: *otp})
+	conn, err := svc.Connect(e.Context(), service.ConnectRequest{SHA256: pos[0], FromUserID: *from, Password: pw, OTP: *otp})
 	if err != nil {
 		return e.Fail(err)
 	}
-	// The certificate now opens this account: move our note of its owner here.
-	if recs, _ := inv.File.Records(); recs != nil {
-		for _, r := range recs {
-			if r.SHA256 == fp {
-				r.UserID, r.ServerURL = e.CurrentUser(), c.Server()
-				_ = inv.File.PutRecord(r)
-			}
-		}
-	}
-	e.Log.Info("certificate connected", "sha256", fp, "from_user", *from, "to_user", e.CurrentUser())
+	fp, _ := certstore.ParseFingerprint(pos[0])
 	return e.Output(conn, func(w io.Writer) {
 		fmt.Fprintf(w, "Certificate %s is now connected to %s (bound to %d account(s)).\n", fp.Short(), e.CurrentUser(), conn.BoundAccounts)
 	})

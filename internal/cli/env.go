@@ -75,6 +75,29 @@ type Env struct {
 	// net is the proxy resolver of this run (see Network).
 	netOnce sync.Once
 	net     *netconf.Resolver
+	svc     *service.Service
+}
+
+// service is the service every command's work goes through, over this run's settings, server
+// and CA (made on first use).
+func (e *Env) service() *service.Service {
+	if e.svc == nil {
+		e.svc = service.NewService(service.Options{Home: e.Home, Settings: e.Settings, Log: e.Log, Version: version.Version,
+			Connect: func() (client.Options, error) { return e.ClientOptions(e.server()) }})
+	}
+	return e.svc
+}
+
+// sessionService is the service acting as the current user with the cached session; on error
+// the service is returned all the same, acting as nobody.
+func (e *Env) sessionService() (*service.Service, error) {
+	svc := e.service()
+	c, err := e.Current(e.Context())
+	if err != nil {
+		return svc, err
+	}
+	svc.UseSession(c)
+	return svc, nil
 }
 
 // Context is the command's context (cancelled on interrupt).

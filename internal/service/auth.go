@@ -175,7 +175,10 @@ func (s *Service) ClearSessions(ctx context.Context) (ClearReport, error) {
 	s.mu.Lock()
 	s.dropSessionLocked()
 	s.mu.Unlock()
-	opts := s.clientOptions()
+	opts, oerr := s.clientOptions()
+	if oerr != nil {
+		return ClearReport{}, oerr
+	}
 	rep, err := s.sessions().ClearSessions(ctx, func(server string) (*client.Client, error) {
 		o := opts
 		o.ServerURL = server

@@ -134,18 +134,22 @@ func (i Identity) ExpiresSoon(now time.Time) bool {
 	return !i.NotAfter.IsZero() && i.NotAfter.Sub(now) < 30*24*time.Hour
 }
 
-// RemoveRequest removes a certificate and its private key; BackupPath empty means the user
-// explicitly declined a backup.
+// RemoveRequest removes a certificate and its private key from every store holding it (or
+// only from Store, its path or label); BackupPath empty means the user explicitly declined a
+// backup.
 type RemoveRequest struct {
 	SHA256, BackupPath, BackupPassword string
+	Store                              string
 }
 
 // RemoveResult proves what was done.
 type RemoveResult struct {
 	BackupPath string
-	// Verified is true when the store was listed again and neither certificate nor key is left.
+	// Verified is true when every store was listed again and neither certificate nor key is left.
 	Verified bool
 	Message  string
+	// Outcomes is what was done in each store.
+	Outcomes []certstore.RemoveOutcome
 }
 
 // CachedSession is one session kept in the keyring.

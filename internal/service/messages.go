@@ -97,6 +97,14 @@ func StatusText(a api.Application) string {
 	return a.Status
 }
 
+// ServerListNotRead is the warning of a certificate list judged without the gateway.
+func ServerListNotRead(err error) string {
+	return "The gateway's list of your certificates was not read (" + Message(err) + "); the certificates are judged by what this computer noted only."
+}
+
+// notInstalled is the warning of an identity not installed in a store (%s the store, %s why).
+const notInstalled = "Not installed in %s: %s"
+
 // clearMessage says what clearing the cached sessions did.
 func clearMessage(total int, rep ClearReport, notes []string) string {
 	var msg string

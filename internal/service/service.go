@@ -37,7 +37,10 @@ type Options struct {
 	// Certs is the certificate side (nil: the stores of this computer, opened with Stores).
 	Certs Certs
 	// Stores says which stores to open; Home and the settings' cert_stores fill what it leaves empty.
-	Stores  certstore.InventoryOptions
+	Stores certstore.InventoryOptions
+	// Connect, when set, gives the options of the clients of the server the service works
+	// with, instead of the settings (the command line's flags and remembered state).
+	Connect func() (client.Options, error)
 	Log     *slog.Logger
 	Version string
 }
@@ -191,8 +194,19 @@ func (s *Service) dropSessionLocked() {
 	s.c, s.mfa = nil, nil
 }
 
+// UseSession makes c, a client acting as an account with its session, the logged-in client
+// (the command line resumes the session it cached for the current user).
+func (s *Service) UseSession(c *client.Client) {
+	s.mu.Lock()
+	s.c, s.mfa = c, nil
+	s.mu.Unlock()
+}
+
 // clientOptions are the options of every client of this run.
-func (s *Service) clientOptions() client.Options {
+func (s *Service) clientOptions() (client.Options, error) {
+	if s.o.Connect != nil {
+		return s.o.Connect()
+	}
 	st := s.Settings()
 	host, _ := os.Hostname()
 	o := client.Options{ServerURL: st.ServerURL, CAFile: st.CABundle, ClientInfo: api.ClientInfo{
@@ -201,12 +215,16 @@ func (s *Service) clientOptions() client.Options {
 	if d := s.demoServer(); d != nil {
 		o.CAPEM = d.CAPEM
 	}
-	return o
+	return o, nil
 }
 
 // anon is a client of the configured server acting as nobody.
 func (s *Service) anon() (*client.Client, error) {
-	return client.New(s.clientOptions())
+	o, err := s.clientOptions()
+	if err != nil {
+		return nil, err
+	}
+	return client.New(o)
 }
 
 // current is the logged-in account's client.

@@ -30,7 +30,7 @@ type fedEnv struct {
 	demo    *server.DemoInfo
 	issuer  string
 	browser *http.Client
-	http    *http.Client // the relying parties' back channel
+	http    *http.Client      // the relying parties' back channel
 	secret  map[string]string // client secrets
 	userTok string
 }
@@ -412,7 +412,9 @@ func TestIDTokenVerification(t *testing.T) {
 	if kid(fresh) == kid(raw) || kid(fresh) == "" {
 		t.Fatalf("no rotation: kid %q then %q", kid(raw), kid(fresh))
 	}
-	var jwks struct{ Keys []struct{ Kid, Use, Alg, Kty string } }
+	var jwks struct {
+		Keys []struct{ Kid, Use, Alg, Kty string }
+	}
 	resp, err := f.env.Client(t, nil).Get(f.issuer + "/keys")
 	if err != nil {
 		t.Fatal(err)

@@ -43,18 +43,19 @@ func (w *world) attempt(t *testing.T, c *http.Client, path string, body any) out
 }
 
 // TestBruteForceSameForKnownAndUnknownIDs: 200 wrong passwords on an existing user id and on an
-// unknown one get exactly the same answers, with the same progressive lockout; the real user
-// gets in once the wait is over (the server clock is moved, not slept).
+// unknown one (each from a source of its own) get exactly the same answers, with the same
+// progressive lock of that source; the real user gets in from another source at once, and from
+// the attacking one once the wait is over (the server clock is moved, not slept).
 func TestBruteForceSameForKnownAndUnknownIDs(t *testing.T) {
 	w := newWorld(t)
-	c := w.rawClient(t)
+	ck, cu := w.clientFrom(t, "127.0.0.2", nil), w.clientFrom(t, "127.0.0.3", nil)
 	const tries = 200
 	unknown := "zzunknown_4242"
 	var known []outcome
 	var waits []int
 	for i := range tries {
-		k := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: fmt.Sprintf("wrong guess %03d x", i)})
-		u := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: unknown, Password: fmt.Sprintf("wrong guess %03d x", i)})
+		k := w.attempt(t, ck, api.PathLogin, api.LoginRequest{UserID: w.user, Password: fmt.Sprintf("wrong guess %03d x", i)})
+		u := w.attempt(t, cu, api.PathLogin, api.LoginRequest{UserID: unknown, Password: fmt.Sprintf("wrong guess %03d x", i)})
 		known = append(known, k)
 		if k != u {
 			t.Fatalf("attempt %d: known id got %+v, unknown id got %+v", i+1, k, u)
@@ -90,24 +91,87 @@ func TestBruteForceSameForKnownAndUnknownIDs(t *testing.T) {
 			t.Fatalf("lockout %d: retry_after %d, want %d (all: %v)", i+1, wt, exp, waits)
 		}
 	}
-	// Locked, even the right password is refused until the wait is over.
+	// The attacking source is locked, even for the right password, until the wait is over; the
+	// real user at another address is not.
 	right := api.LoginRequest{UserID: w.user, Password: pwUser}
-	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: "wrong again"}); o.code != api.CodeInvalidCredentials {
+	if o := w.attempt(t, ck, api.PathLogin, api.LoginRequest{UserID: w.user, Password: "wrong again"}); o.code != api.CodeInvalidCredentials {
 		t.Fatalf("after the last wait: %+v", o)
 	}
-	lock := w.attempt(t, c, api.PathLogin, right)
+	lock := w.attempt(t, ck, api.PathLogin, right)
 	if lock.code != api.CodeAccountLocked || lock.retryAfter != 900 {
-		t.Fatalf("right password while locked: %+v", lock)
+		t.Fatalf("right password from the attacking source: %+v", lock)
+	}
+	if o := w.attempt(t, w.clientFrom(t, "127.0.0.4", nil), api.PathLogin, right); o.status != http.StatusOK {
+		t.Fatalf("right password from another source during the attack: %+v", o)
 	}
 	w.clk.Advance(time.Duration(lock.retryAfter+1) * time.Second)
-	if o := w.attempt(t, c, api.PathLogin, right); o.status != http.StatusOK {
+	if o := w.attempt(t, ck, api.PathLogin, right); o.status != http.StatusOK {
 		t.Fatalf("right password after the wait: %+v", o)
 	}
-	// A success clears the counter: the next mistake is an ordinary one.
-	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: "one typo"}); o.code != api.CodeInvalidCredentials {
+	// A success clears the counters: the next mistake is an ordinary one.
+	if o := w.attempt(t, ck, api.PathLogin, api.LoginRequest{UserID: w.user, Password: "one typo"}); o.code != api.CodeInvalidCredentials {
 		t.Fatalf("first mistake after a success: %+v", o)
 	}
 	t.Logf("brute force: %d attempts per id, %d lockouts, waits %v...", tries, len(waits), waits[:8])
+}
+
+// TestAttackerCannotLockOutUser: an attacker who keeps failing on a user id for a day, from the
+// user's own address and from forty others, cannot keep the real user out. A correct first
+// attempt from an address that has not failed always gets in; after a typo of the user's own the
+// wait is at most 15 minutes; a known device (a certificate of the account) logs in at once even
+// from the attacked address, and the emailed-code recovery works there too.
+func TestAttackerCannotLockOutUser(t *testing.T) {
+	w := newWorld(t)
+	owner, _ := w.login(t, w.user, pwUser)
+	cert := identity(t, owner)
+	shared := "127.0.0.2" // the user's address, which the attacker shares (one NAT)
+	attacker := w.clientFrom(t, shared, nil)
+	var botnet []*http.Client
+	for i := range 40 {
+		botnet = append(botnet, w.clientFrom(t, fmt.Sprintf("127.0.1.%d", 10+i), nil))
+	}
+	guess := api.LoginRequest{UserID: w.user, Password: "a guess that is wrong"}
+	right := api.LoginRequest{UserID: w.user, Password: pwUser}
+	worst := 0
+	for minute := 0; minute < 24*60; minute += 5 {
+		for _, c := range append([]*http.Client{attacker}, botnet[minute/5%len(botnet)]) {
+			if o := w.attempt(t, c, api.PathLogin, guess); o.code != api.CodeInvalidCredentials && o.code != api.CodeAccountLocked {
+				t.Fatalf("minute %d: a guess got %+v", minute, o)
+			}
+		}
+		if minute%60 == 0 {
+			h := minute / 60
+			// A correct first attempt from an address that never failed.
+			if o := w.attempt(t, w.clientFrom(t, fmt.Sprintf("127.0.2.%d", h+1), nil), api.PathLogin, right); o.status != http.StatusOK {
+				t.Fatalf("hour %d: the user from a fresh address: %+v", h, o)
+			}
+			// A typo first, from another fresh address: a wait, bounded.
+			c := w.clientFrom(t, fmt.Sprintf("127.0.3.%d", h+1), nil)
+			if o := w.attempt(t, c, api.PathLogin, guess); o.code != api.CodeInvalidCredentials {
+				t.Fatalf("hour %d: the user's typo: %+v", h, o)
+			}
+			o := w.attempt(t, c, api.PathLogin, right)
+			if o.code == api.CodeAccountLocked {
+				worst = max(worst, o.retryAfter)
+				if o.retryAfter > 900 {
+					t.Fatalf("hour %d: the user waits %d s after one typo, want at most 900", h, o.retryAfter)
+				}
+			} else if o.status != http.StatusOK {
+				t.Fatalf("hour %d: the user after a typo: %+v", h, o)
+			}
+			// The known device, from the attacked address.
+			if o := w.attempt(t, w.clientFrom(t, shared, &cert), api.PathLogin, right); o.status != http.StatusOK {
+				t.Fatalf("hour %d: the user's known device from the attacked address: %+v", h, o)
+			}
+		}
+		w.clk.Advance(5 * time.Minute)
+	}
+	// From the attacked address without the device the user may have to wait; recovery works.
+	o := w.attempt(t, attacker, api.PathRecoveryPasswordStart, api.PasswordRecoveryStartRequest{UserID: w.user})
+	if o.status != http.StatusOK {
+		t.Fatalf("recovery from the attacked address: %+v", o)
+	}
+	t.Logf("a day of guessing from 41 addresses: the user's worst wait after a typo %d s", worst)
 }
 
 // TestLoginRateLimitedPerIP: the per-computer budget answers RATE_LIMITED with a wait, for
@@ -284,27 +348,72 @@ func TestRecoveryCodeGuessingSameForKnownAndUnknownIDs(t *testing.T) {
 			t.Fatalf("guess %d: known id got %+v, unknown id got %+v, want RECOVERY_INVALID for both", i+1, k, u)
 		}
 	}
-	// No fresh recovery buys fresh guesses: the user id is locked, alike for both, and so is
-	// logging in.
+	// A spent recovery does not lock anything: logging in works, and a new recovery is alike
+	// for both; a fourth within the hour is refused alike for both.
+	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser}); o.status != http.StatusOK {
+		t.Fatalf("login after the guesses: %+v", o)
+	}
+	start(w.user)
+	start("zznobody_777")
+	for range 2 {
+		k := w.attempt(t, c, api.PathRecoveryPasswordStart, api.PasswordRecoveryStartRequest{UserID: w.user})
+		u := w.attempt(t, c, api.PathRecoveryPasswordStart, api.PasswordRecoveryStartRequest{UserID: "zznobody_777"})
+		if k != u {
+			t.Fatalf("more recoveries: known %+v, unknown %+v", k, u)
+		}
+		if k.status != http.StatusOK && k.code != api.CodeRateLimited {
+			t.Fatalf("more recoveries: %+v", k)
+		}
+	}
 	k := w.attempt(t, c, api.PathRecoveryPasswordStart, api.PasswordRecoveryStartRequest{UserID: w.user})
 	u := w.attempt(t, c, api.PathRecoveryPasswordStart, api.PasswordRecoveryStartRequest{UserID: "zznobody_777"})
-	if k != u || k.code != api.CodeAccountLocked || k.retryAfter != 30 {
-		t.Fatalf("a new recovery after the guesses: known %+v, unknown %+v, want ACCOUNT_LOCKED 30 s for both", k, u)
+	if k != u || k.code != api.CodeRateLimited || k.retryAfter < 1 {
+		t.Fatalf("recoveries beyond the hourly cap: known %+v, unknown %+v, want RATE_LIMITED for both", k, u)
 	}
-	k = w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser})
-	u = w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: "zznobody_777", Password: pwUser})
-	if k != u || k.code != api.CodeAccountLocked {
-		t.Fatalf("login after the guesses: known %+v, unknown %+v", k, u)
+}
+
+// TestRecoveryEmailFlood: asking for reset codes again and again sends at most three emails an
+// hour to the account, and only the newest code works (one live recovery per account).
+func TestRecoveryEmailFlood(t *testing.T) {
+	w := newWorld(t)
+	c := w.rawClient(t)
+	before := len(w.env.Mails(t))
+	var recs []api.PasswordRecovery
+	var codes []string
+	for range 50 {
+		a, err := w.send(c, rawReq{method: "POST", path: api.PathRecoveryPasswordStart, ctype: "application/json",
+			body: mustJSON(api.PasswordRecoveryStartRequest{UserID: w.user})})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec api.PasswordRecovery
+		if a.status == http.StatusOK && json.Unmarshal(a.body, &rec) == nil {
+			recs = append(recs, rec)
+			codes = append(codes, recoveryCode(t, w, "bob@acme.example"))
+		}
+		w.clk.Advance(10 * time.Second)
 	}
-	w.clk.Advance(31 * time.Second)
-	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.user, Password: pwUser}); o.status != http.StatusOK {
-		t.Fatalf("login after the wait: %+v", o)
+	sent := len(w.env.Mails(t)) - before
+	if sent != 3 || len(recs) != 3 {
+		t.Fatalf("50 requests in 8 minutes sent %d emails (%d recoveries), want 3", sent, len(recs))
+	}
+	const pw = "brand new password for sure"
+	complete := func(i int) outcome {
+		return w.attempt(t, c, api.PathRecoveryPasswordComplete, api.PasswordRecoveryCompleteRequest{RecoveryID: recs[i].RecoveryID,
+			Code: codes[i], SecurityAnswers: answersFor(recs[i]), Password: pw, PasswordConfirm: pw})
+	}
+	if o := complete(0); o.code != api.CodeRecoveryInvalid {
+		t.Fatalf("the code of a replaced recovery: %+v", o)
+	}
+	if o := complete(2); o.status != http.StatusOK {
+		t.Fatalf("the newest code: %+v", o)
 	}
 }
 
 // TestConnectionPasswordGuessingThrottled: Account Connections asks for the password of the
-// account that owns the presented certificate; guessing it there is throttled like a login
-// (same lockout, shared with the login of that account), and an unknown owner id is answered alike.
+// account that owns the presented certificate; guessing it there is throttled like a login (on
+// that certificate's own counter, so the owner's other logins are not held back), and an unknown
+// owner id is answered alike.
 func TestConnectionPasswordGuessingThrottled(t *testing.T) {
 	w := newWorld(t)
 	ctx := ctxT(t)
@@ -340,9 +449,9 @@ func TestConnectionPasswordGuessingThrottled(t *testing.T) {
 			if k.retryAfter != 30 {
 				t.Fatalf("guess %d: wait %d s, want 30", i+1, k.retryAfter)
 			}
-			// The owner's own login is locked by the same counter.
-			if o := w.attempt(t, w.rawClient(t), api.PathLogin, api.LoginRequest{UserID: w.other, Password: pwOther}); o.code != api.CodeAccountLocked {
-				t.Fatalf("the owner's login while guessing locked it: %+v", o)
+			// The owner's own login is not locked by it.
+			if o := w.attempt(t, w.rawClient(t), api.PathLogin, api.LoginRequest{UserID: w.other, Password: pwOther}); o.status != http.StatusOK {
+				t.Fatalf("the owner's login while guesses through its certificate are locked: %+v", o)
 			}
 			w.clk.Advance(31 * time.Second)
 		}

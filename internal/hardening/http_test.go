@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
 // rawReq is one request exactly as a hostile caller would send it.
@@ -41,6 +43,22 @@ func (w *world) rawClient(t testing.TB) *http.Client {
 		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}, MaxIdleConnsPerHost: 4}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr, Timeout: 30 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
+// clientFrom is rawClient with its connections made from a loopback address of its own (any of
+// 127.0.0.0/8 on Linux), so that the server sees another source; tls, if given, is presented.
+func (w *world) clientFrom(t testing.TB, ip string, cert *tls.Certificate) *http.Client {
+	t.Helper()
+	cfg := &tls.Config{RootCAs: w.env.CAPool, MinVersion: tls.VersionTLS12}
+	if cert != nil {
+		cfg.Certificates = []tls.Certificate{*cert}
+	}
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	tr := &http.Transport{TLSClientConfig: cfg, DialContext: d.DialContext,
+		TLSNextProto: map[string]func(string, *tls.Conn) http.RoundTripper{}, MaxIdleConnsPerHost: 4}
+	t.Cleanup(tr.CloseIdleConnections)
+	return &http.Client{Transport: servertest.CheckContract(t, tr), Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 

@@ -123,14 +123,7 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 	if st, p := w.env.Do(t, w.env.Client(t, nil), "POST", api.PathRecoveryPasswordStart, "", api.PasswordRecoveryStartRequest{UserID: w.other}, &rec); p != nil {
 		t.Fatalf("recovery start: %d %+v", st, p)
 	}
-	answers := map[string]string{}
-	for _, a := range servertest.Answers {
-		answers[a.QuestionID] = a.Answer
-	}
-	var proof []api.SecurityAnswer
-	for _, q := range rec.Questions {
-		proof = append(proof, api.SecurityAnswer{QuestionID: q.ID, Answer: answers[q.ID]})
-	}
+	proof := answersFor(rec)
 	rcode := recoveryCode(t, w, "olga@globex.example")
 	as = w.race(t, n, func(i int) rawReq {
 		return rawReq{method: "POST", path: api.PathRecoveryPasswordComplete, ctype: "application/json", body: mustJSON(api.PasswordRecoveryCompleteRequest{
@@ -145,6 +138,19 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 	if p, perr := problemOf(a); err != nil || perr != nil || p.Code != api.CodeSessionExpired {
 		t.Fatalf("a session from before the recovery: %d %v %v %+v", a.status, err, perr, p)
 	}
+}
+
+// answersFor is the right answers (servertest.Answers) to the questions of a recovery.
+func answersFor(rec api.PasswordRecovery) []api.SecurityAnswer {
+	answers := map[string]string{}
+	for _, a := range servertest.Answers {
+		answers[a.QuestionID] = a.Answer
+	}
+	var proof []api.SecurityAnswer
+	for _, q := range rec.Questions {
+		proof = append(proof, api.SecurityAnswer{QuestionID: q.ID, Answer: answers[q.ID]})
+	}
+	return proof
 }
 
 var codeRE = regexp.MustCompile(`one-time code: (\d{6,10})`)

@@ -14,14 +14,6 @@ import (
 	"github.com/mag-desktop/magdesk/internal/server/store"
 )
 
-// Lockout policy (research §5.7): five free failures per normalised user id, then waits of
-// 30 s doubling up to 15 min. Unknown ids are counted exactly like known ones.
-const (
-	freeFailures = 5
-	firstLockout = 30 * time.Second
-	maxLockout   = 15 * time.Minute
-)
-
 func busy() *api.Problem {
 	p := api.NewProblem(api.CodeServerBusy, "The server is handling many logins right now. Try again in a moment.")
 	p.RetryAfter = 1
@@ -106,69 +98,8 @@ func normUserID(id string) string {
 	return id
 }
 
-func lockKey(userID string) string { return "uid:" + normUserID(userID) }
-
-func lockedProblem(wait time.Duration) *api.Problem {
-	secs := max(1, int(wait.Seconds()+0.999))
-	p := api.NewProblem(api.CodeAccountLocked, fmt.Sprintf(
-		"Too many failed attempts. Wait %s before trying again, or reset your password with \"Forgot password?\".", humanDuration(secs)))
-	p.RetryAfter = secs
-	return p
-}
-
-func humanDuration(secs int) string {
-	if secs < 90 {
-		return fmt.Sprintf("%d seconds", secs)
-	}
-	return fmt.Sprintf("%d minutes", (secs+59)/60)
-}
-
-// checkLock answers ACCOUNT_LOCKED while a key is locked.
-func (s *Server) checkLock(ctx context.Context, key string) error {
-	t, err := s.st.GetThrottle(ctx, key)
-	if err != nil {
-		return err
-	}
-	if wait := t.BlockedUntil.Sub(s.now()); wait > 0 {
-		return lockedProblem(wait)
-	}
-	return nil
-}
-
-// recordFailure counts a failed attempt and locks the key once the free attempts are used up.
-// The first lockout of a user id since its last success is notified to the account's owner.
-func (s *Server) recordFailure(ctx context.Context, r *http.Request, key string) error {
-	now := s.now()
-	first := false
-	err := s.st.Tx(ctx, func(q store.Q) error {
-		t, err := q.GetThrottle(ctx, key)
-		if err != nil {
-			return err
-		}
-		t.Failures++
-		if t.Failures >= freeFailures {
-			wait := maxLockout
-			if shift := t.Failures - freeFailures; shift < 5 {
-				wait = min(maxLockout, firstLockout<<shift)
-			}
-			t.BlockedUntil = now.Add(wait)
-			first = t.Failures == freeFailures
-			if err := s.audit(ctx, q, r, "lockout", "", key, fmt.Sprintf("failures=%d wait=%s", t.Failures, wait)); err != nil {
-				return err
-			}
-		}
-		return q.PutThrottle(ctx, key, t, now)
-	})
-	if err == nil && first {
-		if uid, ok := strings.CutPrefix(key, "uid:"); ok {
-			s.notifyLockout(uid, clientIP(r), now)
-		}
-	}
-	return err
-}
-
-// notifyLockout tells the owner of a user id, if it exists, that it was locked after failed
-// attempts (NIST SP 800-63B-4 §4.6-style notice). It runs in the background so that the
+// notifyLockout tells the owner of a user id, if it exists, that guesses at its password are
+// being slowed down (NIST SP 800-63B-4 §4.6-style notice). It runs in the background so that the
 // failing request takes as long for an unknown user id as for a known one; Close waits for it.
 func (s *Server) notifyLockout(uid, ip string, at time.Time) {
 	s.bg.Add(1)
@@ -183,14 +114,15 @@ func (s *Server) notifyLockout(uid, ip string, at time.Time) {
 		if err == nil {
 			body := fmt.Sprintf(`Hello %s,
 
-There were %d failed attempts to log in to, or recover, your MAG account %s (from IP address %s, %s UTC).
-The account is locked for %s; further failures lock it for longer.
+There were %d failed attempts to log in to your MAG account %s (the latest from IP address %s, %s UTC).
+Further attempts from the addresses that failed now have to wait, up to %s each.
 
-If this was you, wait and try again, or use "Forgot password?" in MAG Desktop.
+If this was you, wait and try again, or use "Forgot password?" in MAG Desktop: it always works.
+MAG Desktop on a computer that holds a certificate of this account logs in without waiting.
 If it was not you, nobody got in: your account stays safe as long as your password is not known to others.
 Consider changing your password, and tell your organisation administrator.
-`, acct.DisplayName(), freeFailures, acct.UserID, ip, at.Format("2006-01-02 15:04"), humanDuration(int(firstLockout.Seconds())))
-			err = s.outbox.Send(ctx, mail.Message{To: acct.Email, Subject: "Your MAG account was locked after failed attempts",
+`, acct.DisplayName(), userPolicy.free, acct.UserID, ip, at.Format("2006-01-02 15:04"), humanDuration(int(userPolicy.max.Seconds())))
+			err = s.outbox.Send(ctx, mail.Message{To: acct.Email, Subject: "Failed attempts to log in to your MAG account",
 				Body: body, Template: "lockout_notice", Date: at})
 		}
 		if err != nil {
@@ -205,11 +137,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	ctx := r.Context()
-	key := lockKey(req.UserID)
-	if err := s.checkLock(ctx, key); err != nil {
+	g, err := s.guardFor(ctx, r, req.UserID)
+	if err != nil {
 		return err
 	}
-	acct, err := s.st.AccountByUserID(ctx, normUserID(req.UserID))
+	if err := s.check(ctx, g); err != nil {
+		return err
+	}
+	acct, err := s.st.AccountByUserID(ctx, g.uid)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -222,10 +157,10 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if !ok {
-		if err := s.recordFailure(ctx, r, key); err != nil {
+		if err := s.recordFailure(ctx, r, g); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, s.st.Q, r, "login.failed", "", normUserID(req.UserID), "password"); err != nil {
+		if err := s.audit(ctx, s.st.Q, r, "login.failed", "", g.uid, "password"); err != nil {
 			return err
 		}
 		return api.NewProblem(api.CodeInvalidCredentials,
@@ -250,7 +185,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if req.OTP != "" {
-		if err := s.checkTOTP(ctx, r, key, totp, req.OTP); err != nil {
+		if err := s.checkTOTP(ctx, r, g, totp, req.OTP); err != nil {
 			return err
 		}
 		return s.finishLogin(w, r, acct, []string{"pwd", "otp"}, "", &req)
@@ -289,15 +224,18 @@ func (s *Server) handleLoginMFA(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	key := lockKey(acct.UserID)
-	if err := s.checkLock(ctx, key); err != nil {
+	g, err := s.guardFor(ctx, r, acct.UserID)
+	if err != nil {
+		return err
+	}
+	if err := s.check(ctx, g); err != nil {
 		return err
 	}
 	totp, err := s.st.ActiveTOTP(ctx, acct.ID)
 	if err != nil {
 		return err
 	}
-	if err := s.checkTOTP(ctx, r, key, totp, req.OTP); err != nil {
+	if err := s.checkTOTP(ctx, r, g, totp, req.OTP); err != nil {
 		return err
 	}
 	if err := s.st.ConsumeMFATicket(ctx, t.Hash, s.now()); errors.Is(err, store.ErrNotFound) {
@@ -308,7 +246,7 @@ func (s *Server) handleLoginMFA(w http.ResponseWriter, r *http.Request) error {
 	return s.finishLogin(w, r, acct, []string{"pwd", "otp"}, "", nil)
 }
 
-// finishLogin creates the session, resets the failure counter and sends the first-login email.
+// finishLogin creates the session, resets the failure counters and sends the first-login email.
 func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, acct store.Account, amr []string, certSHA string, req *api.LoginRequest) error {
 	ctx := r.Context()
 	now := s.now()
@@ -333,7 +271,7 @@ func (s *Server) finishLogin(w http.ResponseWriter, r *http.Request, acct store.
 				return err
 			}
 		}
-		if err := q.ClearThrottle(ctx, lockKey(acct.UserID)); err != nil {
+		if err := s.clearGuard(ctx, q, r, acct.UserID, certSHA); err != nil {
 			return err
 		}
 		var err error

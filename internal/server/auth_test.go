@@ -268,25 +268,33 @@ func TestBurstGetsServerBusy(t *testing.T) {
 	}
 }
 
-// TestLockoutNotice: the first lockout of an account emails its owner once (not again while the
-// failures go on); an unknown user id locked the same way emails nobody.
+// TestLockoutNotice: when guesses at an account start to be slowed down its owner is emailed
+// once (not again while the failures go on, nor when they come back after decaying); an unknown
+// user id counted the same way emails nobody.
 func TestLockoutNotice(t *testing.T) {
 	clk := newClock()
 	env := servertest.Start(t, servertest.WithSecurityQuestions(false), servertest.WithNow(clk.Now))
 	uid := env.CreateActiveUser(t, env.CreateOrg(t, "Acme"), "lou@acme.example", "Lou", "Locked", goodPW, false)
 	c := env.Client(t, nil)
+	// fail makes a number of failed attempts, waiting out the locks of this source between them.
 	fail := func(id string, times int) {
 		t.Helper()
-		for i := range times {
+		for i := 0; i < times; {
 			_, p := env.Login(t, c, id, "not the password at all")
+			if p != nil && p.Code == api.CodeAccountLocked {
+				clk.Advance(time.Duration(p.RetryAfter+1) * time.Second)
+				continue
+			}
 			wantCode(t, fmt.Sprintf("%s failure %d", id, i+1), p, api.CodeInvalidCredentials)
+			i++
 		}
 	}
-	fail("ghost_5555", 5)
-	fail(uid, 5)
+	fail("ghost_5555", 10)
+	clk.Advance(time.Hour)
+	fail(uid, 10)
 	_, p := env.Login(t, c, uid, goodPW)
 	wantCode(t, "while locked", p, api.CodeAccountLocked)
-	clk.Advance(31 * time.Second) // the first lockout is over; one more failure locks it again, longer
+	clk.Advance(16 * time.Minute) // the lock is over and a failure has decayed; one more reaches the notice point again
 	fail(uid, 1)
 	_, p = env.Login(t, c, uid, goodPW)
 	wantCode(t, "locked again", p, api.CodeAccountLocked)

@@ -33,13 +33,16 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request, a *authCt
 	if err := s.limitIP(r, "login"); err != nil {
 		return err
 	}
-	key := lockKey(req.UserID)
-	if err := s.checkLock(ctx, key); err != nil {
+	g, err := s.guardFor(ctx, r, req.UserID)
+	if err != nil {
+		return err
+	}
+	if err := s.check(ctx, g); err != nil {
 		return err
 	}
 	authFailed := api.NewProblem(api.CodeConnectionSourceAuth,
 		"The user ID, password or code of the account that owns this certificate is wrong.")
-	src, err := s.st.AccountByUserID(ctx, normUserID(req.UserID))
+	src, err := s.st.AccountByUserID(ctx, g.uid)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
@@ -52,7 +55,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request, a *authCt
 		return err
 	}
 	if !ok {
-		if err := s.recordFailure(ctx, r, key); err != nil {
+		if err := s.recordFailure(ctx, r, g); err != nil {
 			return err
 		}
 		return authFailed
@@ -65,7 +68,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request, a *authCt
 			p.Methods = []string{"totp"}
 			return p
 		}
-		if err := s.checkTOTP(ctx, r, key, totp, req.OTP); err != nil {
+		if err := s.checkTOTP(ctx, r, g, totp, req.OTP); err != nil {
 			return err
 		}
 	case !errors.Is(err, store.ErrNotFound):
@@ -79,7 +82,7 @@ func (s *Server) handleConnect(w http.ResponseWriter, r *http.Request, a *authCt
 		if err := q.Bind(ctx, c.ID, a.acct.ID, "connection", s.now()); err != nil {
 			return err
 		}
-		if err := q.ClearThrottle(ctx, key); err != nil {
+		if err := s.clearGuard(ctx, q, r, src.UserID, c.SHA256); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, r, "cert.connected", a.acct.UserID, c.ID, "source="+src.UserID)

@@ -60,19 +60,19 @@ func matchTOTP(secret, code string, now time.Time) (int64, bool) {
 
 func cleanCode(code string) string { return strings.ReplaceAll(strings.TrimSpace(code), " ", "") }
 
-// checkTOTP verifies a code against an active credential: a wrong code counts into lockKey's
+// checkTOTP verifies a code against an active credential: a wrong code counts into g's
 // failures, and a code is accepted only once (the step must be newer than the last used).
-func (s *Server) checkTOTP(ctx context.Context, r *http.Request, lockKey string, t store.TOTP, code string) error {
+func (s *Server) checkTOTP(ctx context.Context, r *http.Request, g guard, t store.TOTP, code string) error {
 	secret, err := s.openSecret(t)
 	if err != nil {
 		return err
 	}
 	step, ok := matchTOTP(secret, cleanCode(code), s.now())
 	if !ok {
-		if err := s.recordFailure(ctx, r, lockKey); err != nil {
+		if err := s.recordFailure(ctx, r, g); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, s.st.Q, r, "otp.failed", "", lockKey, t.ID); err != nil {
+		if err := s.audit(ctx, s.st.Q, r, "otp.failed", "", g.uid, t.ID); err != nil {
 			return err
 		}
 		return api.NewProblem(api.CodeOTPInvalid, "The one-time code is wrong. Enter the current 6-digit code from your authenticator app.")
@@ -131,7 +131,7 @@ func (s *Server) handleTOTPVerify(w http.ResponseWriter, r *http.Request, a *aut
 		return api.NewProblem(api.CodeEnrollmentExpired, "The registration expired (10 minutes). Start it again and scan the new QR code.")
 	}
 	key := "totp:" + a.acct.ID
-	if err := s.checkLock(ctx, key); err != nil {
+	if err := s.check(ctx, keyGuard(key)); err != nil {
 		return err
 	}
 	secret, err := s.openSecret(t)
@@ -140,7 +140,7 @@ func (s *Server) handleTOTPVerify(w http.ResponseWriter, r *http.Request, a *aut
 	}
 	step, ok := matchTOTP(secret, cleanCode(req.Code), s.now())
 	if !ok {
-		if err := s.recordFailure(ctx, r, key); err != nil {
+		if err := s.recordFailure(ctx, r, keyGuard(key)); err != nil {
 			return err
 		}
 		return api.NewProblem(api.CodeOTPInvalid,

@@ -24,9 +24,13 @@ import (
 // exists: same status, same shape, and — by padding each answer to a fixed minimum duration —
 // the same timing. Security answers are only ever a second proof beside the emailed code.
 
+// A recovery is its own proof (the emailed code), so the login throttling never blocks it; its
+// guessing is bounded instead by its attempts, by one live recovery per user id (a new one ends
+// the old) and by recoveryPerHour starts per user id, counted alike for unknown ones.
 const (
 	recoveryTTL         = 15 * time.Minute
 	recoveryMaxAttempts = 5
+	recoveryPerHour     = 3
 	recoveryQuestions   = 2
 	recoveryAccepted    = "If the details match an account, an email is on its way. Check your inbox (and spam folder) in a few minutes."
 )
@@ -179,8 +183,14 @@ func (s *Server) handleRecoveryStart(w http.ResponseWriter, r *http.Request) err
 		return err
 	}
 	ctx := r.Context()
-	if err := s.checkLock(ctx, lockKey(uid)); err != nil {
+	now := s.now()
+	if n, err := s.st.RecoveriesSince(ctx, userKey(uid), now.Add(-time.Hour)); err != nil {
 		return err
+	} else if n >= recoveryPerHour {
+		p := api.NewProblem(api.CodeRateLimited, fmt.Sprintf(
+			"A password reset was asked for this user ID %d times in the last hour. Use the code in the newest email, or try again in an hour.", n))
+		p.RetryAfter = int(time.Hour.Seconds())
+		return p
 	}
 	acct, err := s.st.AccountByUserID(ctx, uid)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -205,8 +215,7 @@ func (s *Server) handleRecoveryStart(w http.ResponseWriter, r *http.Request) err
 	qs := s.recoveryPick(uid, answered)
 	n, _ := rand.Int(rand.Reader, big.NewInt(100_000_000))
 	code := fmt.Sprintf("%08d", n.Int64())
-	now := s.now()
-	rec := store.Recovery{ID: newID("rec"), UserKey: lockKey(uid), CodeHash: s.codeHash(code), Questions: strings.Join(qs, " "),
+	rec := store.Recovery{ID: newID("rec"), UserKey: userKey(uid), CodeHash: s.codeHash(code), Questions: strings.Join(qs, " "),
 		CreatedAt: now, ExpiresAt: now.Add(recoveryTTL)}
 	if known {
 		rec.AccountID = acct.ID
@@ -222,7 +231,7 @@ func (s *Server) handleRecoveryStart(w http.ResponseWriter, r *http.Request) err
 	}
 	if known {
 		body := fmt.Sprintf("Hello %s,\n\nSomeone asked to reset the password of MAG user ID %s.\n\nYour one-time code: %s\n\n"+
-			"It works once, for 15 minutes. If this was not you, ignore this email: your password stays as it is.\n",
+			"It works once, for 15 minutes, and replaces any code sent before. If this was not you, ignore this email: your password stays as it is.\n",
 			acct.DisplayName(), acct.UserID, code)
 		if len(qs) > 0 && answered == nil {
 			// Only the owner reads this; the API answer must not say it.
@@ -263,9 +272,6 @@ func (s *Server) handleRecoveryComplete(w http.ResponseWriter, r *http.Request) 
 	if !rec.ConsumedAt.IsZero() || !s.now().Before(rec.ExpiresAt) || rec.Attempts > recoveryMaxAttempts {
 		return failed
 	}
-	if err := s.checkLock(ctx, rec.UserKey); err != nil {
-		return err
-	}
 	if req.Password != req.PasswordConfirm {
 		return api.NewProblem(api.CodePasswordMismatch, "The two passwords are not the same. Type the same password in both fields.")
 	}
@@ -279,9 +285,6 @@ func (s *Server) handleRecoveryComplete(w http.ResponseWriter, r *http.Request) 
 		return err
 	}
 	if !ok || rec.AccountID == "" {
-		if err := s.recordFailure(ctx, r, rec.UserKey); err != nil {
-			return err
-		}
 		if err := s.audit(ctx, s.st.Q, r, "recovery.password_failed", "", rec.UserKey, rec.ID); err != nil {
 			return err
 		}
@@ -311,7 +314,7 @@ func (s *Server) handleRecoveryComplete(w http.ResponseWriter, r *http.Request) 
 		if ended, err = q.RevokeAccountSessions(ctx, acct.ID, now); err != nil {
 			return err
 		}
-		if err := q.ClearThrottle(ctx, rec.UserKey); err != nil {
+		if err := s.clearGuard(ctx, q, r, acct.UserID, ""); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, r, "recovery.password_changed", acct.UserID, acct.UserID, fmt.Sprintf("sessions_ended=%d", ended))

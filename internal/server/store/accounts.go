@@ -290,16 +290,16 @@ func (q Q) ConsumeMFATicket(ctx context.Context, hash string, at time.Time) erro
 
 // Throttle is the failure counter of one key (a normalised user id, a TOTP credential, ...).
 type Throttle struct {
-	Failures     int
-	BlockedUntil time.Time
+	Failures                int
+	BlockedUntil, UpdatedAt time.Time
 }
 
 // GetThrottle reads a counter (zero when absent).
 func (q Q) GetThrottle(ctx context.Context, key string) (Throttle, error) {
 	var t Throttle
-	var b sql.NullInt64
-	err := q.q.QueryRowContext(ctx, `SELECT failures, blocked_until FROM throttle WHERE key = ?`, key).Scan(&t.Failures, &b)
-	t.BlockedUntil = tm(b)
+	var b, u sql.NullInt64
+	err := q.q.QueryRowContext(ctx, `SELECT failures, blocked_until, updated_at FROM throttle WHERE key = ?`, key).Scan(&t.Failures, &b, &u)
+	t.BlockedUntil, t.UpdatedAt = tm(b), tm(u)
 	if err == sql.ErrNoRows {
 		return Throttle{}, nil
 	}
@@ -328,8 +328,13 @@ type Recovery struct {
 	CreatedAt, ExpiresAt, ConsumedAt            time.Time
 }
 
-// CreateRecovery inserts a recovery.
+// CreateRecovery inserts a recovery and ends every earlier live one of the same user key: one
+// live recovery per user id.
 func (q Q) CreateRecovery(ctx context.Context, r Recovery) error {
+	if _, err := q.exec(ctx, `UPDATE recoveries SET consumed_at = ? WHERE user_key = ? AND consumed_at IS NULL`,
+		ms(r.CreatedAt), r.UserKey); err != nil {
+		return err
+	}
 	var acct any
 	if r.AccountID != "" {
 		acct = r.AccountID
@@ -337,6 +342,13 @@ func (q Q) CreateRecovery(ctx context.Context, r Recovery) error {
 	_, err := q.exec(ctx, `INSERT INTO recoveries (id, user_key, account_id, code_hash, questions, created_at, expires_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?)`, r.ID, r.UserKey, acct, r.CodeHash, r.Questions, ms(r.CreatedAt), ms(r.ExpiresAt))
 	return err
+}
+
+// RecoveriesSince counts the recoveries started for a user key since a time.
+func (q Q) RecoveriesSince(ctx context.Context, userKey string, since time.Time) (int, error) {
+	var n int
+	err := q.q.QueryRowContext(ctx, `SELECT COUNT(*) FROM recoveries WHERE user_key = ? AND created_at > ?`, userKey, ms(since)).Scan(&n)
+	return n, wrap(err)
 }
 
 // RecoveryByID loads a recovery and counts this attempt on it.

@@ -100,6 +100,9 @@ var migrations = []migration{
 		`CREATE INDEX IF NOT EXISTS certificate_renewals_old ON certificate_renewals(old_id)`,
 	}},
 	{3, "federation: OpenID Connect clients, SAML service providers, signing keys, browser sessions", federationSchema},
+	{4, "recoveries by user id", []string{
+		`CREATE INDEX recoveries_user_key ON recoveries(user_key, created_at)`,
+	}},
 }
 
 // migrate brings the database to the newest version, holding the engine's migration lock so

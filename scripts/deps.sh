@@ -15,6 +15,8 @@ PKGS=(
   dbus gnome-keyring libsecret-tools
   # NSS certificate databases, OpenSSL, TOTP reference, TLS scanner, SMTP server for tests
   libnss3-tools openssl oathtool sslscan python3 python3-aiosmtpd
+  # a real forward proxy (plain, Basic authentication, chosen by a PAC script) for the proxy tests
+  tinyproxy
   # magd on a shared database behind a load balancer (scripts/postgres.sh, scale-out tests)
   postgresql haproxy
   # a real browser for the federation tests (OIDC and SAML through launch links, chromedp)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // runActivate is first-time login: activate LINK|TOKEN [--password-stdin] [--answers FILE].
@@ -189,6 +190,9 @@ func runLogin(e *Env, args []string) int {
 		code := *otp
 		if code != "" {
 			return e.Fail(err)
+		}
+		if w := service.ClockWarningOf(c); w != "" {
+			e.warn([]string{w})
 		}
 		if code, err = e.Ask("One-time code from your authenticator app: "); err != nil {
 			return e.Fail(usageErrorf("a one-time code is needed for %s: pass --otp CODE", *user))

@@ -62,6 +62,7 @@ var commands = map[string]command{
 	"otp":            {runOTP, "otp enroll | otp verify CODE"},
 	"certs":          {runCerts, "certs list|request|check|import|export|remove|connect ..."},
 	"support-bundle": {runSupportBundle, "support-bundle FILE"},
+	"doctor":         {runDoctor, "doctor [--app APP]"},
 	"sessions":       {runSessions, "sessions list | sessions clear | sessions use USER"},
 	"recover":        {runRecover, "recover activation --user ID --email E | recover user-id --email E | recover password --user ID"},
 }
@@ -225,11 +226,11 @@ func usage(w io.Writer) {
 	for k := range commands {
 		names = append(names, k)
 	}
-	order := []string{"activate", "login", "logout", "me", "apps", "admin", "otp", "certs", "sessions", "recover", "support-bundle"}
+	order := []string{"activate", "login", "logout", "me", "apps", "admin", "otp", "certs", "sessions", "recover", "doctor", "support-bundle"}
 	sort.Slice(names, func(i, j int) bool { return slices.Index(order, names[i]) < slices.Index(order, names[j]) })
 	for _, n := range names {
 		fmt.Fprintln(w, "  "+commands[n].usage)
 	}
 	fmt.Fprintln(w, "Secrets come from a terminal prompt (no echo), or one per line on standard input with --password-stdin.")
-	fmt.Fprintln(w, "Exit status: 0 success, 1 error, 2 usage, 3 certs check found a problem.")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 error, 2 usage, 3 certs check or doctor found a problem.")
 }

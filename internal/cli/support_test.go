@@ -46,7 +46,7 @@ func TestSupportBundleCommand(t *testing.T) {
 		}
 	}
 	zr.Close()
-	if !names["settings.json"] || !names["log.jsonl"] || !names["certificates.json"] {
+	if !names["settings.json"] || !names["log.jsonl"] || !names["certificates.json"] || !names["doctor.json"] {
 		t.Errorf("entries = %v", names)
 	}
 	if code, _, errs := runCmd("support-bundle", path); code != ExitError || !strings.Contains(errs, "already exists") {

@@ -21,7 +21,7 @@ func (s *Service) SupportBundle(ctx context.Context, path string) error {
 	s.mu.Unlock()
 	certs, problems := s.o.Certs.SupportInventory(ctx)
 	err = support.WriteFile(abs, support.Inputs{AppVersion: s.o.Version, Settings: eff, SettingsErr: settingsErr,
-		LogDir: logging.Dir(s.o.Home), Certs: certs, CertErrors: problems})
+		LogDir: logging.Dir(s.o.Home), Certs: certs, CertErrors: problems, Doctor: s.Doctor(ctx, "")})
 	if err == nil {
 		s.o.Log.Info("support bundle written", "file", abs, "certificates", len(certs))
 	}

@@ -48,7 +48,10 @@ type Inputs struct {
 	LogLines    int    // 0: DefaultLogLines
 	Certs       []Cert
 	CertErrors  []string // stores that could not be listed, and why
-	Now         time.Time
+	// Doctor is the connection and setup check (service.DoctorReport), written as doctor.json;
+	// nil leaves it out.
+	Doctor any
+	Now    time.Time
 }
 
 // WriteFile writes the bundle to path (0600). It refuses to replace an existing file, so a
@@ -92,6 +95,12 @@ func WriteBundle(w io.Writer, in Inputs) error {
 		{"certificates.json", certificates},
 		{"log.jsonl", logTail},
 	}
+	if in.Doctor != nil {
+		files = append(files, struct {
+			name string
+			make func(Inputs) ([]byte, error)
+		}{"doctor.json", func(in Inputs) ([]byte, error) { return marshal(in.Doctor) }})
+	}
 	for _, f := range files {
 		data, err := f.make(in)
 		if err != nil {
@@ -118,6 +127,7 @@ about.json         app version, Go version, operating system
 settings.json      each setting's effective value and its source (default, user, policy)
 certificates.json  certificates found in the stores: fingerprints and subjects, no keys
 log.jsonl          the last log lines (secrets removed)
+doctor.json        the connection and setup check (proxy, DNS, TLS, clock, keyring, certificates)
 
 It contains no password, session token, OTP secret or private key.
 `), nil

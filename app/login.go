@@ -27,6 +27,8 @@ type loginScreen struct {
 	ticket    string
 	noCert    bool
 	firstTime bool
+	// clock warns that one-time codes will fail because the clocks differ.
+	clock *widget.Label
 	// The lockout countdown.
 	info      *widget.Label
 	lockUntil time.Time
@@ -40,7 +42,9 @@ func (u *UI) ShowLogin(userID string) { u.showLogin(userID, false) }
 // showLogin with firstTime logs in without a certificate and says so (right after setup).
 func (u *UI) showLogin(userID string, firstTime bool) {
 	s := &loginScreen{u: u, userID: widget.NewEntry(), password: widget.NewPasswordEntry(), err: errorLabel(),
-		otp: widget.NewEntry(), noCert: firstTime, firstTime: firstTime, info: wrapped("")}
+		otp: widget.NewEntry(), noCert: firstTime, firstTime: firstTime, info: wrapped(""), clock: wrapped("")}
+	s.clock.Importance = widget.WarningImportance
+	s.clock.Hide()
 	s.info.Importance = widget.SuccessImportance
 	s.info.Hide()
 	if userID == "" {
@@ -79,7 +83,7 @@ func (u *UI) showLogin(userID string, firstTime bool) {
 	if userID != "" {
 		focus = s.password
 	}
-	body := container.NewVBox(heading("Log in to MAG", explain), form, s.err, s.info, s.submit, s.otpBox, widget.NewSeparator(), links)
+	body := container.NewVBox(heading("Log in to MAG", explain), s.clock, form, s.err, s.info, s.submit, s.otpBox, widget.NewSeparator(), links)
 	if u.demo != nil {
 		creds := widget.NewLabel(strings.Join(u.demo.Lines, "\n"))
 		creds.Selectable = true
@@ -88,6 +92,13 @@ func (u *UI) showLogin(userID string, firstTime bool) {
 			container.NewVBox(creds, widget.NewButton("Set up the pending account with its activation link", func() { u.ShowSetup(u.demo.ActivationLink) }))))
 	}
 	u.show("Login", body, focus)
+	// Before any code is typed: a clock far from the gateway's makes every code fail.
+	run(u, nil, func(ctx context.Context) (string, error) { return u.be.ClockWarning(ctx), nil }, func(w string, _ error) {
+		if w != "" {
+			s.clock.SetText(w)
+			s.clock.Show()
+		}
+	})
 }
 
 func (s *loginScreen) doLogin() {

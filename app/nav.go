@@ -43,6 +43,7 @@ func (u *UI) mainMenu() *fyne.MainMenu {
 		fyne.NewMenuItem("Forgot user ID?", u.ShowRecoverUserID),
 		fyne.NewMenuItem("Forgot password?", func() { u.ShowRecoverPassword("") }),
 		fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Check my connection and setup…", u.ShowDoctor),
 		fyne.NewMenuItem("About", u.ShowAbout),
 	)
 	return fyne.NewMainMenu(file, account, help)

@@ -66,6 +66,8 @@ type UI struct {
 	recover  *recoverScreen
 	// supportPath is the path entry of the support-bundle dialog.
 	supportPath *escEntry
+	// doctor is the connection check dialog's content, for tests.
+	doctor *doctorView
 	tabs        *container.AppTabs
 	screen      string
 }

@@ -72,6 +72,13 @@ type Backend interface {
 	// inventory; no secret) to path, which must not exist yet.
 	SupportBundle(ctx context.Context, path string) error
 
+	// Doctor checks the connection and the setup of this computer, and with app set explains
+	// why that application can or cannot be opened. It never fails: problems are its lines.
+	Doctor(ctx context.Context, app string) DoctorReport
+	// ClockWarning says, before a one-time code is typed, when this computer's clock is too far
+	// from the gateway's for codes to work; "" when it is fine or cannot be told.
+	ClockWarning(ctx context.Context) string
+
 	Versions() Versions
 }
 

@@ -68,8 +68,8 @@ type UI struct {
 	supportPath *escEntry
 	// doctor is the connection check dialog's content, for tests.
 	doctor *doctorView
-	tabs        *container.AppTabs
-	screen      string
+	tabs   *container.AppTabs
+	screen string
 }
 
 // New builds the UI for a window. Call Start to show the first screen.

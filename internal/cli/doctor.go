@@ -1,11 +1,9 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"io"
 
-	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/internal/service"
 )
 
@@ -17,7 +15,7 @@ func runDoctor(e *Env, args []string) int {
 	if _, err := parseArgs(fs, args); err != nil {
 		return e.Fail(err)
 	}
-	rep := service.RunDoctor(e.Context(), e.doctorInput(e.Context(), *app))
+	rep := e.doctor(*app)
 	code := e.Output(rep, func(w io.Writer) { writeDoctor(w, rep) })
 	if code == ExitOK && rep.Worst() == service.CheckProblem {
 		return ExitProblem
@@ -25,40 +23,10 @@ func runDoctor(e *Env, args []string) int {
 	return code
 }
 
-// doctorInput gathers what the check looks at from this run's settings, keyring and stores.
-func (e *Env) doctorInput(ctx context.Context, app string) service.DoctorInput {
-	in := service.DoctorInput{
-		Server: e.server(), Network: e.Network(), Anon: e.Client, User: e.CurrentUser(),
-		KeyringWarning: e.Sessions().Warning(), CertStores: e.Settings.CertStores, App: app,
-	}
-	if in.Server == "" {
-		return in
-	}
-	if c, err := e.Current(ctx); err == nil {
-		in.Session = c
-	}
-	certs := service.NewLocalCerts(certstore.InventoryOptions{Home: e.Home, Backends: e.Settings.CertStores}, e.Log)
-	in.Identities = func(ctx context.Context) ([]service.Identity, error) {
-		li := service.ListInput{ServerURL: in.Server}
-		if in.Session != nil {
-			li.ServerURL, li.UserID = in.Session.Server(), in.Session.UserID()
-			mine, err := in.Session.Certificates(ctx)
-			if err != nil {
-				return nil, err
-			}
-			li.Mine = mine
-		}
-		return certs.List(ctx, li)
-	}
-	in.Sessions = func(context.Context) ([]service.CachedSession, error) {
-		refs, err := e.Sessions().List()
-		out := make([]service.CachedSession, 0, len(refs))
-		for _, r := range refs {
-			out = append(out, service.CachedSession{ServerURL: r.Server, UserID: r.UserID})
-		}
-		return out, err
-	}
-	return in
+// doctor runs the check as the current user (when a session is cached) or as nobody.
+func (e *Env) doctor(app string) service.DoctorReport {
+	svc, _ := e.sessionService()
+	return svc.Doctor(e.Context(), app)
 }
 
 var doctorMark = map[string]string{

@@ -9,7 +9,6 @@ import (
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/internal/config"
 	"github.com/mag-desktop/magdesk/internal/logging"
-	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/mag-desktop/magdesk/internal/support"
 	"github.com/mag-desktop/magdesk/internal/version"
 )
@@ -34,7 +33,7 @@ func runSupportBundle(e *Env, args []string) int {
 	in := support.Inputs{
 		AppVersion: version.Version, Settings: e.Settings, SettingsErr: settingsErr,
 		LogDir: logging.Dir(e.Home), Certs: certs, CertErrors: problems,
-		Doctor: service.RunDoctor(e.Context(), e.doctorInput(e.Context(), "")),
+		Doctor: e.doctor(""),
 	}
 	if err := support.WriteFile(path, in); err != nil {
 		return e.Fail(err)

@@ -358,17 +358,18 @@ func sentenceOf(s string) string {
 // Doctor runs the connection and setup check for this window (app: an application to explain,
 // or "").
 func (s *Service) Doctor(ctx context.Context, app string) DoctorReport {
-	st := s.Settings()
-	cur, _ := s.current()
-	user := s.RememberedUserID()
-	if cur != nil {
-		user = cur.UserID()
+	in := DoctorInput{Anon: s.anon, User: s.RememberedUserID(), KeyringWarning: s.KeyringWarning(),
+		CertStores: s.o.Stores.Backends, Identities: s.Identities, Sessions: s.CachedSessions, App: app}
+	if o, err := s.clientOptions(); err == nil {
+		in.Server, in.Network = o.ServerURL, o.Network
 	}
-	return RunDoctor(ctx, DoctorInput{
-		Server: st.ServerURL, Network: s.network(), Anon: s.anon, Session: cur, User: user,
-		KeyringWarning: s.KeyringWarning(), CertStores: s.o.Stores.Backends,
-		Identities: s.Identities, Sessions: s.CachedSessions, App: app,
-	})
+	if in.Network == nil {
+		in.Network = s.network()
+	}
+	if cur, err := s.current(); err == nil {
+		in.Session, in.User = cur, cur.UserID()
+	}
+	return RunDoctor(ctx, in)
 }
 
 // ClockWarning asks the gateway for its time and says, before a one-time code is typed, when

@@ -41,6 +41,12 @@ const (
 	PathCertificate              = "/v1/me/certificates/{id}"
 	PathCertificateRenewal       = "/v1/me/certificates/{id}/renewal"
 	PathEvents                   = "/v1/me/events"
+
+	// The JSON endpoints of magd's OpenID Connect provider (issuer: the server URL + /oidc).
+	PathOIDCDiscovery = "/oidc/.well-known/openid-configuration"
+	PathOIDCKeys      = "/oidc/keys"
+	PathOIDCToken     = "/oidc/oauth/token"
+	PathOIDCUserinfo  = "/oidc/userinfo"
 )
 
 // PasswordPolicy is what the server enforces on new passwords: a length range and a

@@ -415,7 +415,7 @@ func TestIDTokenVerification(t *testing.T) {
 	var jwks struct {
 		Keys []struct{ Kid, Use, Alg, Kty string }
 	}
-	resp, err := f.env.Client(t, nil).Get(f.issuer + "/keys")
+	resp, err := f.env.Client(t, nil).Get(f.env.URL + api.PathOIDCKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -443,7 +443,7 @@ func TestIDTokenVerification(t *testing.T) {
 func TestDiscoveryDocument(t *testing.T) {
 	env := servertest.Start(t, servertest.WithDemo())
 	issuer := env.URL + "/oidc"
-	resp, err := env.Client(t, nil).Get(issuer + "/.well-known/openid-configuration")
+	resp, err := env.Client(t, nil).Get(env.URL + api.PathOIDCDiscovery)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-// Package oidcop is magd's OpenID Connect provider: zitadel/oidc's certified op package over
+// Package oidcop is magd's OpenID Connect provider: zitadel/oidc's op package over
 // magd's store. It serves discovery, the JWKS (keys from keyring, rotated), the authorization
 // code flow with PKCE (S256, required of public clients), ID tokens whose acr/amr say how the
 // desktop session was authenticated, userinfo, revocation and RP-initiated logout. Who signs in

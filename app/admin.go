@@ -125,7 +125,7 @@ func (s *adminScreen) askDenyReason(r api.AccessRequest, btn *widget.Button) {
 		}, s.u.Win)
 	reason.OnSubmitted = func(string) { d.Submit() }
 	s.u.showDialog(d)
-	s.u.Win.Canvas().Focus(reason)
+	s.u.focus(reason)
 }
 
 func (s *adminScreen) decideRequest(r api.AccessRequest, decision, reason string, btn *widget.Button) {

@@ -99,6 +99,13 @@ func (s *certsScreen) render() {
 		s.list.Add(container.NewVBox(badge, text, actions, widget.NewSeparator()))
 	}
 	s.content.Refresh()
+	// The fix is what a keyboard user most likely came for: Space starts it.
+	for _, id := range s.ids {
+		if b := s.fixFor[id.SHA256]; b != nil {
+			u.focusIfNone(b)
+			break
+		}
+	}
 }
 
 func (s *certsScreen) details(id service.Identity) {
@@ -161,7 +168,7 @@ func (s *certsScreen) pathAndPassword(title, action string, path *pathField, con
 	submit := func(string) { d.Submit() }
 	pw.OnSubmitted, pw2.OnSubmitted = submit, submit
 	if confirm {
-		pw.OnSubmitted = func(string) { s.u.Win.Canvas().Focus(pw2) }
+		pw.OnSubmitted = func(string) { s.u.focus(pw2) }
 	}
 	d = dialog.NewForm(title, action, "Cancel", items, func(ok bool) {
 		if !ok {
@@ -174,9 +181,9 @@ func (s *certsScreen) pathAndPassword(title, action string, path *pathField, con
 	d.Resize(fyne.NewSize(560, 0))
 	s.u.showDialog(d)
 	if path.Path() == "" {
-		s.u.Win.Canvas().Focus(path.entry)
+		s.u.focus(path.entry)
 	} else {
-		s.u.Win.Canvas().Focus(pw)
+		s.u.focus(pw)
 	}
 }
 

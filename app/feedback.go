@@ -69,7 +69,7 @@ func (u *UI) browserFailed(what, link string, reason error) {
 	d.Resize(fyne.NewSize(560, 0))
 	u.lastInfo = "Could not open your browser: " + reason.Error()
 	u.showDialog(d)
-	u.Win.Canvas().Focus(copyB)
+	u.focus(copyB)
 }
 
 // fileWritten says a file was saved and where, with "Show in folder" to open its folder in the
@@ -89,7 +89,7 @@ func (u *UI) fileWritten(title, msg, path string) {
 	d.Resize(fyne.NewSize(560, 0))
 	u.lastInfo = title + ": " + msg + " " + path
 	u.showDialog(d)
-	u.Win.Canvas().Focus(closeB)
+	u.focus(closeB)
 }
 
 // showInFolder is a "Show in folder" button that opens path's folder in the file manager; it

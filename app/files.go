@@ -114,7 +114,7 @@ func (p *pathField) chosenForSave(w fyne.URIWriteCloser) {
 		_ = os.Remove(path)
 	}
 	p.entry.SetText(path)
-	p.u.Win.Canvas().Focus(p.entry)
+	p.u.focus(p.entry)
 }
 
 // fileDialogSize fits the file dialog in the window, down to 800x600.

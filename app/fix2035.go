@@ -53,8 +53,8 @@ func (u *UI) startFix2035(sha string, retry func(noCert bool)) {
 			if f.id.SHA256 == "" {
 				f.id.SHA256 = sha
 			}
-			f.choose()
 			u.showDialog(f.d)
+			f.choose()
 		})
 }
 
@@ -107,6 +107,7 @@ func (f *fix2035) choose() {
 	}
 	objs = append(objs, widget.NewButton("Cancel", func() { f.d.Hide() }))
 	f.set(objs...)
+	f.u.focus(remove)
 }
 
 func (f *fix2035) showRemove() {
@@ -121,7 +122,7 @@ func (f *fix2035) showRemove() {
 	f.set(wrapped("First a backup is written (encrypted with a password you choose) and read back to check it. "+
 		"Then the certificate and its private key are removed, and the store is listed again to prove both are gone."),
 		form, f.skipBackup, container.NewHBox(f.remove, widget.NewButton("Back", f.choose)), f.result)
-	f.u.Win.Canvas().Focus(f.backupPW)
+	f.u.focus(f.backupPW)
 }
 
 // backupName names the backup after the account the certificate belongs to and the day.
@@ -177,7 +178,7 @@ func (f *fix2035) doRemove() {
 				buttons.Add(u.showInFolder(r.BackupPath, status))
 			}
 			f.set(wrapped("✓ Fixed."), f.result, status, buttons)
-			u.Win.Canvas().Focus(done)
+			u.focus(done)
 		})
 }
 
@@ -193,7 +194,11 @@ func (f *fix2035) showConnect() {
 		widget.NewFormItem("Its password", f.fromPW), widget.NewFormItem("Its one-time code", f.fromOTP))
 	f.set(wrapped("Account Connections: the certificate will work for both accounts. Prove that the other account is yours."),
 		form, container.NewHBox(f.connect, widget.NewButton("Back", f.choose)), f.result)
-	f.u.Win.Canvas().Focus(f.fromUser)
+	if f.fromUser.Text != "" {
+		f.u.focus(f.fromPW)
+	} else {
+		f.u.focus(f.fromUser)
+	}
 }
 
 func (f *fix2035) doConnect() {
@@ -219,6 +224,6 @@ func (f *fix2035) doConnect() {
 			done.Importance = widget.HighImportance
 			f.result.SetText(fmt.Sprintf("The certificate is now connected to %s as well as %s. You can log in to either with it.", u.me.Account.UserID, from))
 			f.set(wrapped("✓ Connected."), f.result, done)
-			u.Win.Canvas().Focus(done)
+			u.focus(done)
 		})
 }

@@ -52,7 +52,7 @@ func (u *UI) showLogin(userID string, firstTime bool) {
 	}
 	s.userID.SetText(userID)
 	s.userID.SetPlaceHolder("your user ID, e.g. jdoe1")
-	s.userID.OnSubmitted = func(string) { u.Win.Canvas().Focus(s.password) }
+	s.userID.OnSubmitted = func(string) { u.focus(s.password) }
 	s.password.OnSubmitted = func(string) { s.doLogin() }
 	s.submit = widget.NewButton("Log in", s.doLogin)
 	s.submit.Importance = widget.HighImportance
@@ -63,7 +63,7 @@ func (u *UI) showLogin(userID string, firstTime bool) {
 	s.otpBox = container.NewVBox(
 		widget.NewLabel("Enter the code your authenticator app shows for MAG Desktop."),
 		s.otp, s.verify,
-		widget.NewButton("Cancel", func() { s.otpBox.Hide(); s.ticket = ""; u.Win.Canvas().Focus(s.password) }),
+		widget.NewButton("Cancel", func() { s.otpBox.Hide(); s.ticket = ""; u.focus(s.password) }),
 	)
 	s.otpBox.Hide()
 
@@ -139,7 +139,7 @@ func (s *loginScreen) handle(me api.Me, err error) {
 		setError(s.err, "")
 		s.otp.SetText("")
 		s.otpBox.Show()
-		u.Win.Canvas().Focus(s.otp)
+		u.focus(s.otp)
 	case service.KindOTPInvalid:
 		s.otp.SetText("")
 		setError(s.err, e.Message)

@@ -86,7 +86,7 @@ func (s *otpScreen) show(e api.TOTPEnrollment) {
 	s.body.Add(widget.NewLabel("2. Type the 6-digit code the app now shows:"))
 	s.body.Add(container.NewBorder(nil, nil, nil, s.verify, s.code))
 	s.content.Refresh()
-	s.u.Win.Canvas().Focus(s.code)
+	s.u.focus(s.code)
 }
 
 // groupSecret spaces the key in fours so it is easier to type.

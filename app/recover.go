@@ -102,7 +102,7 @@ func (u *UI) ShowRecoverUserID() {
 			}
 			setError(r.err, "")
 			second.Show()
-			u.Win.Canvas().Focus(r.userID)
+			u.focus(r.userID)
 		})
 	}
 	r.email.OnSubmitted = func(string) { r.send.OnTapped() }
@@ -173,7 +173,7 @@ func (r *recoverScreen) fillSecond(box *fyne.Container) {
 	box.Add(r.meter.box)
 	box.Add(r.feedback)
 	box.Add(r.finish)
-	u.Win.Canvas().Focus(r.code)
+	u.focus(r.code)
 }
 
 func (r *recoverScreen) complete() {

@@ -34,7 +34,7 @@ func (u *UI) ShowSupportBundle() {
 	d.Resize(fyne.NewSize(640, 0))
 	u.supportPath = path.entry
 	u.showDialog(d)
-	u.Win.Canvas().Focus(path.entry)
+	u.focus(path.entry)
 }
 
 func (u *UI) writeSupportBundle(path string) {

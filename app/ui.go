@@ -70,6 +70,8 @@ type UI struct {
 	doctor *doctorView
 	tabs   *container.AppTabs
 	screen string
+	// pendingFocus is the widget to focus once the current events are handled (UI.focus).
+	pendingFocus fyne.Focusable
 }
 
 // New builds the UI for a window. Call Start to show the first screen.
@@ -79,6 +81,7 @@ func New(a fyne.App, w fyne.Window, be service.Backend) *UI {
 	applyTheme(a, be.Settings().Theme)
 	w.SetTitle(Title)
 	w.Canvas().SetOnTypedKey(u.typedKey)
+	u.addTabShortcuts()
 	w.SetOnClosed(cancel)
 	return u
 }
@@ -203,7 +206,7 @@ func (u *UI) show(name string, content fyne.CanvasObject, focus fyne.Focusable) 
 	u.Win.SetContent(container.NewBorder(nil, container.NewCenter(links), nil, nil,
 		container.NewVScroll(container.NewPadded(content))))
 	if focus != nil {
-		u.Win.Canvas().Focus(focus)
+		u.focus(focus)
 	}
 	u.screenShown(name)
 }

@@ -24,7 +24,7 @@ type setupScreen struct {
 	err  *widget.Label
 
 	// Step 1.
-	link *widget.Entry
+	link *submitEntry
 	next *widget.Button
 	// Step 2: the password stays in these entries only (never saved).
 	password, confirm *widget.Entry
@@ -131,7 +131,8 @@ func (s *setupScreen) page(step int, title, explain string, body ...fyne.CanvasO
 
 func (s *setupScreen) showLink(link string) {
 	u := s.u
-	s.link = widget.NewMultiLineEntry()
+	s.link = newSubmitEntry()
+	s.link.OnSubmitted = func(string) { s.submitLink() }
 	s.link.Wrapping = fyne.TextWrapBreak
 	s.link.SetMinRowsVisible(3)
 	s.link.SetPlaceHolder("magdesk://activate?token=…  or  https://…/activate#token=…  or the token alone")
@@ -219,7 +220,7 @@ func (s *setupScreen) showPassword() {
 	s.pwNext.Importance = widget.HighImportance
 	s.password.OnChanged = func(string) { s.checkPassword() }
 	s.confirm.OnChanged = func(string) { s.checkPassword() }
-	s.password.OnSubmitted = func(string) { u.Win.Canvas().Focus(s.confirm) }
+	s.password.OnSubmitted = func(string) { u.focus(s.confirm) }
 	s.confirm.OnSubmitted = func(string) { s.passwordDone() }
 	pol := s.info.PasswordPolicy
 	rules := fmt.Sprintf("Choose a password of at least %d characters. A few unrelated words make a long password that is easy to remember. "+
@@ -286,7 +287,7 @@ func (s *setupScreen) showQuestions() {
 		// Enter moves on to the next question (the last one submits, below).
 		ans.OnSubmitted = func(string) {
 			if i+1 < setup.QuestionsRequired {
-				u.Win.Canvas().Focus(s.selects[i+1])
+				u.focus(s.selects[i+1])
 			}
 		}
 		s.selects, s.answers = append(s.selects, sel), append(s.answers, ans)
@@ -462,7 +463,7 @@ func (s *setupScreen) complete() {
 		s.activate.Hide()
 		s.summaryBack.Hide()
 		s.loginNow.Show()
-		u.Win.Canvas().Focus(s.loginNow)
+		u.focus(s.loginNow)
 		u.screen = "Setup: done"
 		u.screenShown(u.screen)
 	})

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export LANG=en_US.UTF-8
 export MAGDESK_SMOKE_ARTIFACTS=${MAGDESK_SMOKE_ARTIFACTS:-$(mktemp -d -t magdesk-smoke-XXXXXX)}
-run=(go test -count=1 -v -run '^TestGUISmoke$' ./app/smoke)
+run=(go test -count=1 -v -run '^(TestGUISmoke|TestKeyboardOnlySetupAnd2035)$' ./app/smoke)
 if [ -z "${DISPLAY:-}" ]; then
   xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- "${run[@]}"
 else

@@ -39,6 +39,7 @@ var topics = []Topic{
 	{ID: "link", Title: "The activation link doesn't work", Action: "Get a new activation email", Screen: ScreenRecover},
 	{ID: "forgot", Title: "Forgot your password or user ID", Action: "Reset my password", Screen: ScreenForgotPwd},
 	{ID: "tips", Title: "Tips", Action: "Go to Home", Screen: ScreenHome},
+	{ID: "keyboard", Title: "Keyboard shortcuts", Action: "Go to Home", Screen: ScreenHome},
 }
 
 // Topics returns every page, in reading order, with its text.

@@ -172,6 +172,16 @@ func admin(args []string, stdout io.Writer) error {
 			return err
 		}
 		return out("certificate_id", sub[0])
+	case "access suspend":
+		fs := newFlags("access suspend")
+		user, app := fs.String("user", "", "user id"), fs.String("app", "", "application id")
+		if err := parseAll(fs, sub, "user", "app"); err != nil {
+			return err
+		}
+		if err := s.SuspendAccess(ctx, *user, *app); err != nil {
+			return err
+		}
+		return pairs(stdout, *asJSON, "user_id", *user, "app_id", *app)
 	case "app subscribe":
 		fs := newFlags("app subscribe")
 		org, app := fs.String("org", "", "organisation id"), fs.String("app", "", "application id")

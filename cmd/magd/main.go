@@ -30,7 +30,8 @@ const usage = `magd — the MAG Desktop reference gateway server
              [--protocol saml --sp-metadata FILE|URL]
              (oidc prints the issuer, the client id and, once, the client secret; saml prints magd's IdP metadata URL)
   magd admin --data DIR [--json] app subscribe --org ORG --app APP
-  magd admin --data DIR [--json] cert revoke CERTIFICATE_ID
+  magd admin --data DIR [--json] cert revoke CERTIFICATE_ID   (also ends the sessions that logged in with it)
+  magd admin --data DIR [--json] access suspend --user USER_ID --app APP
   magd version
 `
 

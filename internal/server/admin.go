@@ -207,19 +207,48 @@ func (s *Server) AuditEvents(ctx context.Context, typ string) ([]store.AuditEven
 	return s.st.AuditEvents(ctx, typ)
 }
 
-// RevokeCertificate revokes a client certificate: it no longer counts as a second factor and
-// logins offering it get CERT_REVOKED.
+// RevokeCertificate revokes a client certificate: it no longer counts as a second factor,
+// logins offering it get CERT_REVOKED, and the sessions that logged in with it end (in the
+// database, so every magd on it sees that; one that cached such a session sees it within
+// sessionCacheTTL), and with them their launch links.
 func (s *Server) RevokeCertificate(ctx context.Context, certID string) error {
 	err := s.st.Tx(ctx, func(q store.Q) error {
 		if err := q.RevokeCertificate(ctx, certID); err != nil {
 			return err
 		}
-		return s.audit(ctx, q, nil, "cert.revoked", "admin", certID, "")
+		ended, err := q.EndCertificateSessions(ctx, certID, s.now())
+		if err != nil {
+			return err
+		}
+		return s.audit(ctx, q, nil, "cert.revoked", "admin", certID, fmt.Sprintf("sessions_ended=%d", ended))
 	})
 	if errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("there is no active certificate %q", certID)
 	}
 	return err
+}
+
+// SuspendAccess suspends a user's access to an application: it is listed as suspended, and
+// its launch links, even those handed out before, are refused.
+func (s *Server) SuspendAccess(ctx context.Context, userID, appID string) error {
+	acct, err := s.st.AccountByUserID(ctx, normUserID(userID))
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("there is no user %q (see `magd admin user list`)", userID)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := s.st.AppByID(ctx, appID); errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("there is no application %q", appID)
+	} else if err != nil {
+		return err
+	}
+	return s.st.Tx(ctx, func(q store.Q) error {
+		if err := q.Grant(ctx, acct.ID, appID, "suspended", s.now()); err != nil {
+			return err
+		}
+		return s.audit(ctx, q, nil, "access.suspended", "admin", acct.UserID, appID)
+	})
 }
 
 // Orgs lists the organisations.

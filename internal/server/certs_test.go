@@ -278,3 +278,65 @@ func TestIssuanceLimits(t *testing.T) {
 		t.Fatalf("after revoking one: %v", p)
 	}
 }
+
+// TestRevocationEndsSessions: `magd admin cert revoke` ends the sessions that logged in with the
+// certificate, and their launch links; a password session of the same account goes on. A launch
+// link handed out before the access was suspended is refused too.
+func TestRevocationEndsSessions(t *testing.T) {
+	env := servertest.Start(t, servertest.WithDemo())
+	d := env.Server.Demo()
+	c := env.Client(t, nil)
+	plain, p := env.Login(t, c, d.UserUserID, d.UserPassword)
+	if p != nil {
+		t.Fatal(p)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	var crt api.Certificate
+	if _, p := env.Do(t, c, "POST", api.PathCertificates, plain.SessionToken, api.CSRRequest{CSRPEM: csrPEM(t, key, "x")}, &crt); p != nil {
+		t.Fatal(p)
+	}
+	blk, _ := pem.Decode([]byte(crt.CertificatePEM))
+	pair := tls.Certificate{Certificate: [][]byte{blk.Bytes}, PrivateKey: key}
+	strong, p := env.Login(t, env.Client(t, &pair), d.UserUserID, d.UserPassword)
+	if p != nil || strong.Session.AAL != 2 {
+		t.Fatalf("certificate login: %+v %v", strong.Session, p)
+	}
+	link := func(token string) string {
+		var l api.LaunchResponse
+		if _, p := env.Do(t, c, "POST", path(api.PathLaunch, "app", "engdocs"), token, nil, &l); p != nil {
+			t.Fatal(p)
+		}
+		return l.LaunchURL
+	}
+	open := func(url string) int {
+		resp, err := c.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	strongLink, plainLink := link(strong.SessionToken), link(plain.SessionToken)
+	if err := env.Server.RevokeCertificate(t.Context(), crt.CertificateID); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second) // past the session cache, as another instance would be
+	_, p = env.Do(t, c, "GET", api.PathMe, strong.SessionToken, nil, nil)
+	wantCode(t, "the certificate session after revocation", p, api.CodeSessionExpired)
+	if _, p := env.Do(t, c, "GET", api.PathMe, plain.SessionToken, nil, nil); p != nil {
+		t.Fatalf("the password session after revocation: %v", p)
+	}
+	if st := open(strongLink); st != http.StatusForbidden {
+		t.Errorf("launch link of the ended session: %d, want 403", st)
+	}
+	if st := open(plainLink); st != http.StatusSeeOther {
+		t.Errorf("launch link of the password session: %d, want 303", st)
+	}
+	suspended := link(plain.SessionToken)
+	if err := env.Server.SuspendAccess(t.Context(), d.UserUserID, "engdocs"); err != nil {
+		t.Fatal(err)
+	}
+	if st := open(suspended); st != http.StatusForbidden {
+		t.Errorf("launch link after the access was suspended: %d, want 403", st)
+	}
+}

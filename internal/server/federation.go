@@ -308,6 +308,16 @@ func (s *Server) handleLaunchPage(w http.ResponseWriter, r *http.Request) {
 		s.page(w, http.StatusForbidden, "Your MAG session has ended", "Log in to MAG Desktop again, then open "+app.Name+" again.")
 		return
 	}
+	// The access may have been suspended or withdrawn since the link was handed out.
+	if u, err := s.st.UserApp(ctx, acct.ID, acct.OrgID, app.ID); errors.Is(err, store.ErrNotFound) ||
+		err == nil && (appStatus(u, acct.OrgAdmin).Status != api.StatusAccessGranted || sess.AAL < u.RequiredAAL) {
+		s.page(w, http.StatusForbidden, "You cannot open "+app.Name+" now",
+			"Your access to it was suspended or withdrawn. Open MAG Desktop to see its status.")
+		return
+	} else if err != nil {
+		s.refuse(w, r, err)
+		return
+	}
 	token := randomToken()
 	bs := store.BrowserSession{TokenHash: tokenHash(token), AccountID: acct.ID, SessionID: sess.ID, AAL: sess.AAL, AMR: sess.AMR,
 		AuthenticatedAt: sess.AuthenticatedAt, CreatedAt: now, ExpiresAt: sess.AbsoluteExpiresAt}

@@ -152,6 +152,13 @@ func (q Q) RevokeCertificate(ctx context.Context, id string) error {
 	return err
 }
 
+// EndCertificateSessions ends every live session that logged in with a certificate and returns
+// how many.
+func (q Q) EndCertificateSessions(ctx context.Context, certID string, at time.Time) (int64, error) {
+	return q.exec(ctx, `UPDATE sessions SET revoked_at = ? WHERE revoked_at IS NULL
+		AND cert_sha256 = (SELECT sha256 FROM certificates WHERE id = ?)`, ms(at), certID)
+}
+
 // IssuanceCounts says how many certificates were issued to an account since a time, and how
 // many of its certificates are active and unexpired at now.
 func (q Q) IssuanceCounts(ctx context.Context, accountID string, since, now time.Time) (recent, active int, err error) {

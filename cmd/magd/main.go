@@ -15,11 +15,12 @@ import (
 
 const usage = `magd — the MAG Desktop reference gateway server
 
-  magd serve --data DIR [--db postgres://USER@HOST/DB] [--addr 127.0.0.1:8443] [--hostname NAME]... [--demo]
+  magd serve --data DIR [--db postgres://USER@HOST/DB] [--addr 127.0.0.1:8443] [--ops-addr ADDR] [--drain-delay 3s] [--hostname NAME]... [--demo]
              [--no-security-questions] [--smtp-addr HOST:PORT --smtp-user U --smtp-from ADDR]
              [--smtp-ca FILE] [--smtp-plain] [--log-level debug|info|warn|error] [--hash-concurrency N]
              [--hash-low-priority] [--login-rate N] (logins per minute per IP address, default 30; 0: no limit)
              (the SMTP password is read from the environment variable MAGD_SMTP_PASSWORD)
+  magd init --data DIR [--hostname NAME]...   (a data folder for several instances on one --db)
   magd admin --data DIR [--db URL] [--json] org add --name NAME
   magd admin --data DIR [--json] org list
   magd admin --data DIR [--json] user list --org ORG
@@ -51,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		err = serve(args[1:], stdout, stderr)
+	case "init":
+		err = initFolder(args[1:], stdout)
 	case "admin":
 		err = admin(args[1:], stdout)
 	case "version", "--version":

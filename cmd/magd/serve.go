@@ -52,6 +52,8 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	data := fs.String("data", "", "data folder (created on first start)")
 	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on")
 	db := dbFlag(fs)
+	opsAddr := fs.String("ops-addr", "", "plain-HTTP address for /healthz, /readyz and /metrics (e.g. 127.0.0.1:9443; default: none)")
+	drain := fs.Duration("drain-delay", 0, "on SIGTERM, answer /readyz with 503 this long before closing the listener (e.g. 3s behind a load balancer)")
 	var hostnames multi
 	fs.Var(&hostnames, "hostname", "extra host name for the server certificate (repeatable)")
 	demo := fs.Bool("demo", false, "seed demo data into an empty data folder")
@@ -88,7 +90,7 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	if err := checkDB(*db); err != nil {
 		return server.Config{}, err
 	}
-	cfg := server.Config{DataDir: *data, Database: *db, Addr: *addr, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
+	cfg := server.Config{DataDir: *data, Database: *db, Addr: *addr, OpsAddr: *opsAddr, DrainDelay: *drain, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
 		HashConcurrency: *hashes, HashLowPriority: *hashLow, LoginRatePerMinute: rate,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	if *smtpAddr == "" {

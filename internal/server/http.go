@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/rand"
@@ -59,9 +60,13 @@ func (s *Server) wrap(next http.Handler) http.Handler {
 		if eventsRequest(r) {
 			timeout += api.EventsMaxWait * time.Second
 		}
-		ctx, cancel := context.WithTimeout(context.WithValue(r.Context(), requestIDKey, id), timeout)
+		start := time.Now()
+		aw := &answered{ResponseWriter: w}
+		w = aw
+		ctx, cancel := context.WithTimeout(context.WithValue(context.WithValue(r.Context(), requestIDKey, id), answeredKey, aw), timeout)
 		defer cancel()
 		r = r.WithContext(ctx)
+		defer func() { s.metrics.observe(r, cmp.Or(aw.status, http.StatusOK), aw.code, time.Since(start)) }()
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
 		defer func() {
 			if v := recover(); v != nil {
@@ -164,6 +169,7 @@ func logPath(r *http.Request) string {
 func (s *Server) problem(w http.ResponseWriter, r *http.Request, p *api.Problem) {
 	cp := *p
 	cp.RequestID = requestID(r)
+	noteProblem(r, cp.Code)
 	if cp.Status == 0 {
 		cp.Status = http.StatusInternalServerError
 	}

@@ -20,6 +20,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mag-desktop/magdesk/internal/server/ca"
@@ -68,6 +69,12 @@ type Config struct {
 	// about once a year, so these leave room for every honest use while bounding the signing
 	// work and the records one account can cause).
 	CertsPerHour, MaxActiveCerts int
+	// OpsAddr is the address of the operations listener (/healthz, /readyz, /metrics; plain
+	// HTTP, see ops.go); "" for none.
+	OpsAddr string
+	// DrainDelay is how long Close answers /readyz with 503 while still serving, so that the load
+	// balancer's health check moves new requests to other instances before the listener closes.
+	DrainDelay time.Duration
 	// RecoveryMinDuration pads every recovery answer to this duration so that known and unknown
 	// user ids take equally long; 0 -> 300 ms, negative -> no padding.
 	RecoveryMinDuration time.Duration
@@ -98,6 +105,7 @@ type Server struct {
 
 	secret   []byte // DATA/secret.key: root of the TOTP and signing-key encryption keys
 	aead     cipher.AEAD
+	mailAEAD cipher.AEAD // bodies in the mail outbox table
 	dummyPHC string
 
 	sessions    sessionCache
@@ -112,6 +120,11 @@ type Server struct {
 	demoRPs     http.Handler // the demo applications (--demo only)
 	ipLimiter   *limiter
 	keyLimiter  *limiter // per user id / email, for the recovery endpoints
+
+	metrics  *metrics
+	opsSrv   *http.Server
+	opsURL   string
+	draining atomic.Bool // Close has begun: /readyz says so
 
 	ln      net.Listener
 	srv     *http.Server
@@ -177,12 +190,24 @@ func Open(cfg Config) (*Server, error) {
 	if s.st, err = store.Open(cmp.Or(cfg.Database, filepath.Join(cfg.DataDir, "magd.db"))); err != nil {
 		return nil, err
 	}
+	if cfg.Database != "" {
+		if err := s.checkInitialised(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.loadSecret(); err != nil {
 		return nil, err
 	}
-	if s.outbox, s.mailDir, err = openOutbox(cfg); err != nil {
+	if cfg.Database != "" {
+		if err := s.checkSameFolder(context.Background()); err != nil {
+			return nil, err
+		}
+	}
+	transport, mailDir, err := openOutbox(cfg)
+	if err != nil {
 		return nil, err
 	}
+	s.outbox, s.mailDir = newQueuedOutbox(s.st, s.mailAEAD, transport, s.now, s.log, !cfg.AdminOnly), mailDir
 	if s.dummyPHC, err = password.Dummy(cfg.Argon2); err != nil {
 		return nil, err
 	}
@@ -198,6 +223,7 @@ func Open(cfg Config) (*Server, error) {
 	}
 	s.hashSem = make(chan struct{}, n)
 	s.hashQueue = make(chan struct{}, 5*n)
+	s.metrics = s.newMetrics()
 	s.ipLimiter = newLimiter(cfg.LoginRatePerMinute)
 	s.keyLimiter = newLimiter(5)
 	if cfg.AdminOnly {
@@ -255,7 +281,7 @@ func openOutbox(cfg Config) (mail.Outbox, string, error) {
 // loadSecret reads DATA/secret.key (32 random bytes, 0600), creating it on first start. A
 // database that already holds encrypted TOTP secrets never gets a new key: they would be lost.
 func (s *Server) loadSecret() error {
-	path := filepath.Join(s.cfg.DataDir, "secret.key")
+	path := filepath.Join(s.cfg.DataDir, secretFile)
 	key, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		has, herr := s.st.HasTOTP(context.Background())
@@ -279,6 +305,13 @@ func (s *Server) loadSecret() error {
 		return err
 	}
 	if s.aead, err = cipher.NewGCM(block); err != nil {
+		return err
+	}
+	mailBlock, err := aes.NewCipher(subKey(key, "mail-outbox-encryption"))
+	if err != nil {
+		return err
+	}
+	if s.mailAEAD, err = cipher.NewGCM(mailBlock); err != nil {
 		return err
 	}
 	return nil
@@ -337,6 +370,9 @@ func (s *Server) Start() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
+	if err := s.startOps(); err != nil {
+		return err
+	}
 	s.swept = make(chan struct{})
 	go func() {
 		defer close(s.swept)
@@ -369,10 +405,15 @@ func (s *Server) Demo() *DemoInfo { return s.demo }
 // MailDir is the Maildir that receives every email (or the SMTP spool).
 func (s *Server) MailDir() string { return s.mailDir }
 
-// Close shuts the server down gracefully and closes the database.
+// Close shuts the server down gracefully: /readyz turns 503, and after DrainDelay the listener
+// closes and requests in flight finish (for up to 10 s); then the database closes.
 func (s *Server) Close() error {
 	var err error
 	s.closeMu.Do(func() {
+		s.draining.Store(true)
+		if s.srv != nil && s.cfg.DrainDelay > 0 {
+			time.Sleep(s.cfg.DrainDelay)
+		}
 		close(s.stop)
 		if s.srv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -384,6 +425,9 @@ func (s *Server) Close() error {
 			err = s.ln.Close()
 		}
 		s.bg.Wait()
+		if s.opsSrv != nil {
+			err = errors.Join(err, s.opsSrv.Close())
+		}
 		err = errors.Join(err, s.closeResources())
 	})
 	return err

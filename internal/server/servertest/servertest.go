@@ -29,6 +29,7 @@ import (
 // Env is a running magd.
 type Env struct {
 	URL     string
+	OpsURL  string // the operations listener: /healthz, /readyz, /metrics
 	CAPEM   []byte
 	CAPool  *x509.CertPool
 	DataDir string
@@ -97,12 +98,21 @@ func WithConfig(fn func(*server.Config)) Option { return func(c *server.Config) 
 // Start runs magd for the rest of the test.
 func Start(t testing.TB, opts ...Option) *Env {
 	t.Helper()
-	cfg := server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", SecurityQuestions: true, Argon2: password.Fast,
-		LoginRatePerMinute: 6000}
+	cfg := server.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", OpsAddr: "127.0.0.1:0", SecurityQuestions: true,
+		Argon2: password.Fast, LoginRatePerMinute: 6000}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	engineFor(t, &cfg)
+	if cfg.Database != "" { // a shared database takes a data folder made by `magd init`
+		now := time.Now
+		if cfg.Now != nil {
+			now = cfg.Now
+		}
+		if err := server.Init(cfg.DataDir, cfg.Hostnames, now()); err != nil {
+			t.Fatalf("servertest: init the data folder: %v", err)
+		}
+	}
 	s, err := server.Open(cfg)
 	if err != nil {
 		t.Fatalf("servertest: open magd: %v", err)
@@ -120,7 +130,7 @@ func Start(t testing.TB, opts ...Option) *Env {
 	if !pool.AppendCertsFromPEM(s.CACertPEM()) {
 		t.Fatal("servertest: the CA certificate does not parse")
 	}
-	return &Env{URL: s.URL(), CAPEM: s.CACertPEM(), CAPool: pool, DataDir: cfg.DataDir, Database: cfg.Database, Server: s}
+	return &Env{URL: s.URL(), OpsURL: s.OpsURL(), CAPEM: s.CACertPEM(), CAPool: pool, DataDir: cfg.DataDir, Database: cfg.Database, Server: s}
 }
 
 func ctx(t testing.TB) context.Context {

@@ -21,7 +21,8 @@ import (
 // dialect is everything that differs between the two engines. Queries and migrations are
 // written once, in SQL both accept: `?` placeholders, INTEGER for whole numbers (Unix
 // milliseconds too) and BLOB for bytes, INSERT … ON CONFLICT for upserts, 0/1 for booleans in
-// INTEGER columns, no date functions.
+// INTEGER columns, PostgreSQL's FOR UPDATE SKIP LOCKED for row claims (dropped on SQLite, whose
+// one writer at a time claims alone), no date functions.
 type dialect struct {
 	name string
 	// rebind turns the portable query into the engine's own (placeholders).
@@ -53,7 +54,7 @@ func IsPostgres(dsn string) bool {
 
 var sqliteDialect = &dialect{
 	name:       EngineSQLite,
-	rebind:     func(q string) string { return q },
+	rebind:     func(q string) string { return strings.ReplaceAll(q, " FOR UPDATE SKIP LOCKED", "") },
 	ddl:        func(s string) string { return s },
 	serialExec: true,
 	// Each migration runs in an IMMEDIATE transaction that re-reads the applied versions:

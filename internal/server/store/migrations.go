@@ -103,6 +103,12 @@ var migrations = []migration{
 	{4, "recoveries by user id", []string{
 		`CREATE INDEX recoveries_user_key ON recoveries(user_key, created_at)`,
 	}},
+	{5, "mail outbox", []string{
+		`CREATE TABLE mail_outbox (id TEXT PRIMARY KEY, to_addr TEXT NOT NULL, subject TEXT NOT NULL, body_enc BLOB NOT NULL,
+			template TEXT NOT NULL DEFAULT '', created_at INTEGER NOT NULL, due_at INTEGER NOT NULL,
+			attempts INTEGER NOT NULL DEFAULT 0, sent_at INTEGER, last_error TEXT NOT NULL DEFAULT '')`,
+		`CREATE INDEX mail_outbox_due ON mail_outbox(due_at) WHERE sent_at IS NULL`,
+	}},
 }
 
 // migrate brings the database to the newest version, holding the engine's migration lock so

@@ -222,6 +222,18 @@ func (s *Store) Ready(ctx context.Context) error {
 	return nil
 }
 
+// queryWrite runs fn, a single write that returns rows (RETURNING), outside a transaction:
+// on SQLite it queues on the write lock like every other single write.
+func (s *Store) queryWrite(ctx context.Context, fn func(q querier) error) error {
+	if s.d.serialExec {
+		if err := s.write.lock(ctx); err != nil {
+			return err
+		}
+		defer s.write.unlock()
+	}
+	return fn(cachedQuerier{cache: s.cache})
+}
+
 // Close closes the database.
 func (s *Store) Close() error {
 	s.cache.close()
@@ -314,6 +326,12 @@ func (q Q) SetSetting(ctx context.Context, key, value string) error {
 	return err
 }
 
+// InitSetting writes a key of the settings table unless it has a value already.
+func (q Q) InitSetting(ctx context.Context, key, value string) error {
+	_, err := q.exec(ctx, `INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value)
+	return err
+}
+
 // AuditEvent is one row of the audit log.
 type AuditEvent struct {
 	ID, Type, Actor, Subject, IP, RequestID, Details string
@@ -361,6 +379,7 @@ func (s *Store) Purge(ctx context.Context, cutoff, now time.Time) (int64, error)
 			{`DELETE FROM totp_credentials WHERE status = 'pending' AND expires_at < ?`, []any{ms(cutoff)}},
 			{`DELETE FROM throttle WHERE updated_at < ? AND (blocked_until IS NULL OR blocked_until < ?)`, []any{ms(cutoff), ms(now)}},
 			{`DELETE FROM account_events WHERE at < ?`, []any{ms(cutoff)}},
+			{`DELETE FROM mail_outbox WHERE sent_at < ?`, []any{ms(cutoff)}},
 		} {
 			n, err := q.exec(ctx, stmt.sql, stmt.args...)
 			if err != nil {

@@ -61,6 +61,8 @@ xvfb-run -a -s "-screen 0 1280x1024x24" dbus-run-session -- bash -c '
   rc=$?
   # The server scenario tests once more with magd on PostgreSQL (servertest.EngineEnv).
   MAGDESK_TEST_ENGINE=postgres go test -race -count=1 -timeout 10m ./internal/server/ ./internal/hardening/ || rc=1
+  # The seed scenarios through HAProxy, spread over two instances (servertest.Cluster).
+  MAGDESK_TEST_ENGINE=cluster go test -race -count=1 -timeout 10m -run "Scenario|^TestSessions\$" ./internal/server/ || rc=1
   kill $gk 2>/dev/null; wait $gk 2>/dev/null
   exit $rc'
 

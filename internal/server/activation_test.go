@@ -42,7 +42,7 @@ func wantCode(t *testing.T, what string, p *api.Problem, code api.Code) {
 // every mistake a user makes -> login -> Login Success email.
 func TestActivationScenario(t *testing.T) {
 	clk := newClock()
-	env := servertest.Start(t, servertest.WithNow(clk.Now))
+	env := servertest.Cluster(t, servertest.WithNow(clk.Now))
 	c := env.Client(t, nil)
 	org := env.CreateOrg(t, "Acme Parts")
 	uid := env.CreateUser(t, org, "jane.doe@acme.example", "Jane", "Doe", false)

@@ -42,7 +42,7 @@ func appStatus(u store.UserApp, orgAdmin bool) api.Application {
 }
 
 func (s *Server) handleMyApps(w http.ResponseWriter, r *http.Request, a *authCtx) error {
-	apps, err := s.apps.get(r.Context(), s.st, a.acct)
+	apps, err := s.apps.get(r.Context(), s.st, a.acct, s.cfg.NoCaches)
 	if err != nil {
 		return err
 	}
@@ -198,12 +198,12 @@ type appsEntry struct {
 
 const appsCacheTTL = time.Second
 
-func (c *appsCache) get(ctx context.Context, st *store.Store, acct store.Account) ([]store.UserApp, error) {
+func (c *appsCache) get(ctx context.Context, st *store.Store, acct store.Account, noCache bool) ([]store.UserApp, error) {
 	gen := st.Generation()
 	c.mu.Lock()
 	e, ok := c.m[acct.ID]
 	c.mu.Unlock()
-	if ok && e.gen == gen && time.Since(e.at) < appsCacheTTL {
+	if ok && e.gen == gen && time.Since(e.at) < appsCacheTTL && !noCache {
 		return e.apps, nil
 	}
 	apps, err := st.UserApps(ctx, acct.ID, acct.OrgID)

@@ -46,7 +46,7 @@ func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
 // TestApplicationScenario follows the seed page: T&C pending -> the org admin views and agrees ->
 // the user requests access -> approved -> Open Application (single-use launch URL).
 func TestApplicationScenario(t *testing.T) {
-	env := servertest.Start(t, servertest.WithSecurityQuestions(false))
+	env := servertest.Cluster(t, servertest.WithSecurityQuestions(false))
 	c := env.Client(t, nil)
 	org := env.CreateOrg(t, "Acme Parts")
 	admin := env.CreateActiveUser(t, org, "boss@acme.example", "Bea", "Boss", goodPW, true)

@@ -169,7 +169,7 @@ func TestRateLimitPerIP(t *testing.T) {
 
 func TestSessions(t *testing.T) {
 	clk := newClock()
-	env := servertest.Start(t, servertest.WithNow(clk.Now), servertest.WithSecurityQuestions(false))
+	env := servertest.Cluster(t, servertest.WithNow(clk.Now), servertest.WithSecurityQuestions(false))
 	c := env.Client(t, nil)
 	org := env.CreateOrg(t, "Acme")
 	a := env.CreateActiveUser(t, org, "same@acme.example", "Sam", "Same", goodPW, false)

@@ -36,7 +36,7 @@ func csrPEM(t testing.TB, key *ecdsa.PrivateKey, cn string) string {
 // second account owns a certificate; logging in to the first account with it gives 2035 (after
 // the password verified, never naming the other account); Account Connections fixes it.
 func TestWrongCertificateScenario(t *testing.T) {
-	env := servertest.Start(t, servertest.WithDemo())
+	env := servertest.Cluster(t, servertest.WithDemo())
 	d := env.Server.Demo()
 	if d == nil || d.UserUserID == d.SecondUserID || d.PendingUserID == "" || !strings.HasPrefix(d.ActivationLink, "magdesk://activate?token=") {
 		t.Fatalf("demo: %+v", d)

@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -69,6 +70,14 @@ type Config struct {
 	// about once a year, so these leave room for every honest use while bounding the signing
 	// work and the records one account can cause).
 	CertsPerHour, MaxActiveCerts int
+	// PublicURL is the base URL clients reach this server at, put into emails and launch links;
+	// "" derives it from the first hostname and the listener's port. Behind a load balancer it
+	// is the balancer's address, the same for every instance.
+	PublicURL string
+	// NoCaches turns off the per-process caches (sessions, Home): for tests that spread each
+	// request over several instances and must see every write at once. With the caches on, a
+	// change made through one instance shows on the others within their TTLs (README).
+	NoCaches bool
 	// OpsAddr is the address of the operations listener (/healthz, /readyz, /metrics; plain
 	// HTTP, see ops.go); "" for none.
 	OpsAddr string
@@ -236,7 +245,7 @@ func Open(cfg Config) (*Server, error) {
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("magd: listen on %s: %w", cfg.Addr, err)
 	}
-	s.baseURL = publicBase(s.ln.Addr().(*net.TCPAddr), cfg.Hostnames)
+	s.baseURL = cmp.Or(strings.TrimSuffix(cfg.PublicURL, "/"), publicBase(s.ln.Addr().(*net.TCPAddr), cfg.Hostnames))
 	ctx := context.Background()
 	if err := s.st.SetSetting(ctx, "public_url", s.baseURL); err != nil {
 		return nil, err
@@ -387,6 +396,9 @@ func (s *Server) Start() error {
 	s.log.Info("magd listening", "url", s.baseURL, "data", s.cfg.DataDir)
 	return nil
 }
+
+// Addr is the address the API listener is bound to (host:port).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
 
 // URL is the server's base URL, https://127.0.0.1:PORT (or the first --hostname).
 func (s *Server) URL() string { return s.baseURL }

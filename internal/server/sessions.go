@@ -35,6 +35,7 @@ func (s *Server) session(fn authHandler, slide bool) handler {
 		}
 		hash := tokenHash(token)
 		sess, acct, ok := s.sessions.get(hash)
+		ok = ok && !s.cfg.NoCaches
 		if !ok {
 			var err error
 			sess, acct, err = s.st.SessionByTokenHash(ctx, hash)

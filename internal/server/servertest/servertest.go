@@ -36,6 +36,9 @@ type Env struct {
 	// Database is the postgres:// URL magd runs on, "" for SQLite in DataDir.
 	Database string
 	Server   *server.Server
+	// Instances are the magd instances behind the load balancer (StartCluster); nil otherwise.
+	Instances []*server.Server
+	spread    bool // clients open a connection per request (StartCluster)
 }
 
 // Option changes the server configuration.
@@ -59,13 +62,25 @@ func WithLoginRate(perMinute int) Option {
 
 // EngineEnv set to "postgres" makes every Start without WithSQLite use PostgreSQL, one fresh
 // database per data folder (testenv.Postgres; a second Start on the same folder finds the
-// same data): scripts/test.sh runs the server's scenario tests once more that way.
+// same data): scripts/test.sh runs the server's scenario tests once more that way. Set to
+// "cluster", Start is StartCluster (two instances behind HAProxy) for tests that ask for
+// Cluster() (the seed scenarios).
 const EngineEnv = "MAGDESK_TEST_ENGINE"
 
 // WithPostgres runs magd on a fresh PostgreSQL database of its own (testenv.Postgres).
 func WithPostgres(t testing.TB) Option {
 	dsn := testenv.Postgres(t)
 	return func(c *server.Config) { c.Database = dsn }
+}
+
+// Cluster starts a magd like Start, or like StartCluster when EngineEnv is "cluster": the
+// scenario tests call it so that they run through the load balancer too.
+func Cluster(t testing.TB, opts ...Option) *Env {
+	t.Helper()
+	if os.Getenv(EngineEnv) == "cluster" {
+		return StartCluster(t, opts...)
+	}
+	return Start(t, opts...)
 }
 
 // WithSQLite keeps magd on SQLite in its data folder whatever EngineEnv says, for tests of
@@ -235,7 +250,7 @@ func (e *Env) Client(t testing.TB, cert *tls.Certificate) *http.Client {
 	if cert != nil {
 		cfg.Certificates = []tls.Certificate{*cert}
 	}
-	tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16}
+	tr := &http.Transport{TLSClientConfig: cfg, ForceAttemptHTTP2: true, MaxIdleConnsPerHost: 16, DisableKeepAlives: e.spread}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: CheckContract(t, tr), Timeout: 30 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}

@@ -124,10 +124,6 @@ func migrate(ctx context.Context, db *sql.DB, d *dialect) error {
 		return fmt.Errorf("take the migration lock: %w", err)
 	}
 	defer unlock()
-	if _, err := conn.ExecContext(ctx, d.ddl(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,
-		name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)); err != nil {
-		return err
-	}
 	for _, m := range migrations {
 		if err := applyMigration(ctx, conn, d, m); err != nil {
 			return fmt.Errorf("schema version %d (%s): %w", m.version, m.name, err)
@@ -150,6 +146,12 @@ func applyMigration(ctx context.Context, conn *sql.Conn, d *dialect, m migration
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
+	// Inside the (on SQLite: IMMEDIATE) transaction, so that instances starting together on a
+	// new database wait for each other instead of failing.
+	if _, err := tx.ExecContext(ctx, d.ddl(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY,
+		name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)); err != nil {
+		return err
+	}
 	var n int
 	if err := tx.QueryRowContext(ctx, d.rebind(`SELECT COUNT(*) FROM schema_migrations WHERE version = ?`), m.version).Scan(&n); err != nil {
 		return err

@@ -15,7 +15,7 @@ import (
 
 const usage = `magd — the MAG Desktop reference gateway server
 
-  magd serve --data DIR [--db postgres://USER@HOST/DB] [--addr 127.0.0.1:8443] [--ops-addr ADDR] [--drain-delay 3s] [--hostname NAME]... [--demo]
+  magd serve --data DIR [--db postgres://USER@HOST/DB] [--addr 127.0.0.1:8443] [--ops-addr ADDR] [--drain-delay 3s] [--public-url URL] [--hostname NAME]... [--demo]
              [--no-security-questions] [--smtp-addr HOST:PORT --smtp-user U --smtp-from ADDR]
              [--smtp-ca FILE] [--smtp-plain] [--log-level debug|info|warn|error] [--hash-concurrency N]
              [--hash-low-priority] [--login-rate N] (logins per minute per IP address, default 30; 0: no limit)

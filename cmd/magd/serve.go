@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 
 	"github.com/mag-desktop/magdesk/internal/server"
@@ -52,6 +53,7 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	data := fs.String("data", "", "data folder (created on first start)")
 	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on")
 	db := dbFlag(fs)
+	publicURL := fs.String("public-url", "", "base URL clients reach magd at, for emails and launch links (behind a load balancer: its https://NAME[:PORT]; default from --hostname and --addr)")
 	opsAddr := fs.String("ops-addr", "", "plain-HTTP address for /healthz, /readyz and /metrics (e.g. 127.0.0.1:9443; default: none)")
 	drain := fs.Duration("drain-delay", 0, "on SIGTERM, answer /readyz with 503 this long before closing the listener (e.g. 3s behind a load balancer)")
 	var hostnames multi
@@ -90,7 +92,10 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	if err := checkDB(*db); err != nil {
 		return server.Config{}, err
 	}
-	cfg := server.Config{DataDir: *data, Database: *db, Addr: *addr, OpsAddr: *opsAddr, DrainDelay: *drain, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
+	if *publicURL != "" && !strings.HasPrefix(*publicURL, "https://") {
+		return server.Config{}, fmt.Errorf("%w: --public-url must be an https:// URL (magd speaks only TLS)", errUsage)
+	}
+	cfg := server.Config{DataDir: *data, Database: *db, Addr: *addr, OpsAddr: *opsAddr, DrainDelay: *drain, PublicURL: *publicURL, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
 		HashConcurrency: *hashes, HashLowPriority: *hashLow, LoginRatePerMinute: rate,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	if *smtpAddr == "" {

@@ -1,6 +1,9 @@
 // Package instance keeps MAG Desktop to one running window per user: a second start hands its
-// arguments (for example a magdesk://activate link) to the running one over a local socket in
-// MAGDESK_HOME and exits.
+// arguments (for example a magdesk://activate link, which carries a token) to the running one
+// over a local socket and exits. The socket is in a folder only this user can enter
+// (MAGDESK_HOME, or for a long home a private per-user folder), both ends check that the other
+// runs as this user (the socket's owner before connecting, then the peer's credentials from the
+// kernel), and nothing is sent to or taken from anyone else.
 package instance
 
 import (
@@ -37,22 +40,30 @@ type Instance struct {
 	closed bool
 }
 
-// SocketPath is where the instance of home listens. Long homes (sockets have a ~100 byte path
-// limit) use a name in the temp folder derived from the home.
-func SocketPath(home string) string {
+// SocketPath is where the instance of home listens: home/magdesk.sock, or, for a home too long
+// for a socket path (about 100 bytes), a name derived from the home in this user's private
+// runtime folder (privateDir).
+func SocketPath(home string) (string, error) {
 	p := filepath.Join(home, "magdesk.sock")
 	if len(p) < 100 {
-		return p
+		return p, nil
+	}
+	dir, err := privateDir()
+	if err != nil {
+		return "", err
 	}
 	sum := sha256.Sum256([]byte(home))
-	return filepath.Join(os.TempDir(), "magdesk-"+hex.EncodeToString(sum[:8])+".sock")
+	return filepath.Join(dir, "magdesk-"+hex.EncodeToString(sum[:8])+".sock"), nil
 }
 
 // Acquire makes this process the primary instance for home, calling onArgs (on its own
 // goroutine) whenever a later start hands over its arguments. If another instance is already
 // running, args are sent to it and ErrRunning is returned: the caller should exit 0.
 func Acquire(home string, args []string, onArgs func(args []string)) (*Instance, error) {
-	path := SocketPath(home)
+	path, err := SocketPath(home)
+	if err != nil {
+		return nil, fmt.Errorf("cannot make a private folder for the single-instance socket: %w; set XDG_RUNTIME_DIR or a shorter MAGDESK_HOME", err)
+	}
 	for attempt := 0; attempt < 3; attempt++ {
 		if err := send(path, args); err == nil {
 			return nil, ErrRunning
@@ -93,6 +104,10 @@ func (in *Instance) serve(onArgs func([]string)) {
 		if err != nil {
 			return
 		}
+		if !samePeer(c) {
+			_ = c.Close()
+			continue
+		}
 		m, err := receive(c)
 		if err == nil && onArgs != nil {
 			onArgs(m.Args)
@@ -115,12 +130,21 @@ func receive(c net.Conn) (message, error) {
 	return m, err
 }
 
+// errForeign is a socket or peer that is not this user's: nothing is sent to it.
+var errForeign = errors.New("the single-instance socket is not this user's")
+
 func send(path string, args []string) error {
+	if err := ownSocket(path); err != nil {
+		return err
+	}
 	c, err := net.DialTimeout("unix", path, time.Second)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	if !samePeer(c) {
+		return errForeign
+	}
 	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
 	b, err := json.Marshal(message{Args: args})
 	if err != nil {

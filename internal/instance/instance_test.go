@@ -2,8 +2,10 @@ package instance
 
 import (
 	"errors"
+	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +32,7 @@ func TestSecondStartHandsArgsToFirst(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("first instance never received the link")
 	}
-	fi, err := os.Stat(SocketPath(home))
+	fi, err := os.Stat(socketPath(t, home))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,13 +44,13 @@ func TestSecondStartHandsArgsToFirst(t *testing.T) {
 func TestStaleSocketIsReplaced(t *testing.T) {
 	home := t.TempDir()
 	// A crashed instance leaves its socket file behind with nobody listening.
-	ln, err := net.Listen("unix", SocketPath(home))
+	ln, err := net.Listen("unix", socketPath(t, home))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ln.(*net.UnixListener).SetUnlinkOnClose(false)
 	ln.Close()
-	if _, err := os.Stat(SocketPath(home)); err != nil {
+	if _, err := os.Stat(socketPath(t, home)); err != nil {
 		t.Fatal("stale socket not present:", err)
 	}
 	in, err := Acquire(home, nil, nil)
@@ -58,7 +60,7 @@ func TestStaleSocketIsReplaced(t *testing.T) {
 	if err := in.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(SocketPath(home)); !errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(socketPath(t, home)); !errors.Is(err, os.ErrNotExist) {
 		t.Fatal("socket left after Close")
 	}
 	// After a clean close the next start becomes primary again.
@@ -77,7 +79,7 @@ func TestGarbageFromPeerIsIgnored(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer in.Close()
-	c, err := net.Dial("unix", SocketPath(home))
+	c, err := net.Dial("unix", socketPath(t, home))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,13 +99,69 @@ func TestGarbageFromPeerIsIgnored(t *testing.T) {
 	}
 }
 
-func TestLongHomeUsesShortSocketPath(t *testing.T) {
-	long := "/" + strings.Repeat("a", 150)
-	p := SocketPath(long)
-	if len(p) >= 100 || !strings.Contains(p, "magdesk-") {
-		t.Fatalf("SocketPath = %q", p)
+func socketPath(t *testing.T, home string) string {
+	t.Helper()
+	p, err := SocketPath(home)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if SocketPath(long) != p || SocketPath(long+"b") == p {
-		t.Fatal("socket path must be stable per home and differ between homes")
+	return p
+}
+
+// TestLongHomeUsesPrivateFolder: a home too long for a socket path gets a socket in this user's
+// private runtime folder, never in a folder others can write to; a folder that others could
+// have prepared is refused.
+func TestLongHomeUsesPrivateFolder(t *testing.T) {
+	long := "/" + strings.Repeat("a", 150)
+	runtimeDir := t.TempDir()
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	cases := []struct {
+		name, xdg string
+		prepare   func(t *testing.T)
+		wantDir   string
+		wantErr   bool
+	}{
+		{"XDG_RUNTIME_DIR", runtimeDir, nil, runtimeDir, false},
+		{"no XDG_RUNTIME_DIR", "", nil, filepath.Join(tmp, fmt.Sprintf("magdesk-%d", os.Getuid())), false},
+		{"XDG_RUNTIME_DIR open to others", tmp, nil, filepath.Join(tmp, fmt.Sprintf("magdesk-%d", os.Getuid())), false},
+		{"a folder in the temp folder open to others", "", func(t *testing.T) {
+			if err := os.Chmod(filepath.Join(tmp, fmt.Sprintf("magdesk-%d", os.Getuid())), 0o777); err != nil {
+				t.Fatal(err)
+			}
+		}, "", true},
+	}
+	if err := os.Chmod(tmp, 0o777); err != nil { // a shared temp folder
+		t.Fatal(err)
+	}
+	if err := os.Chmod(runtimeDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Setenv("XDG_RUNTIME_DIR", tc.xdg)
+			if tc.prepare != nil {
+				tc.prepare(t)
+			}
+			p, err := SocketPath(long)
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("SocketPath = %q, want an error", p)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p) >= 100 || filepath.Dir(p) != tc.wantDir || !strings.Contains(p, "magdesk-") {
+				t.Fatalf("SocketPath = %q, want a short name in %s", p, tc.wantDir)
+			}
+			if fi, err := os.Stat(filepath.Dir(p)); err != nil || fi.Mode().Perm()&0o077 != 0 {
+				t.Fatalf("socket folder %s: %v %v", filepath.Dir(p), fi.Mode(), err)
+			}
+			if q, _ := SocketPath(long + "b"); q == p {
+				t.Fatal("socket path must differ between homes")
+			}
+		})
 	}
 }

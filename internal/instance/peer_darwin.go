@@ -1,0 +1,12 @@
+package instance
+
+import "golang.org/x/sys/unix"
+
+// peerUID is the user id of the socket's peer (LOCAL_PEERCRED, as getpeereid reads it).
+func peerUID(fd int) (int, error) {
+	cred, err := unix.GetsockoptXucred(fd, unix.SOL_LOCAL, unix.LOCAL_PEERCRED)
+	if err != nil {
+		return -1, err
+	}
+	return int(cred.Uid), nil
+}

@@ -7,8 +7,12 @@
 //	c, err := client.New(client.Options{ServerURL: "https://gw.example:8443", CAFile: "ca.pem",
 //		ClientInfo: api.ClientInfo{Name: "magdesk", Version: version.Version}})
 //
-// New trusts the system roots plus CAPEM/CAFile, takes the HTTPS proxy from the environment
-// (or ProxyURL), and never keeps cookies. Every method takes a context; each attempt is bounded
+// New trusts the system roots plus CAPEM/CAFile, sends every request through the proxy that
+// Options.Network (internal/netconf) picks for it — by default the operating system's proxy
+// settings, PAC script included, then the environment — and never keeps cookies. Answers also
+// tell the server's clock (ClockSkew) and the certificate it presented (ServerChain); a
+// certificate for the right name from an unknown issuer, when the gateway's CA is configured,
+// is a TLS-inspecting proxy (IsIntercepted). Every method takes a context; each attempt is bounded
 // by Options.Timeout. GET calls and logout are retried with jittered backoff on network errors
 // and 429/503 (honouring Retry-After up to 10 s); POSTs are sent once.
 //

@@ -63,6 +63,7 @@ var commands = map[string]command{
 	"certs":          {runCerts, "certs list|request|check|import|export|remove|connect ..."},
 	"support-bundle": {runSupportBundle, "support-bundle FILE"},
 	"doctor":         {runDoctor, "doctor [--app APP]"},
+	"proxy-login":    {runProxyLogin, "proxy-login HOST:PORT --user NAME [--password-stdin]"},
 	"sessions":       {runSessions, "sessions list | sessions clear | sessions use USER"},
 	"recover":        {runRecover, "recover activation --user ID --email E | recover user-id --email E | recover password --user ID"},
 }
@@ -226,7 +227,7 @@ func usage(w io.Writer) {
 	for k := range commands {
 		names = append(names, k)
 	}
-	order := []string{"activate", "login", "logout", "me", "apps", "admin", "otp", "certs", "sessions", "recover", "doctor", "support-bundle"}
+	order := []string{"activate", "login", "logout", "me", "apps", "admin", "otp", "certs", "sessions", "recover", "doctor", "proxy-login", "support-bundle"}
 	sort.Slice(names, func(i, j int) bool { return slices.Index(order, names[i]) < slices.Index(order, names[j]) })
 	for _, n := range names {
 		fmt.Fprintln(w, "  "+commands[n].usage)

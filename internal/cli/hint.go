@@ -3,6 +3,8 @@ package cli
 import (
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/certstore"
+	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/netconf"
 	"github.com/mag-desktop/magdesk/internal/service"
 )
 
@@ -42,8 +44,20 @@ var hintByStoreCode = map[certstore.Code]string{
 	certstore.CodeNoIdentityForUser: "magdesk login --cert none, then magdesk certs request",
 }
 
+var hintByProxyCode = map[string]string{
+	netconf.CodeProxyAuthRequired: "magdesk proxy-login HOST:PORT --user NAME",
+	netconf.CodeProxyAuthRejected: "magdesk proxy-login HOST:PORT --user NAME",
+	netconf.CodePACUnavailable:    "magdesk doctor",
+}
+
 // hint is the CLI's way to follow the advice of the catalogue's sentence for err, or "".
 func hint(err error) string {
+	if pe := client.ProxyError(err); pe != nil {
+		return hintByProxyCode[pe.Code]
+	}
+	if client.IsIntercepted(err) {
+		return "ca_bundle in the settings, or the CABundle policy"
+	}
 	e := service.Explain(err)
 	if h, ok := hintByKind[e.Kind]; ok {
 		return h

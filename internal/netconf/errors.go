@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/zalando/go-keyring"
+	"github.com/mag-desktop/magdesk/internal/secrets"
 )
 
 // Error codes carried by *Error.
@@ -87,13 +87,14 @@ func OnProxyConnectResponse(_ context.Context, proxy *url.URL, _ *http.Request, 
 	return e
 }
 
-// KeyringService is the OS keyring service under which proxy credentials are kept: account
+// KeyringService is the OS keyring service under which proxy credentials are kept: key
 // "host:port", secret "user:password".
-const KeyringService = "magdesk-proxy"
+const KeyringService = "MAG Desktop proxy"
 
-// KeyringCredentials reads proxy credentials from the OS keyring.
+// KeyringCredentials reads proxy credentials from the OS keyring (secrets.OS, so a keyring
+// profile sees its own).
 func KeyringCredentials(hostport string) (user, password string, ok bool) {
-	v, err := keyring.Get(KeyringService, hostport)
+	v, err := secrets.In(secrets.OS(), KeyringService).Get(hostport)
 	if err != nil {
 		return "", "", false
 	}
@@ -106,7 +107,7 @@ func SaveCredentials(hostport, user, password string) error {
 	if user == "" || strings.Contains(user, ":") {
 		return fmt.Errorf("the proxy user name must be non-empty and contain no colon")
 	}
-	return keyring.Set(KeyringService, hostport, user+":"+password)
+	return secrets.In(secrets.OS(), KeyringService).Set(hostport, user+":"+password)
 }
 
 func osGetenv(k string) string { return os.Getenv(k) }

@@ -112,6 +112,7 @@ func (u *UI) Gallery(acc GalleryAccounts) []Shot {
 		{"security-codes", func() { u.closeDialogs(); u.showTab(TabOTP) }},
 		{"security-codes-register", func() { u.otp.begin() }},
 		{"help-tab", func() { u.showTab(TabHelp) }},
+		{"connection-check", u.ShowDoctor},
 		{"support-bundle", u.ShowSupportBundle},
 		{"support-bundle-written", func() {
 			u.closeDialogs()

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
@@ -123,8 +124,12 @@ func (s *setupScreen) page(step int, title, explain string, body ...fyne.CanvasO
 	if s.info.UserID != "" && s.info.SecurityQuestionsRequired == 0 {
 		total = 3 // the server has security questions switched off
 	}
+	// The step count sits beside the title: at 800x600 every line counts.
 	crumbs := widget.NewLabel(fmt.Sprintf("Step %d of %d", min(step, total), total))
-	objs := append([]fyne.CanvasObject{crumbs, heading(title, explain)}, body...)
+	t := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	t.SizeName = theme.SizeNameSubHeadingText
+	e := wrapped(explain)
+	objs := append([]fyne.CanvasObject{container.NewBorder(nil, nil, nil, crumbs, t), e}, body...)
 	s.body = container.NewVBox(append(objs, s.err)...)
 	return s.body
 }
@@ -311,7 +316,7 @@ func (s *setupScreen) showQuestions() {
 	})
 	u.show("Setup: questions", s.page(3, "Security questions",
 		"Pick four different questions and answer them. They are only used, with a code sent to your email, if you ever forget your password. "+
-			"Answers are not case sensitive. Tab moves between the lists and answers; in a list, the arrow keys or Space choose.",
+			"Answers are not case sensitive.",
 		form, s.qHint, container.NewHBox(s.qNext, back)), s.selects[0])
 	s.checkQuestions()
 }

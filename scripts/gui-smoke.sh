@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # GUI smoke test of the real app: builds magdesk, runs `magdesk --demo` in a throwaway
 # MAGDESK_HOME, checks the window is drawn (screenshot not blank) and logs in with xdotool
-# until Home shows. Screenshots go to ${MAGDESK_SMOKE_ARTIFACTS:-a temp dir} (printed).
+# until Home shows; then completes first-time setup and the Error 2035 fix with key events
+# only (TestKeyboardOnlySetupAnd2035). Screenshots go to ${MAGDESK_SMOKE_ARTIFACTS:-a temp dir} (printed).
 # Uses the current X server, or starts Xvfb when DISPLAY is empty.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -5,7 +5,9 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/json"
 	"math/big"
+	"net/url"
 	"testing"
 	"time"
 
@@ -56,4 +58,58 @@ func TestForeignClientCertificates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestStolenSessionEndsWithItsCertificate: someone holding the session token of a certificate
+// login keeps using it; once an administrator revokes the certificate the token is refused
+// within the session cache's 5 s, and a launch link taken before is refused.
+func TestStolenSessionEndsWithItsCertificate(t *testing.T) {
+	w := newWorld(t)
+	owner, _ := w.login(t, w.user, pwUser)
+	key := newP256(t)
+	issued, err := owner.RequestCertificate(ctxT(t), csrPEM(t, key), "stolen")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert := identityOf(t, issued, key)
+	c := w.clientFrom(t, "127.0.0.1", &cert)
+	a, err := w.send(c, rawReq{method: "POST", path: api.PathLogin, ctype: "application/json",
+		body: mustJSON(api.LoginRequest{UserID: w.user, Password: pwUser})})
+	var login api.LoginResponse
+	if err != nil || a.status != 200 || json.Unmarshal(a.body, &login) != nil || login.Session.AAL != 2 {
+		t.Fatalf("certificate login: %d %v %s", a.status, err, a.body)
+	}
+	thief := w.rawClient(t)
+	me := rawReq{method: "GET", path: api.PathMe, authz: "Bearer " + login.SessionToken}
+	if a, err := w.send(thief, me); err != nil || a.status != 200 {
+		t.Fatalf("the stolen token before revocation: %d %v", a.status, err)
+	}
+	launch, err := w.send(thief, rawReq{method: "POST", path: fill(api.PathLaunch, map[string]string{"app": appGranted}),
+		ctype: "application/json", body: []byte("{}"), authz: "Bearer " + login.SessionToken})
+	var l api.LaunchResponse
+	if err != nil || launch.status != 200 || json.Unmarshal(launch.body, &l) != nil {
+		t.Fatalf("launch link: %d %v %s", launch.status, err, launch.body)
+	}
+	if err := w.env.Server.RevokeCertificate(ctxT(t), issued.CertificateID); err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	for {
+		a, err := w.send(thief, me)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a.status == 401 {
+			break
+		}
+		if time.Since(revoked) > 6*time.Second {
+			t.Fatalf("the stolen token still works %v after revocation: %d", time.Since(revoked), a.status)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	u, _ := url.Parse(l.LaunchURL)
+	if a, err := w.send(thief, rawReq{method: "GET", path: u.Path}); err != nil || a.status != 403 {
+		t.Fatalf("the launch link after revocation: %d %v", a.status, err)
+	}
+	t.Logf("stolen certificate session refused %v after revocation", time.Since(revoked).Round(100*time.Millisecond))
 }

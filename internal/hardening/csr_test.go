@@ -15,6 +15,7 @@ import (
 	"math/big"
 	"testing"
 
+	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
 )
 
@@ -166,6 +167,12 @@ func identity(t *testing.T, c *client.Client) tls.Certificate {
 	if err != nil {
 		t.Fatalf("request a certificate: %v", err)
 	}
+	return identityOf(t, issued, key)
+}
+
+// identityOf pairs an issued certificate with its key.
+func identityOf(t *testing.T, issued *api.Certificate, key crypto.Signer) tls.Certificate {
+	t.Helper()
 	blk, _ := pem.Decode([]byte(issued.CertificatePEM))
 	if blk == nil {
 		t.Fatalf("no certificate in %q", issued.CertificatePEM)

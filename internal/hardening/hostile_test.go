@@ -319,11 +319,12 @@ func flipCase(s string) string {
 	return string(b)
 }
 
-// TestHostileInput sends every case of the table to a real magd over TLS: each answer must be a
-// catalogued 4xx problem+json without internals, never a 500, and the server must still answer.
 // manyCerts lifts the per-account issuance limits: the hostile cases that are valid data (odd
 // labels) each get a certificate for the same account.
 var manyCerts = servertest.WithConfig(func(c *server.Config) { c.CertsPerHour, c.MaxActiveCerts = 1000, 1000 })
+
+// TestHostileInput sends every case of the table to a real magd over TLS: each answer must be a
+// catalogued 4xx problem+json without internals, never a 500, and the server must still answer.
 
 func TestHostileInput(t *testing.T) {
 	t.Parallel() // independent of the environment; overlaps with the other slow network tests
@@ -334,7 +335,9 @@ func TestHostileInput(t *testing.T) {
 		covered[e.path] = true
 	}
 	for name, p := range specPaths(t) {
-		if !covered[p] {
+		// The OpenID Connect endpoints answer in OAuth's error format, not problem+json:
+		// TestOIDCEndpointsHostile attacks them.
+		if !covered[p] && !strings.HasPrefix(p, "/oidc/") {
 			t.Errorf("api.%s (%s) has no hostile cases", name, p)
 		}
 	}
@@ -485,4 +488,42 @@ func TestHostileInputConcurrently(t *testing.T) {
 	}
 	w.metaUp(t, c)
 	t.Logf("%d hostile cases as 8 concurrent HTTP/2 streams: %d bad answers", len(cs), len(bad))
+}
+
+// TestOIDCEndpointsHostile sends poisoned forms, tokens and queries to the OpenID Connect
+// endpoints: every answer is a refusal below 500 that does not echo the input, and the server
+// still answers afterwards.
+func TestOIDCEndpointsHostile(t *testing.T) {
+	w := newWorld(t)
+	c := w.rawClient(t)
+	var cs []rawReq
+	for _, p := range poisons {
+		form := url.Values{"grant_type": {p}, "code": {p}, "client_id": {p}, "client_secret": {p}, "redirect_uri": {p}}.Encode()
+		cs = append(cs,
+			rawReq{method: "POST", path: api.PathOIDCToken, ctype: "application/x-www-form-urlencoded", body: []byte(form)},
+			rawReq{method: "POST", path: api.PathOIDCToken, ctype: "application/json", body: mustJSON(map[string]string{"grant_type": p})},
+			rawReq{method: "GET", path: api.PathOIDCKeys + "?kid=" + url.QueryEscape(p)},
+			rawReq{method: "GET", path: api.PathOIDCDiscovery + "?x=" + url.QueryEscape(p)})
+		if !strings.ContainsAny(p, "\r\n\x00") { // net/http sends no such header
+			cs = append(cs, rawReq{method: "GET", path: api.PathOIDCUserinfo, authz: "Bearer " + p})
+		}
+	}
+	for i, r := range cs {
+		a, err := w.send(c, r)
+		switch {
+		case err != nil:
+			t.Errorf("case %d %s %s: %v", i, r.method, r.path, err)
+		case a.status >= 500:
+			t.Errorf("case %d %s %s: status %d: %.300s", i, r.method, r.path, a.status, a.body)
+		// OAuth errors may name the value they refuse (JSON, nosniff); a page must not.
+		case strings.HasPrefix(a.header.Get("Content-Type"), "text/html") && bytes.Contains(a.body, []byte("<script>alert(1)")):
+			t.Errorf("case %d %s %s: the page reflects the input: %.300s", i, r.method, r.path, a.body)
+		case r.path == api.PathOIDCToken || r.path == api.PathOIDCUserinfo:
+			if a.status < 400 {
+				t.Errorf("case %d %s %s: status %d, want a refusal", i, r.method, r.path, a.status)
+			}
+		}
+	}
+	w.metaUp(t, c)
+	t.Logf("%d hostile OpenID Connect cases", len(cs))
 }

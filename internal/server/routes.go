@@ -59,7 +59,8 @@ func (s *Server) Handler() http.Handler {
 	s.federationRoutes(mux)
 	s.demoRoutes(mux)
 	mux.Handle("/", s.h(func(w http.ResponseWriter, r *http.Request) error {
-		return api.NewProblem(api.CodeNotFound, "There is nothing at "+r.URL.Path+"; check the server address.")
+		// The path is not echoed: it is the caller's input (and may end up in a client's log).
+		return api.NewProblem(api.CodeNotFound, "There is nothing at this address on the server; check the server address.")
 	}))
 	return s.wrap(mux)
 }

@@ -120,7 +120,7 @@ sign() {
 
 # The policy properties the MSI accepts, as PROPERTY:RegistryName. Each value is written only
 # when its property is given (component conditions, which wixl cannot express, set here).
-MSI_POLICY="SERVERURL:ServerURL CABUNDLE:CABundle PROXYURL:ProxyURL PROXYMODE:ProxyMode PROXYPACURL:ProxyPACURL PROXYBYPASS:ProxyBypass LOGLEVEL:LogLevel THEME:Theme CERTSTORES:CertStores REMEMBERUSERID:RememberUserID DISABLEDEMO:DisableDemo"
+MSI_POLICY="SERVERURL:ServerURL CABUNDLE:CABundle PROXYURL:ProxyURL PROXYMODE:ProxyMode PROXYPACURL:ProxyPACURL PROXYBYPASS:ProxyBypass LOGLEVEL:LogLevel THEME:Theme CERTSTORES:CertStores REMEMBERUSERID:RememberUserID DISABLEDEMO:DisableDemo CERTWARNINGDAYS:CertWarningDays STARTATLOGIN:StartAtLogin STARTMINIMISED:StartMinimised CLOSETOTRAY:CloseToTray"
 
 msi() { # msi EXE_DIR OUT
 	local dir=$1 out=$2

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/mag-desktop/magdesk/internal/netconf"
@@ -48,6 +49,7 @@ const (
 	kindString kind = iota
 	kindBool
 	kindList
+	kindInt
 )
 
 // keySpec describes one setting: its key, its name in the registry and in plists, its type,
@@ -73,6 +75,10 @@ var specs = []keySpec{
 	{KeyRememberUserID, "RememberUserID", kindBool, true, nil},
 	{KeyDisableDemo, "DisableDemo", kindBool, true, nil},
 	{KeyCertStores, "CertStores", kindList, true, oneOf(CertStoreNames)},
+	{KeyCertWarningDays, "CertWarningDays", kindInt, true, nil},
+	{KeyStartAtLogin, "StartAtLogin", kindBool, true, nil},
+	{KeyStartMinimised, "StartMinimised", kindBool, true, nil},
+	{KeyCloseToTray, "CloseToTray", kindBool, true, nil},
 }
 
 // Keys lists every setting key in display order.
@@ -93,7 +99,7 @@ func PolicyKeys() []PolicyKey {
 	var out []PolicyKey
 	for _, s := range specs {
 		if s.policy {
-			out = append(out, PolicyKey{s.key, s.native, [...]string{"string", "boolean", "list"}[s.kind]})
+			out = append(out, PolicyKey{s.key, s.native, [...]string{"string", "boolean", "list", "integer"}[s.kind]})
 		}
 	}
 	return out
@@ -175,6 +181,11 @@ func convert(spec keySpec, v any) (any, error) {
 		return s, nil
 	case kindBool:
 		return toBool(v)
+	case kindInt:
+		if s, ok := v.(string); ok && strings.TrimSpace(s) == "" {
+			return nil, nil
+		}
+		return toDays(v)
 	default:
 		items, err := toStrings(v)
 		if err != nil {
@@ -221,6 +232,34 @@ func toBool(v any) (bool, error) {
 		return false, fmt.Errorf("must be true or false (or 1 or 0), not %v", n)
 	}
 	return n == 1, nil
+}
+
+// toDays accepts a whole number of days from 1 to 365, as a number (JSON, REG_DWORD, plist
+// <integer>) or a string of digits (REG_SZ, which the MSI writes).
+func toDays(v any) (int, error) {
+	var n float64
+	switch x := v.(type) {
+	case float64:
+		n = x
+	case int:
+		n = float64(x)
+	case int64:
+		n = float64(x)
+	case uint64:
+		n = float64(min(x, math.MaxInt32))
+	case string:
+		i, err := strconv.Atoi(strings.TrimSpace(x))
+		if err != nil {
+			return 0, fmt.Errorf("must be a whole number of days, not %q", x)
+		}
+		n = float64(i)
+	default:
+		return 0, fmt.Errorf("must be a whole number of days, not %s", typeName(v))
+	}
+	if n != math.Trunc(n) || n < 1 || n > 365 {
+		return 0, fmt.Errorf("must be a whole number of days from 1 to 365, not %v", n)
+	}
+	return int(n), nil
 }
 
 func toStrings(v any) ([]string, error) {
@@ -340,6 +379,14 @@ func apply(s *Settings, key string, v any) {
 		s.DisableDemo = v.(bool)
 	case KeyCertStores:
 		s.CertStores = slices.Clone(v.([]string))
+	case KeyCertWarningDays:
+		s.CertWarningDays = v.(int)
+	case KeyStartAtLogin:
+		s.StartAtLogin = v.(bool)
+	case KeyStartMinimised:
+		s.StartMinimised = v.(bool)
+	case KeyCloseToTray:
+		s.CloseToTray = v.(bool)
 	}
 }
 
@@ -350,6 +397,8 @@ func values(s Settings) map[string]any {
 		KeyProxyMode: s.ProxyMode, KeyProxyPACURL: s.ProxyPACURL, KeyProxyBypass: slices.Clone(s.ProxyBypass),
 		KeyLogLevel: s.LogLevel, KeyTheme: s.Theme, KeyLastUserID: s.LastUserID,
 		KeyRememberUserID: s.RememberUserID, KeyDisableDemo: s.DisableDemo,
-		KeyCertStores: slices.Clone(s.CertStores),
+		KeyCertStores:      slices.Clone(s.CertStores),
+		KeyCertWarningDays: s.CertWarningDays, KeyStartAtLogin: s.StartAtLogin,
+		KeyStartMinimised: s.StartMinimised, KeyCloseToTray: s.CloseToTray,
 	}
 }

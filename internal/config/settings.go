@@ -30,6 +30,12 @@ type Settings struct {
 	RememberUserID bool     `json:"remember_user_id"`
 	DisableDemo    bool     `json:"disable_demo"`
 	CertStores     []string `json:"cert_stores"`
+	// CertWarningDays is how long before a certificate expires the app starts warning.
+	CertWarningDays int  `json:"cert_warning_days"`
+	StartAtLogin    bool `json:"start_at_login"`
+	StartMinimised  bool `json:"start_minimised"`
+	// CloseToTray keeps the app running in the system tray when its window is closed.
+	CloseToTray bool `json:"close_to_tray"`
 }
 
 // Source says where an effective value came from.
@@ -44,18 +50,22 @@ const (
 
 // Setting keys (Effective.Sources, settings.json and policy.json names).
 const (
-	KeyServerURL      = "server_url"
-	KeyCABundle       = "ca_bundle"
-	KeyProxyURL       = "proxy_url"
-	KeyProxyMode      = "proxy_mode"
-	KeyProxyPACURL    = "proxy_pac_url"
-	KeyProxyBypass    = "proxy_bypass"
-	KeyLogLevel       = "log_level"
-	KeyTheme          = "theme"
-	KeyLastUserID     = "last_user_id"
-	KeyRememberUserID = "remember_user_id"
-	KeyDisableDemo    = "disable_demo"
-	KeyCertStores     = "cert_stores"
+	KeyServerURL       = "server_url"
+	KeyCABundle        = "ca_bundle"
+	KeyProxyURL        = "proxy_url"
+	KeyProxyMode       = "proxy_mode"
+	KeyProxyPACURL     = "proxy_pac_url"
+	KeyProxyBypass     = "proxy_bypass"
+	KeyLogLevel        = "log_level"
+	KeyTheme           = "theme"
+	KeyLastUserID      = "last_user_id"
+	KeyRememberUserID  = "remember_user_id"
+	KeyDisableDemo     = "disable_demo"
+	KeyCertStores      = "cert_stores"
+	KeyCertWarningDays = "cert_warning_days"
+	KeyStartAtLogin    = "start_at_login"
+	KeyStartMinimised  = "start_minimised"
+	KeyCloseToTray     = "close_to_tray"
 )
 
 // Effective is the merged result of all sources, with the source of every key.
@@ -76,15 +86,20 @@ var (
 )
 
 // Defaults are the built-in values: no server preset, info logging, the system theme,
-// remembering the user id allowed, demo allowed, and every certificate store of this OS.
+// remembering the user id allowed, demo allowed, every certificate store of this OS, warnings
+// 90 days before a certificate expires, and no start at login, minimised start or tray.
 func Defaults() Settings {
 	return Settings{
-		LogLevel:       defaultLogLevel,
-		Theme:          "system",
-		RememberUserID: true,
-		CertStores:     DefaultCertStores(runtime.GOOS),
+		LogLevel:        defaultLogLevel,
+		Theme:           "system",
+		RememberUserID:  true,
+		CertStores:      DefaultCertStores(runtime.GOOS),
+		CertWarningDays: DefaultCertWarningDays,
 	}
 }
+
+// DefaultCertWarningDays is the warning window for certificates when nothing sets one.
+const DefaultCertWarningDays = 90
 
 // DefaultCertStores lists the stores scanned on goos when nothing else is configured.
 func DefaultCertStores(goos string) []string {

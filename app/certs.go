@@ -25,7 +25,8 @@ type certsScreen struct {
 	ids      []service.Identity
 	fixFor   map[string]*widget.Button // sha256 -> "Fix…" button of wrong-account certificates
 	exportOf map[string]*widget.Button
-	path     *pathField // of the export or import dialog last opened
+	path     *pathField                // of the export or import dialog last opened
+	renewOf  map[string]*widget.Button // sha256 -> "Renew now…" of certificates in their renewal window
 }
 
 func newCertsScreen(u *UI) *certsScreen {
@@ -69,6 +70,7 @@ func (s *certsScreen) render() {
 	s.list.RemoveAll()
 	s.fixFor = map[string]*widget.Button{}
 	s.exportOf = map[string]*widget.Button{}
+	s.renewOf = map[string]*widget.Button{}
 	if len(s.ids) == 0 {
 		s.list.Add(widget.NewLabel("No certificates found on this computer. Request one if an application needs it."))
 	}
@@ -79,12 +81,19 @@ func (s *certsScreen) render() {
 		if id.StatusText != "" {
 			lines = append(lines, id.StatusText)
 		}
-		if id.ExpiresSoon(now) && id.Status != service.CertExpired {
-			lines = append(lines, fmt.Sprintf("⚠ Expires on %s: request a new one before then.", id.NotAfter.Local().Format("2 Jan 2006")))
+		exp := service.CertExpiry(id.NotAfter, now, u.warningWindow(), id.Mine())
+		if exp.Sentence != "" && id.Status != service.CertExpired {
+			lines = append(lines, "⚠ "+exp.Sentence)
 		}
 		text := widget.NewLabel(strings.Join(lines, "\n"))
 		text.Wrapping = fyne.TextWrapWord
 		actions := container.NewHBox(widget.NewButton("Details", func() { s.details(id) }))
+		if exp.Renewable {
+			b := widget.NewButton("Renew now…", func() { u.showRenew(service.CertAttention{Identity: id, Expiry: exp}) })
+			b.Importance = widget.HighImportance
+			s.renewOf[id.SHA256] = b
+			actions.Add(b)
+		}
 		if id.Exportable {
 			b := widget.NewButton("Export…", func() { s.askExport(id) })
 			s.exportOf[id.SHA256] = b
@@ -137,6 +146,7 @@ func (s *certsScreen) doRequest() {
 			}
 			u.info("Certificate issued", fmt.Sprintf("A new certificate for %s is stored in %s. Its private key was made on this computer and never left it.", u.me.Account.UserID, id.Store))
 			s.refresh()
+			u.homeChanged()
 		})
 }
 

@@ -85,6 +85,7 @@ func (u *UI) enter(me api.Me) {
 		u.pendingTab = ""
 		u.showTab(t)
 	}
+	u.startDaily()
 }
 
 func (u *UI) tabSelected(name string) {
@@ -128,6 +129,7 @@ func (u *UI) Logout() {
 		return
 	}
 	userID := u.me.Account.UserID
+	u.stopDaily()
 	runErr(u, nil, func(ctx context.Context) error { return u.be.Logout(ctx) }, func(err error) {
 		u.me = nil
 		u.Win.SetTitle(Title)

@@ -118,6 +118,7 @@ func (s *otpScreen) doVerify() {
 		setError(s.err, "")
 		u.me.Account.TOTPEnabled = true
 		s.reset()
+		u.homeChanged()
 		u.info("Authenticator registered", "Your authenticator app is registered. From now on, MAG asks for a code from it when you log in.")
 	})
 }

@@ -252,10 +252,13 @@ func TestCertificateExpiryWarning(t *testing.T) {
 	// Seen 10 days before it expires, the list warns.
 	h.u.now = func() time.Time { return h.u.certs.ids[0].NotAfter.Add(-10 * 24 * time.Hour) }
 	h.u.certs.render()
-	h.mustContain(labels(h.u.certs.content), "Expires on")
+	h.mustContain(labels(h.u.certs.content), "Expires in 10 days — renew now")
+	if h.u.certs.renewOf[h.u.certs.ids[0].SHA256] == nil {
+		t.Fatal("no Renew button for a certificate in its renewal window")
+	}
 	h.u.now = time.Now
 	h.u.certs.render()
-	if strings.Contains(labels(h.u.certs.content), "Expires on") {
+	if strings.Contains(labels(h.u.certs.content), "Expires in") || len(h.u.certs.renewOf) != 0 {
 		t.Fatal("a fresh certificate is flagged as expiring")
 	}
 }

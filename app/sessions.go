@@ -74,6 +74,7 @@ func (u *UI) backToLogin() {
 	if u.me != nil {
 		userID = u.me.Account.UserID
 	}
+	u.stopDaily()
 	u.me = nil
 	u.Win.SetTitle(Title)
 	u.ShowLogin(userID)

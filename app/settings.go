@@ -90,13 +90,15 @@ func (u *UI) ShowSettings() {
 		note = strings.TrimSpace(note + "\nDemo mode: the server is the built-in demo server; changes last until the app closes.")
 	}
 	noteL := wrapped(note)
+	dailyForm, saveDaily := u.dailySettingsForm()
 	s.server.OnSubmitted = func(string) { s.d.Confirm() }
-	s.d = dialog.NewCustomConfirm("Settings", "Save", "Cancel", container.NewVBox(form, noteL, s.err), func(ok bool) {
+	s.d = dialog.NewCustomConfirm("Settings", "Save", "Cancel", container.NewVBox(form, dailyForm, noteL, s.err), func(ok bool) {
 		if ok {
+			saveDaily()
 			s.save(st)
 		}
 	}, u.Win)
-	s.d.Resize(fyne.NewSize(620, 380))
+	s.d.Resize(fyne.NewSize(620, 520))
 	u.settings = s
 	u.showDialog(s.d)
 }

@@ -72,6 +72,7 @@ type UI struct {
 	screen string
 	// pendingFocus is the widget to focus once the current events are handled (UI.focus).
 	pendingFocus fyne.Focusable
+	day          daily
 }
 
 // New builds the UI for a window. Call Start to show the first screen.
@@ -139,7 +140,7 @@ func (u *UI) ShowWaiting(msg string) {
 // HandleArgs is called (on any goroutine) with the arguments of a second start of the app.
 func (u *UI) HandleArgs(args []string) {
 	fyne.Do(func() {
-		u.Win.RequestFocus()
+		u.ShowWindow()
 		if credentialsLink(args) {
 			if u.me != nil {
 				u.showTab(TabOTP)

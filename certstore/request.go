@@ -37,27 +37,10 @@ type RequestOutcome struct {
 // a CSR, checks the issued certificate belongs to that key, stores it in the file store with
 // the account record, and installs it into the stores asked for.
 func RequestIdentity(ctx context.Context, send RequestFunc, in RequestInput) (RequestOutcome, error) {
-	const op = "request certificate"
 	var out RequestOutcome
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return out, newErr(CodeUnsupported, op, err, "cannot generate a key")
-	}
-	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: in.UserID}}, key)
-	if err != nil {
-		return out, newErr(CodeUnsupported, op, err, "cannot build the certificate request")
-	}
-	issued, err := send(ctx, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})))
+	b, err := issueIdentity(ctx, "request certificate", in.UserID, send)
 	if err != nil {
 		return out, err
-	}
-	certs := parsePEMCerts([]byte(issued.CertificatePEM + "\n" + issued.ChainPEM))
-	if len(certs) == 0 {
-		return out, newErr(CodeCorrupt, op, nil, "the gateway returned no readable certificate")
-	}
-	b := &Bundle{Key: key, Cert: certs[0], Chain: certs[1:]}
-	if !publicKeyEqual(b.Cert.PublicKey, key.Public()) {
-		return out, newErr(CodeVerifyFailed, op, nil, "the gateway returned a certificate for another key; nothing was stored")
 	}
 	id, err := in.File.ImportRecord(ctx, b, Record{Source: SourceRequest, ServerURL: in.ServerURL, UserID: in.UserID, Label: in.Label, CreatedAt: time.Now().UTC()})
 	if err != nil {
@@ -68,6 +51,76 @@ func RequestIdentity(ctx context.Context, send RequestFunc, in RequestInput) (Re
 		if _, err := st.Import(ctx, b); err != nil {
 			out.Warnings = append(out.Warnings, "not installed in "+st.Location().Label+": "+err.Error())
 			continue
+		}
+		out.Installed = append(out.Installed, st.Location().Label)
+	}
+	return out, nil
+}
+
+// issueIdentity generates an ECDSA P-256 key here, sends a CSR for it and checks that the issued
+// certificate is for that key.
+func issueIdentity(ctx context.Context, op, userID string, send RequestFunc) (*Bundle, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, newErr(CodeUnsupported, op, err, "cannot generate a key")
+	}
+	csr, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: userID}}, key)
+	if err != nil {
+		return nil, newErr(CodeUnsupported, op, err, "cannot build the certificate request")
+	}
+	issued, err := send(ctx, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: csr})))
+	if err != nil {
+		return nil, err
+	}
+	certs := parsePEMCerts([]byte(issued.CertificatePEM + "\n" + issued.ChainPEM))
+	if len(certs) == 0 {
+		return nil, newErr(CodeCorrupt, op, nil, "the gateway returned no readable certificate")
+	}
+	b := &Bundle{Key: key, Cert: certs[0], Chain: certs[1:]}
+	if !publicKeyEqual(b.Cert.PublicKey, key.Public()) {
+		return nil, newErr(CodeVerifyFailed, op, nil, "the gateway returned a certificate for another key; nothing was stored")
+	}
+	return b, nil
+}
+
+// RenewInput says which stores hold the certificate being renewed and for whom.
+type RenewInput struct {
+	ServerURL, UserID, Label string
+	// Stores are the stores that hold the old certificate; the new one goes into each of them
+	// (into the file store with the account record, so that logins choose it).
+	Stores []Store
+	File   *FileStore
+}
+
+// RenewOutcome is the new identity, in memory for the first login with it, and where it went.
+type RenewOutcome struct {
+	Bundle    *Bundle
+	Identity  Identity
+	Installed []string
+}
+
+// RenewIdentity makes a new key here, sends a CSR for it (send is the gateway's renewal call)
+// and installs the issued certificate into every store that holds the old one. A store that
+// refuses it fails the renewal: the user must find the new certificate where the old one was.
+func RenewIdentity(ctx context.Context, send RequestFunc, in RenewInput) (RenewOutcome, error) {
+	var out RenewOutcome
+	b, err := issueIdentity(ctx, "renew certificate", in.UserID, send)
+	if err != nil {
+		return out, err
+	}
+	out.Bundle = b
+	for _, st := range in.Stores {
+		var id Identity
+		if st == Store(in.File) {
+			id, err = in.File.ImportRecord(ctx, b, Record{Source: SourceRequest, ServerURL: in.ServerURL, UserID: in.UserID, Label: in.Label, CreatedAt: time.Now().UTC()})
+		} else {
+			id, err = st.Import(ctx, b)
+		}
+		if err != nil {
+			return out, err
+		}
+		if out.Identity.SHA256 == "" {
+			out.Identity = id
 		}
 		out.Installed = append(out.Installed, st.Location().Label)
 	}

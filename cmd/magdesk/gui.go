@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -34,6 +35,7 @@ func runGUI(args []string) int {
 	fs := flag.NewFlagSet("magdesk", flag.ContinueOnError)
 	demoMode := fs.Bool("demo", false, "run against an embedded gateway with demo data")
 	logLevel := fs.String("log-level", "", "debug, info, warn or error (default: settings)")
+	autostart := fs.Bool(strings.TrimPrefix(service.AutostartFlag, "--"), false, "started at login (opens in the tray when start_minimised is set)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -96,6 +98,15 @@ func runGUI(args []string) int {
 	svc := service.NewService(opts)
 	u := app.New(a, w, svc)
 	u.OnScreen = func(name string) { log.Info("screen", "name", name) }
+	u.InstallDaily()
+	if !*demoMode { // the demo's throwaway home must not touch the user's start-at-login entry
+		go func() {
+			// A policy may have switched start at login on or off since the last run.
+			if err := svc.ApplyAutostart(); err != nil {
+				log.Warn("start at login", "err", err)
+			}
+		}()
+	}
 	ui.Store(u)
 	var demoDone chan *demo.Demo
 	if *demoMode {
@@ -151,7 +162,11 @@ func runGUI(args []string) int {
 			fyne.Do(a.Quit)
 		}
 	}()
-	w.ShowAndRun()
+	if *autostart && svc.DailySettings().StartMinimised && u.TrayAvailable() {
+		a.Run() // in the tray only, until "Open MAG Desktop"
+	} else {
+		w.ShowAndRun()
+	}
 	signal.Stop(sigs)
 	close(sigs)
 	u.Close()

@@ -136,11 +136,6 @@ type Identity struct {
 	Exportable bool
 }
 
-// ExpiresSoon reports whether the certificate expires within 30 days of now.
-func (i Identity) ExpiresSoon(now time.Time) bool {
-	return !i.NotAfter.IsZero() && i.NotAfter.Sub(now) < 30*24*time.Hour
-}
-
 // RemoveRequest removes a certificate and its private key from every store holding it (or
 // only from Store, its path or label); BackupPath empty means the user explicitly declined a
 // backup.

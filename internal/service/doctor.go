@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
@@ -83,6 +84,8 @@ type DoctorInput struct {
 	CertStores     []string
 	Identities     func(context.Context) ([]Identity, error)
 	Sessions       func(context.Context) ([]CachedSession, error)
+	// WarnWindow is how long before expiry a certificate needs attention (0: RenewalWindow).
+	WarnWindow time.Duration
 	// App, when set, asks why that application cannot be opened.
 	App string
 }
@@ -237,7 +240,7 @@ func certificates(ctx context.Context, in DoctorInput, add addFunc) {
 			bad = append(bad, fmt.Sprintf("%s (%s) belongs to %s: browsers may offer it and get Error 2035", id.Subject, id.Store, owner))
 		case id.Status == CertExpired || id.Status == CertRevoked:
 			bad = append(bad, fmt.Sprintf("%s (%s) is %s", id.Subject, id.Store, id.Status))
-		case id.Status == CertBound && id.ExpiresSoon(now):
+		case id.Status == CertBound && CertExpiry(id.NotAfter, now, cmp.Or(in.WarnWindow, RenewalWindow), true).Level == ExpirySoon:
 			bad = append(bad, fmt.Sprintf("%s (%s) expires on %s", id.Subject, id.Store, id.NotAfter.Format("2 January 2006")))
 		}
 	}
@@ -358,7 +361,7 @@ func sentenceOf(s string) string {
 // Doctor runs the connection and setup check for this window (app: an application to explain,
 // or "").
 func (s *Service) Doctor(ctx context.Context, app string) DoctorReport {
-	in := DoctorInput{Anon: s.anon, User: s.RememberedUserID(), KeyringWarning: s.KeyringWarning(),
+	in := DoctorInput{Anon: s.anon, User: s.RememberedUserID(), KeyringWarning: s.KeyringWarning(), WarnWindow: s.WarningWindow(),
 		CertStores: s.o.Stores.Backends, Identities: s.Identities, Sessions: s.CachedSessions, App: app}
 	if o, err := s.clientOptions(); err == nil {
 		in.Server, in.Network = o.ServerURL, o.Network

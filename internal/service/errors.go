@@ -23,6 +23,13 @@ const (
 	CodeBackupNotChosen        Code = "BACKUP_NOT_CHOSEN"
 	CodeBackupPasswordTooShort Code = "BACKUP_PASSWORD_TOO_SHORT"
 	CodeBackupPasswordsDiffer  Code = "BACKUP_PASSWORDS_DIFFER"
+	CodeNotRenewable           Code = "CERT_NOT_RENEWABLE"
+	CodeRenewalUnsupported     Code = "RENEWAL_UNSUPPORTED"
+	CodeRenewalLoginFailed     Code = "RENEWAL_LOGIN_FAILED"
+	CodeRenewalCertIgnored     Code = "RENEWAL_CERT_IGNORED"
+	CodeRenewalRevokeFailed    Code = "RENEWAL_REVOKE_FAILED"
+	CodeRenewalRemoveFailed    Code = "RENEWAL_REMOVE_FAILED"
+	CodeAutostartFailed        Code = "AUTOSTART_FAILED"
 )
 
 // Error is an error of the service: a code, what it is about (a path, a fingerprint, a store),
@@ -101,6 +108,7 @@ var kindOfService = map[Code]Kind{
 	CodeBackupNotChosen:        KindValidation,
 	CodeBackupPasswordTooShort: KindValidation,
 	CodeBackupPasswordsDiffer:  KindValidation,
+	CodeNotRenewable:           KindValidation,
 }
 
 // kindOfCode sorts the server's codes that no client predicate covers.

@@ -27,6 +27,13 @@ var sentences = map[Code]string{
 	CodeBackupNotChosen:        "Choose where to save the backup, or choose explicitly to remove the certificate without one.",
 	CodeBackupPasswordTooShort: "Use a backup password of at least %[1]s characters.",
 	CodeBackupPasswordsDiffer:  "The two backup passwords don't match. Type the same password twice.",
+	CodeNotRenewable:           "Only an active certificate issued to your account can be renewed here. List the certificates again.",
+	CodeRenewalUnsupported:     "Certificates can't be renewed from this copy of MAG Desktop. Request a new certificate instead.",
+	CodeRenewalLoginFailed:     "The new certificate was installed (%[1]s) but logging in with it failed, so the old one was kept and still works: %[2]v",
+	CodeRenewalCertIgnored:     "The gateway accepted the login but not the new certificate, so the old one was kept. Contact your administrator.",
+	CodeRenewalRevokeFailed:    "The new certificate works, but the gateway could not be told to revoke the old one (%[2]v). Renew again later to finish.",
+	CodeRenewalRemoveFailed:    "The new certificate works and the old one is revoked, but the old one could not be removed from this computer (%[2]v). Remove it from the list of certificates.",
+	CodeAutostartFailed:        "MAG Desktop could not change its start-at-login entry %[1]s (%[2]v). Check that you may write there, or turn the setting off.",
 }
 
 func message(e *Error) string {

@@ -43,6 +43,8 @@ type Options struct {
 	Connect func() (client.Options, error)
 	Log     *slog.Logger
 	Version string
+	// Autostart is the start-at-login entry (nil: SystemAutostart).
+	Autostart Autostart
 }
 
 // DemoServer is the embedded magd of `magdesk --demo`.

@@ -3,6 +3,7 @@ package smoke
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -129,4 +130,104 @@ func median(v []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// cpuTicks is the user plus system CPU time of pid, in clock ticks (/proc/PID/stat).
+func cpuTicks(b *testing.B, pid int) int64 {
+	b.Helper()
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The fields after the command name (which may hold spaces) start at state; utime and
+	// stime are the 14th and 15th fields of the line.
+	f := strings.Fields(string(data[strings.LastIndexByte(string(data), ')')+2:]))
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return ut + st
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc/PID/stat times (100 on Linux/amd64).
+const clockTicks = 100
+
+// BenchmarkIdleCPU measures the CPU an idle window uses, as a percentage of one core averaged
+// over a minute: `magdesk --demo` logged in on Home (the events watcher long-polling its
+// embedded gateway) against the hello-world Fyne window of the same run. Goal (issue 16):
+// under 1% of one core.
+func BenchmarkIdleCPU(b *testing.B) {
+	if os.Getenv("DISPLAY") == "" {
+		b.Skip("no X server (DISPLAY is empty)")
+	}
+	for _, n := range []string{"xdotool", "import"} {
+		if _, err := exec.LookPath(n); err != nil {
+			b.Skipf("%s is not installed", n)
+		}
+	}
+	tmp := b.TempDir()
+	root := moduleRoot(b)
+	build := func(pkg, out string) string {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, out), pkg)
+		cmd.Dir = root
+		if o, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("build %s: %v\n%s", pkg, err, o)
+		}
+		return filepath.Join(tmp, out)
+	}
+	magdesk := build("./cmd/magdesk", "magdesk")
+	hello := build("./app/smoke/testdata/hello", "hello")
+	const idle, settle = time.Minute, 5 * time.Second
+	env := []string{"LANG=en_US.UTF-8", "XDG_CONFIG_HOME=" + filepath.Join(tmp, "config")}
+	// idleCPU runs bin, calls ready once its window is up, lets it settle and returns its CPU
+	// over the idle minute in percent of one core.
+	idleCPU := func(bin string, args, env []string, title string, ready func(win string)) float64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Env = append(os.Environ(), env...)
+		var out strings.Builder
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			b.Fatal(err)
+		}
+		defer func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}()
+		var win string
+		if !poll(30*time.Second, func() bool { win = findWindow(title); return win != "" }) {
+			b.Fatalf("%s: no window\n%s", filepath.Base(bin), out.String())
+		}
+		ready(win)
+		time.Sleep(settle)
+		t0, c0 := time.Now(), cpuTicks(b, cmd.Process.Pid)
+		time.Sleep(idle)
+		used := float64(cpuTicks(b, cmd.Process.Pid)-c0) / clockTicks
+		return 100 * used / time.Since(t0).Seconds()
+	}
+	var mag, hel float64
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		hel = idleCPU(hello, nil, env, "^Hello Fyne$", func(string) {})
+		home := filepath.Join(tmp, fmt.Sprintf("home%d", i))
+		credFile := filepath.Join(home, "demo-credentials.json")
+		mag = idleCPU(magdesk, []string{"--demo"}, append(env, "MAGDESK_HOME="+home, "MAGDESK_DEMO_CREDENTIALS="+credFile), "^MAG Desktop$",
+			func(win string) {
+				var c creds
+				if !poll(60*time.Second, func() bool {
+					data, err := os.ReadFile(credFile)
+					return err == nil && json.Unmarshal(data, &c) == nil && c.UserUserID != "" && strings.Contains(readLogs(b, home), `"name":"Login"`)
+				}) {
+					b.Fatal("the demo never showed Login")
+				}
+				if err := typeLogin(win, c); err != nil {
+					b.Fatal(err)
+				}
+				if !poll(30*time.Second, func() bool { return findWindow(`^MAG Desktop \(`+c.UserUserID+`\)$`) != "" }) {
+					b.Fatal("the scripted login did not reach Home")
+				}
+			})
+	}
+	b.StopTimer()
+	b.ReportMetric(mag, "magdesk-idle-cpu-%")
+	b.ReportMetric(hel, "hello-idle-cpu-%")
 }

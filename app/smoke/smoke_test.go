@@ -159,19 +159,8 @@ func TestGUISmoke(t *testing.T) {
 	}
 	screenshot(t, win, filepath.Join(artifacts, "2-login.png"))
 
-	// The user ID field has the focus when Login opens. Click it anyway (as a user would),
-	// type, Tab to the password, Enter submits.
-	steps := [][]string{
-		{"mousemove", "--window", win, "400", "137", "click", "1"},
-		{"type", "--delay", "15", c.UserUserID},
-		{"key", "Tab"},
-		{"type", "--delay", "15", c.UserPassword},
-		{"key", "Return"},
-	}
-	for _, s := range steps {
-		if _, err := xdotool(s...); err != nil {
-			t.Fatalf("xdotool %v: %v", s[0], err)
-		}
+	if err := typeLogin(win, c); err != nil {
+		t.Fatal(err)
 	}
 	// Logged in, the title names the user.
 	var home2 string
@@ -190,8 +179,26 @@ func TestGUISmoke(t *testing.T) {
 	fmt.Fprintf(os.Stderr, "gui smoke: screenshots in %s\n", artifacts)
 }
 
+// typeLogin logs in on the Login screen of window win as a user would: the user ID field has
+// the focus when Login opens, click it anyway, type, Tab to the password, Enter submits.
+func typeLogin(win string, c creds) error {
+	steps := [][]string{
+		{"mousemove", "--window", win, "400", "137", "click", "1"},
+		{"type", "--delay", "15", c.UserUserID},
+		{"key", "Tab"},
+		{"type", "--delay", "15", c.UserPassword},
+		{"key", "Return"},
+	}
+	for _, s := range steps {
+		if _, err := xdotool(s...); err != nil {
+			return fmt.Errorf("xdotool %v: %v", s[0], err)
+		}
+	}
+	return nil
+}
+
 // readLogs is the app log under home (MAGDESK_HOME set: <home>/logs).
-func readLogs(t *testing.T, home string) string {
+func readLogs(t testing.TB, home string) string {
 	t.Helper()
 	lines, _ := logging.Tail(filepath.Join(home, "logs"), 10000)
 	return strings.Join(lines, "\n")

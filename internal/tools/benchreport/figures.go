@@ -72,6 +72,12 @@ var figures = []figure{
 		"", "rss-ratio", goal{"ratio", "<=", 1.25}, "issue 5"},
 	{"Load: p99 of non-login calls, 200 clients", regexp.MustCompile(`^BenchmarkMagload200Clients$`), "ms/p99-non-login", "", "ms",
 		"", "", goal{"value", "<", 50}, "issue 7"},
+	{"Idle app, events feed: requests per idle hour", regexp.MustCompile(`^BenchmarkIdleEventsTraffic$`), "requests/idle-hour", "", "requests",
+		"", "", goal{"value", "<=", 60}, "issue 16"},
+	{"Idle app, events feed: traffic per idle hour", regexp.MustCompile(`^BenchmarkIdleEventsTraffic$`), "KB/idle-hour", "", "KB",
+		"", "", goal{"value", "<=", 100}, "issue 16"},
+	{"GUI idle CPU on Home (% of one core, a minute) / hello-world Fyne", regexp.MustCompile(`^BenchmarkIdleCPU$`), "magdesk-idle-cpu-%", "hello-idle-cpu-%", "%",
+		"", "", goal{"value", "<", 1}, "issue 16"},
 }
 
 // row is one evaluated line of the table.

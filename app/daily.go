@@ -377,13 +377,7 @@ func (u *UI) dailySettingsForm() (fyne.CanvasObject, func()) {
 	minimised.SetChecked(st.StartMinimised)
 	tray.SetChecked(st.CloseToTray)
 	days.SetSelected(strconv.Itoa(st.CertWarningDays))
-	lock := func(key string, w fyne.Disableable) string {
-		if st.Locked[key] {
-			w.Disable()
-			return " 🔒"
-		}
-		return ""
-	}
+	lock := lockMark(st.Locked)
 	form := widget.NewForm(
 		widget.NewFormItem("Start-up"+lock(service.KeyStartAtLogin, login), login),
 		widget.NewFormItem(""+lock(service.KeyStartMinimised, minimised), minimised),
@@ -406,4 +400,15 @@ func (u *UI) dailySettingsForm() (fyne.CanvasObject, func()) {
 		})
 	}
 	return form, save
+}
+
+// lockMark disables the widget of a setting fixed by policy and returns the mark its label gets.
+func lockMark(locked map[string]bool) func(key string, w fyne.Disableable) string {
+	return func(key string, w fyne.Disableable) string {
+		if locked[key] {
+			w.Disable()
+			return " 🔒"
+		}
+		return ""
+	}
 }

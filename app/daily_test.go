@@ -97,7 +97,7 @@ func TestRenewalFrozenClock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fs, err := certstore.OpenFileStore(h.home, certstore.WithKeyring(testKeyring{}))
+	fs, err := certstore.OpenFileStore(h.home, certstore.WithKeyring(testKeyring))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,13 +65,7 @@ func (u *UI) ShowSettings() {
 	}
 	s.logLevel.SetSelected(lvl)
 	s.remember.SetChecked(st.RememberUserID)
-	lock := func(key string, w fyne.Disableable) string {
-		if st.Locked[key] {
-			w.Disable()
-			return " 🔒"
-		}
-		return ""
-	}
+	lock := lockMark(st.Locked)
 	form := widget.NewForm(
 		widget.NewFormItem("Server"+lock(service.KeyServerURL, s.server), s.server),
 		widget.NewFormItem("Extra trusted CA"+lock(service.KeyCABundle, caPath), caPath.box),

@@ -15,28 +15,37 @@ import (
 	"time"
 )
 
+// window starts bin and waits for its window (title regexp); stop kills the process.
+func window(b *testing.B, bin string, args, env []string, title string, limit time.Duration) (cmd *exec.Cmd, win string, out *strings.Builder, stop func()) {
+	b.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	cmd = exec.CommandContext(ctx, bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	out = &strings.Builder{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		cancel()
+		b.Fatal(err)
+	}
+	stop = func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		cancel()
+	}
+	if !poll(30*time.Second, func() bool { win = findWindow(title); return win != "" }) {
+		stop()
+		b.Fatalf("%s: no window\n%s", filepath.Base(bin), out.String())
+	}
+	return cmd, win, out, stop
+}
+
 // launch starts bin, waits for its window (title regexp) to show a non-blank frame and
 // returns the time that took and the resident memory after idle seconds.
 func launch(b *testing.B, bin string, args []string, env []string, title string, idle time.Duration) (time.Duration, int64) {
 	b.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(os.Environ(), env...)
-	var out strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &out
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}()
-	var win string
-	if !poll(30*time.Second, func() bool { win = findWindow(title); return win != "" }) {
-		b.Fatalf("%s: no window\n%s", filepath.Base(bin), out.String())
-	}
+	cmd, win, out, stop := window(b, bin, args, env, title, time.Minute)
+	defer stop()
 	if !pollFast(30*time.Second, func() bool { return meanBrightness(win) > 0.02 }) {
 		b.Fatalf("%s: window stayed blank\n%s", filepath.Base(bin), out.String())
 	}
@@ -82,23 +91,8 @@ func BenchmarkStartup(b *testing.B) {
 	if os.Getenv("DISPLAY") == "" {
 		b.Skip("no X server (DISPLAY is empty)")
 	}
-	for _, n := range []string{"xdotool", "import"} {
-		if _, err := exec.LookPath(n); err != nil {
-			b.Skipf("%s is not installed", n)
-		}
-	}
 	tmp := b.TempDir()
-	root := moduleRoot(b)
-	build := func(pkg, out string) string {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, out), pkg)
-		cmd.Dir = root
-		if o, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("build %s: %v\n%s", pkg, err, o)
-		}
-		return filepath.Join(tmp, out)
-	}
-	magdesk := build("./cmd/magdesk", "magdesk")
-	hello := build("./app/smoke/testdata/hello", "hello")
+	magdesk, hello := buildPair(b, tmp)
 	env := []string{"LANG=en_US.UTF-8", "XDG_CONFIG_HOME=" + filepath.Join(tmp, "config")}
 	const idle = 3 * time.Second
 	// Rounds of one hello then one magdesk start; the ratios are the medians of the rounds'
@@ -121,6 +115,27 @@ func BenchmarkStartup(b *testing.B) {
 	b.ReportMetric(median(mMag), "magdesk-rss-MiB")
 	b.ReportMetric(median(mHello), "hello-rss-MiB")
 	b.ReportMetric(median(mRatio), "rss-ratio")
+}
+
+// buildPair builds magdesk and the hello-world Fyne app into tmp with the same toolchain,
+// skipping the benchmark without the X tools it drives the windows with.
+func buildPair(b *testing.B, tmp string) (magdesk, hello string) {
+	b.Helper()
+	for _, n := range []string{"xdotool", "import"} {
+		if _, err := exec.LookPath(n); err != nil {
+			b.Skipf("%s is not installed", n)
+		}
+	}
+	root := moduleRoot(b)
+	build := func(pkg, out string) string {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, out), pkg)
+		cmd.Dir = root
+		if o, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("build %s: %v\n%s", pkg, err, o)
+		}
+		return filepath.Join(tmp, out)
+	}
+	return build("./cmd/magdesk", "magdesk"), build("./app/smoke/testdata/hello", "hello")
 }
 
 func median(v []float64) float64 {
@@ -158,45 +173,15 @@ func BenchmarkIdleCPU(b *testing.B) {
 	if os.Getenv("DISPLAY") == "" {
 		b.Skip("no X server (DISPLAY is empty)")
 	}
-	for _, n := range []string{"xdotool", "import"} {
-		if _, err := exec.LookPath(n); err != nil {
-			b.Skipf("%s is not installed", n)
-		}
-	}
 	tmp := b.TempDir()
-	root := moduleRoot(b)
-	build := func(pkg, out string) string {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, out), pkg)
-		cmd.Dir = root
-		if o, err := cmd.CombinedOutput(); err != nil {
-			b.Fatalf("build %s: %v\n%s", pkg, err, o)
-		}
-		return filepath.Join(tmp, out)
-	}
-	magdesk := build("./cmd/magdesk", "magdesk")
-	hello := build("./app/smoke/testdata/hello", "hello")
+	magdesk, hello := buildPair(b, tmp)
 	const idle, settle = time.Minute, 5 * time.Second
 	env := []string{"LANG=en_US.UTF-8", "XDG_CONFIG_HOME=" + filepath.Join(tmp, "config")}
 	// idleCPU runs bin, calls ready once its window is up, lets it settle and returns its CPU
 	// over the idle minute in percent of one core.
 	idleCPU := func(bin string, args, env []string, title string, ready func(win string)) float64 {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Env = append(os.Environ(), env...)
-		var out strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &out
-		if err := cmd.Start(); err != nil {
-			b.Fatal(err)
-		}
-		defer func() {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}()
-		var win string
-		if !poll(30*time.Second, func() bool { win = findWindow(title); return win != "" }) {
-			b.Fatalf("%s: no window\n%s", filepath.Base(bin), out.String())
-		}
+		cmd, win, _, stop := window(b, bin, args, env, title, 3*time.Minute)
+		defer stop()
 		ready(win)
 		time.Sleep(settle)
 		t0, c0 := time.Now(), cpuTicks(b, cmd.Process.Pid)

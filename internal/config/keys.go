@@ -211,21 +211,28 @@ func convert(spec keySpec, v any) (any, error) {
 	}
 }
 
+// number is a decoded number (JSON float64, REG_DWORD/REG_QWORD uint64, plist integer).
+func number(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int:
+		return float64(x), true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(min(x, math.MaxInt32)), true
+	}
+	return 0, false
+}
+
 // toBool accepts true/false and the integers 0 and 1 (REG_DWORD, plist <integer>).
 func toBool(v any) (bool, error) {
-	var n float64
-	switch x := v.(type) {
-	case bool:
-		return x, nil
-	case float64:
-		n = x
-	case int:
-		n = float64(x)
-	case int64:
-		n = float64(x)
-	case uint64:
-		n = float64(min(x, math.MaxInt32))
-	default:
+	if b, ok := v.(bool); ok {
+		return b, nil
+	}
+	n, ok := number(v)
+	if !ok {
 		return false, fmt.Errorf("must be true or false (or 1 or 0), not %s", typeName(v))
 	}
 	if n != 0 && n != 1 {
@@ -237,23 +244,15 @@ func toBool(v any) (bool, error) {
 // toDays accepts a whole number of days from 1 to 365, as a number (JSON, REG_DWORD, plist
 // <integer>) or a string of digits (REG_SZ, which the MSI writes).
 func toDays(v any) (int, error) {
-	var n float64
-	switch x := v.(type) {
-	case float64:
-		n = x
-	case int:
-		n = float64(x)
-	case int64:
-		n = float64(x)
-	case uint64:
-		n = float64(min(x, math.MaxInt32))
-	case string:
-		i, err := strconv.Atoi(strings.TrimSpace(x))
+	n, ok := number(v)
+	if s, isStr := v.(string); isStr {
+		i, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil {
-			return 0, fmt.Errorf("must be a whole number of days, not %q", x)
+			return 0, fmt.Errorf("must be a whole number of days, not %q", s)
 		}
-		n = float64(i)
-	default:
+		n, ok = float64(i), true
+	}
+	if !ok {
 		return 0, fmt.Errorf("must be a whole number of days, not %s", typeName(v))
 	}
 	if n != math.Trunc(n) || n < 1 || n > 365 {

@@ -18,11 +18,13 @@ import (
 
 // setupScreen is the first-time-setup wizard: link, password, security questions, summary.
 type setupScreen struct {
-	u    *UI
-	m    *setup.Machine
-	body *fyne.Container // the current page, laid out again when feedback changes size
-	info api.ActivationInfo
-	err  *widget.Label
+	u *UI
+	// st is the setup's state as the service last kept it; token the link's token.
+	st    setup.State
+	token string
+	body  *fyne.Container // the current page, laid out again when feedback changes size
+	info  api.ActivationInfo
+	err   *widget.Label
 
 	// Step 1.
 	link *submitEntry
@@ -48,11 +50,6 @@ type setupScreen struct {
 // line or a second start), is checked right away.
 func (u *UI) ShowSetup(link string) {
 	s := &setupScreen{u: u, err: errorLabel()}
-	m, err := u.be.SetupMachine()
-	if err != nil {
-		u.info("Setup progress", err.Error())
-	}
-	s.m = m
 	u.wizard = s
 	s.showLink(link)
 	if link != "" {
@@ -62,61 +59,61 @@ func (u *UI) ShowSetup(link string) {
 
 // offerResume asks whether to continue an interrupted setup.
 func (u *UI) offerResume() {
-	m, err := u.be.SetupMachine()
-	if err != nil {
-		u.info("Setup progress", err.Error())
-		return
-	}
-	if m == nil || !m.Resumable() {
-		return
-	}
-	st := m.State()
+	// The progress file is read off the UI goroutine, like every setup call.
+	run(u, nil, func(ctx context.Context) (setup.State, error) { return u.be.SetupProgress(ctx) }, func(st setup.State, err error) {
+		if err != nil {
+			u.info("Setup progress", u.explain(err).Message)
+			return
+		}
+		if st.Resumable() {
+			u.askResume(st)
+		}
+	})
+}
+
+func (u *UI) askResume(st setup.State) {
 	d := dialog.NewConfirm("Continue setting up your account?",
 		fmt.Sprintf("You started setting up %s (%s) and stopped at the %s step.\n"+
 			"Nothing secret was saved, so you will type your password and answers again.", st.UserID, st.OrgName, st.Step),
 		func(ok bool) {
 			if !ok {
 				// The keyring may be slow (or ask to be unlocked): not on the UI goroutine.
-				runErr(u, nil, func(context.Context) error { return m.Abandon() }, func(error) {})
+				runErr(u, nil, func(ctx context.Context) error { return u.be.SetupAbandon(ctx) }, func(error) {})
 				return
 			}
-			u.resumeSetup(m)
+			u.resumeSetup(st)
 		}, u.Win)
 	d.SetConfirmText("Continue")
 	d.SetDismissText("Start over later")
 	u.showDialog(d)
 }
 
-func (u *UI) resumeSetup(m *setup.Machine) {
-	s := &setupScreen{u: u, m: m, err: errorLabel()}
+func (u *UI) resumeSetup(st setup.State) {
+	s := &setupScreen{u: u, st: st, err: errorLabel()}
 	u.wizard = s
 	s.showLink("")
-	runErr(u, s.next, func(context.Context) error {
+	type resumed struct {
+		token string
+		st    setup.State
+	}
+	run(u, s.next, func(ctx context.Context) (resumed, error) {
 		// The token comes back from the keyring, which may block.
-		if err := m.Resume(); err != nil {
-			_ = m.Abandon()
-			return err
-		}
-		return nil
-	}, func(err error) {
+		tok, err := u.be.SetupResume(ctx)
 		if err != nil {
-			setError(s.err, err.Error())
-			return
+			return resumed{}, err
 		}
 		// The password is never saved, so a resumed setup always asks for it again; the
 		// question choices are kept.
-		s.backTo(setup.StepPassword)
-		s.inspect(m.Token(), true)
-	})
-}
-
-// backTo steps the wizard back to step (or as far as it goes).
-func (s *setupScreen) backTo(step setup.Step) {
-	for s.m.State().Step > step {
-		if s.m.Back() != nil {
+		st, err := u.be.SetupStep(ctx, setup.BackTo(setup.StepPassword))
+		return resumed{tok, st}, err
+	}, func(r resumed, err error) {
+		if err != nil {
+			setError(s.err, u.explain(err).Message)
 			return
 		}
-	}
+		s.st, s.token = r.st, r.token
+		s.inspect(r.token, true)
+	})
 }
 
 func (s *setupScreen) page(step int, title, explain string, body ...fyne.CanvasObject) fyne.CanvasObject {
@@ -167,6 +164,7 @@ func (s *setupScreen) inspect(token string, resumed bool) {
 	type result struct {
 		info     api.ActivationInfo
 		qs       []api.SecurityQuestion
+		st       setup.State
 		beginErr error
 	}
 	keep := !resumed
@@ -181,10 +179,10 @@ func (s *setupScreen) inspect(token string, resumed bool) {
 				return result{}, err
 			}
 		}
-		r := result{info: info, qs: qs}
-		if keep || s.m.State().UserID != info.UserID {
+		r := result{info: info, qs: qs, st: s.st}
+		if keep || s.st.UserID != info.UserID {
 			// Recorded for a resume: the token goes to the keyring, off the UI goroutine.
-			r.beginErr = s.m.Begin(token, setup.Info{ServerURL: u.be.Settings().ServerURL, UserID: info.UserID,
+			r.st, r.beginErr = u.be.SetupBegin(ctx, token, setup.Info{ServerURL: u.be.Settings().ServerURL, UserID: info.UserID,
 				DisplayName: info.DisplayName, OrgName: info.OrgName,
 				NeedsQuestions: info.SecurityQuestionsRequired > 0, ExpiresAt: info.ExpiresAt})
 		}
@@ -199,7 +197,7 @@ func (s *setupScreen) inspect(token string, resumed bool) {
 			setError(s.err, msg)
 			return
 		}
-		s.info, s.catalogue = r.info, r.qs
+		s.info, s.catalogue, s.st, s.token = r.info, r.qs, r.st, token
 		if r.beginErr != nil {
 			u.info("Setup can't be resumed later", r.beginErr.Error())
 		}
@@ -254,16 +252,27 @@ func (s *setupScreen) passwordDone() {
 	if s.pwNext.Disabled() {
 		return
 	}
-	if err := s.m.PasswordChosen(); err != nil {
-		setError(s.err, err.Error())
-		return
-	}
-	setError(s.err, "")
-	if s.info.SecurityQuestionsRequired > 0 {
-		s.showQuestions()
-	} else {
-		s.showSummary()
-	}
+	s.step(s.pwNext, setup.PasswordChosen, func() {
+		if s.info.SecurityQuestionsRequired > 0 {
+			s.showQuestions()
+		} else {
+			s.showSummary()
+		}
+	})
+}
+
+// step applies a transition through the service (the file and keyring are not touched on the
+// UI goroutine), then shows what follows.
+func (s *setupScreen) step(b *widget.Button, t setup.Transition, then func()) {
+	run(s.u, b, func(ctx context.Context) (setup.State, error) { return s.u.be.SetupStep(ctx, t) }, func(st setup.State, err error) {
+		if err != nil {
+			setError(s.err, s.u.explain(err).Message)
+			return
+		}
+		setError(s.err, "")
+		s.st = st
+		then()
+	})
 }
 
 func (s *setupScreen) showQuestions() {
@@ -272,7 +281,7 @@ func (s *setupScreen) showQuestions() {
 	for i, q := range s.catalogue {
 		texts[i] = q.Text
 	}
-	saved := s.m.State().QuestionIDs
+	saved := s.st.QuestionIDs
 	// Answers typed before (going back and forth) are kept in memory, never saved.
 	var typed []string
 	for _, a := range s.answers {
@@ -309,11 +318,8 @@ func (s *setupScreen) showQuestions() {
 	s.answers[len(s.answers)-1].OnSubmitted = func(string) { s.questionsDone() }
 	s.qNext = widget.NewButton("Next", s.questionsDone)
 	s.qNext.Importance = widget.HighImportance
-	back := widget.NewButton("Back", func() {
-		if s.m.Back() == nil {
-			s.showPassword()
-		}
-	})
+	var back *widget.Button
+	back = widget.NewButton("Back", func() { s.step(back, setup.Back, s.showPassword) })
 	u.show("Setup: questions", s.page(3, "Security questions",
 		"Pick four different questions and answer them. They are only used, with a code sent to your email, if you ever forget your password. "+
 			"Answers are not case sensitive.",
@@ -399,17 +405,13 @@ func (s *setupScreen) questionsDone() {
 	if s.qNext.Disabled() {
 		return
 	}
-	if err := s.m.QuestionsChosen(s.questionIDs()); err != nil {
-		setError(s.err, err.Error())
-		return
-	}
-	s.showSummary()
+	s.step(s.qNext, setup.QuestionsChosen(s.questionIDs()), s.showSummary)
 }
 
 func (s *setupScreen) showSummary() {
 	u := s.u
 	lines := []string{s.who(), "Password: chosen (it is not shown or saved anywhere)"}
-	for i, id := range s.m.State().QuestionIDs {
+	for i, id := range s.st.QuestionIDs {
 		lines = append(lines, fmt.Sprintf("Question %d: %s", i+1, s.questionText(id)))
 	}
 	summary := widget.NewLabel(strings.Join(lines, "\n"))
@@ -419,15 +421,15 @@ func (s *setupScreen) showSummary() {
 	s.loginNow = widget.NewButton("Log in now", func() { u.showLogin(s.info.UserID, true) })
 	s.loginNow.Importance = widget.HighImportance
 	s.loginNow.Hide()
-	back := widget.NewButton("Back", func() {
-		if s.m.Back() != nil {
-			return
-		}
-		if s.m.State().Step == setup.StepQuestions {
-			s.showQuestions()
-		} else {
-			s.showPassword()
-		}
+	var back *widget.Button
+	back = widget.NewButton("Back", func() {
+		s.step(back, setup.Back, func() {
+			if s.st.Step == setup.StepQuestions {
+				s.showQuestions()
+			} else {
+				s.showPassword()
+			}
+		})
 	})
 	s.summaryBack = back
 	u.show("Setup: summary", s.page(4, "Check and activate", "Check the details, then activate your account.",
@@ -436,7 +438,7 @@ func (s *setupScreen) showSummary() {
 
 func (s *setupScreen) complete() {
 	u := s.u
-	req := api.ActivationCompleteRequest{Token: s.m.Token(), Password: s.password.Text, PasswordConfirm: s.confirm.Text}
+	req := api.ActivationCompleteRequest{Token: s.token, Password: s.password.Text, PasswordConfirm: s.confirm.Text}
 	for i, id := range s.questionIDs() {
 		req.SecurityAnswers = append(req.SecurityAnswers, api.SecurityAnswer{QuestionID: id, Answer: s.answers[i].Text})
 	}
@@ -445,23 +447,23 @@ func (s *setupScreen) complete() {
 		resp, err := u.be.CompleteActivation(ctx, req)
 		if err == nil {
 			// Forget the progress and the token (keyring): off the UI goroutine.
-			_ = s.m.Completed()
+			_ = u.be.SetupDone(ctx)
 		}
 		return resp, err
 	}, func(_ api.ActivationCompleteResponse, err error) {
 		s.summaryBack.Enable()
 		if err != nil {
 			e := u.explain(err)
+			say := func() { setError(s.err, e.Message) }
 			switch e.Code {
 			case api.CodePasswordBlocklisted, api.CodePasswordTooShort, api.CodePasswordTooLong, api.CodePasswordMismatch:
 				// Back to the password step, with the server's reason; the answers are kept.
-				s.backTo(setup.StepPassword)
-				s.showPassword()
+				s.step(nil, setup.BackTo(setup.StepPassword), func() { s.showPassword(); say() })
 			case api.CodeSecurityQuestionsInvalid:
-				s.backTo(setup.StepQuestions)
-				s.showQuestions()
+				s.step(nil, setup.BackTo(setup.StepQuestions), func() { s.showQuestions(); say() })
+			default:
+				say()
 			}
-			setError(s.err, e.Message)
 			return
 		}
 		setError(s.err, "")

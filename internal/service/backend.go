@@ -21,8 +21,13 @@ type Backend interface {
 	SaveSettings(Settings) error
 	CheckServer(ctx context.Context) (api.Meta, error)
 
-	// First-time setup.
-	SetupMachine() (*setup.Machine, error)
+	// First-time setup: package setup decides the steps, these keep them (file and keyring).
+	SetupProgress(ctx context.Context) (setup.State, error)
+	SetupBegin(ctx context.Context, token string, info setup.Info) (setup.State, error)
+	SetupStep(ctx context.Context, t setup.Transition) (setup.State, error)
+	SetupResume(ctx context.Context) (token string, err error)
+	SetupDone(ctx context.Context) error
+	SetupAbandon(ctx context.Context) error
 	ParseActivationLink(s string) (token string, err error)
 	InspectActivation(ctx context.Context, token string) (api.ActivationInfo, error)
 	SecurityQuestions(ctx context.Context) ([]api.SecurityQuestion, error)

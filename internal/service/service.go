@@ -61,13 +61,16 @@ type Service struct {
 	settings config.Effective
 	c        *client.Client // the logged-in account's client (nil when logged out)
 	mfa      *client.Client // the client of a login waiting for its one-time code
-	machine  *setup.Machine
-	server   string // server version, from the last CheckServer
+	server   string         // server version, from the last CheckServer
 	demo     *DemoServer
 	net      *netconf.Resolver // see network()
 	netCfg   netconf.Config
 
 	sessOnce sync.Once
+
+	setupMu     sync.Mutex // the setup's file and token
+	setupLoaded bool
+	setupState  setup.State
 }
 
 // sessions is the session cache, opened on first use.
@@ -253,18 +256,6 @@ func (s *Service) CheckServer(ctx context.Context) (api.Meta, error) {
 	s.server = m.ServerVersion
 	s.mu.Unlock()
 	return *m, nil
-}
-
-// SetupMachine implements Backend: one wizard state per home, kept for the run.
-func (s *Service) SetupMachine() (*setup.Machine, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.machine != nil {
-		return s.machine, nil
-	}
-	m, err := setup.Load(s.o.Home, setup.Keep(s.o.Keyring))
-	s.machine = m
-	return m, err
 }
 
 // ParseActivationLink implements Backend.

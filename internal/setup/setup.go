@@ -1,6 +1,7 @@
-// Package setup is the first-time-setup (activation) wizard as a state machine that survives a
-// restart: the step reached and the non-secret choices live in a file under MAGDESK_HOME, the
-// activation token in the OS keyring, and nothing else secret anywhere (the password and the
+// Package setup is the first-time-setup (activation) wizard as pure state transitions: a
+// State (the step reached and the non-secret choices) goes in, the next State comes out. It
+// does no I/O: the service keeps the state in a file under MAGDESK_HOME (Encode, Decode) and the
+// activation token in the keyring, and nothing else secret anywhere (the password and the
 // security answers are typed again after a resume).
 package setup
 
@@ -8,8 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/mag-desktop/magdesk/internal/secrets"
@@ -71,67 +70,14 @@ var (
 	ErrNoToken        = errors.New("the activation link of the interrupted setup is no longer stored on this computer; paste the link from the email again")
 	ErrWrongStep      = errors.New("this step is not the current step of the setup")
 	ErrQuestionsCount = fmt.Errorf("choose %d different security questions", QuestionsRequired)
+	ErrDamaged        = errors.New("the saved setup progress was damaged and has been set aside; start the setup again")
 )
 
 // FileName is the state file under MAGDESK_HOME.
 const FileName = "setup-progress.json"
 
-// Machine drives the wizard. It is not safe for concurrent use: the UI calls it from one goroutine.
-type Machine struct {
-	path    string
-	secrets secrets.Store
-	now     func() time.Time
-	state   State
-	token   string
-}
-
-// Load opens the wizard state of home; with no file, the wizard starts at StepLink.
-// A damaged state file is reported and set aside (renamed), so the user can start again.
-func Load(home string, sec secrets.Store) (*Machine, error) {
-	m := &Machine{path: filepath.Join(home, FileName), secrets: sec, now: time.Now}
-	b, err := os.ReadFile(m.path)
-	if errors.Is(err, os.ErrNotExist) {
-		return m, nil
-	}
-	if err != nil {
-		return m, fmt.Errorf("read setup progress: %w", err)
-	}
-	var st State
-	if err := json.Unmarshal(b, &st); err != nil || st.Step < StepLink || st.Step > StepDone {
-		_ = os.Rename(m.path, m.path+".damaged")
-		return m, fmt.Errorf("the saved setup progress in %s was damaged and has been set aside; start the setup again", m.path)
-	}
-	m.state = st
-	return m, nil
-}
-
-// State returns a copy of the current state.
-func (m *Machine) State() State {
-	st := m.state
-	st.QuestionIDs = append([]string(nil), st.QuestionIDs...)
-	return st
-}
-
-// Token is the activation token once Begin or Resume has run.
-func (m *Machine) Token() string { return m.token }
-
-// Resumable reports whether an interrupted setup can be continued.
-func (m *Machine) Resumable() bool {
-	return m.state.Step > StepLink && m.state.Step < StepDone
-}
-
-// Resume reloads the token of an interrupted setup from the keyring.
-func (m *Machine) Resume() error {
-	if !m.Resumable() {
-		return ErrWrongStep
-	}
-	tok, err := m.secrets.Get(m.tokenKey())
-	if err != nil || tok == "" {
-		return ErrNoToken
-	}
-	m.token = tok
-	return nil
-}
+// Transition is one step of the wizard: the next state, or an error and the state unchanged.
+type Transition func(State) (State, error)
 
 // Info is what the server said about the activation (activation/inspect).
 type Info struct {
@@ -140,90 +86,80 @@ type Info struct {
 	ExpiresAt                               time.Time
 }
 
-// Begin records a link the server accepted and moves to the password step. A previous
+// Begin is the state once the server accepted a link: the password step. A previous
 // unfinished setup is replaced.
-func (m *Machine) Begin(token string, info Info) error {
-	if token == "" || info.UserID == "" {
-		return errors.New("the activation link was not checked with the server yet")
+func Begin(info Info) (State, error) {
+	if info.UserID == "" {
+		return State{}, errors.New("the activation link was not checked with the server yet")
 	}
-	if m.token != "" && m.token != token {
-		_ = m.secrets.Delete(m.tokenKey())
-	}
-	m.state = State{
-		Step: StepPassword, ServerURL: info.ServerURL, UserID: info.UserID, DisplayName: info.DisplayName,
-		OrgName: info.OrgName, NeedsQuestions: info.NeedsQuestions, ExpiresAt: info.ExpiresAt,
-	}
-	m.token = token
-	if err := m.secrets.Set(m.tokenKey(), token); err != nil {
-		// Without a keyring the wizard still works for this run; it just cannot resume.
-		return m.save(fmt.Errorf("the activation link could not be kept in the system keyring, so this setup cannot be resumed after closing the app: %w", err))
-	}
-	return m.save(nil)
+	return State{Step: StepPassword, ServerURL: info.ServerURL, UserID: info.UserID, DisplayName: info.DisplayName,
+		OrgName: info.OrgName, NeedsQuestions: info.NeedsQuestions, ExpiresAt: info.ExpiresAt}, nil
+}
+
+// Resumable reports whether an interrupted setup can be continued.
+func (st State) Resumable() bool { return st.Step > StepLink && st.Step < StepDone }
+
+// Copy is st with its own slice of question ids.
+func (st State) Copy() State {
+	st.QuestionIDs = append([]string(nil), st.QuestionIDs...)
+	return st
 }
 
 // PasswordChosen moves past the password step. The password itself stays with the caller.
-func (m *Machine) PasswordChosen() error {
-	if m.state.Step != StepPassword {
-		return ErrWrongStep
+func PasswordChosen(st State) (State, error) {
+	if st.Step != StepPassword {
+		return st, ErrWrongStep
 	}
-	m.state.Step = StepQuestions
-	if !m.state.NeedsQuestions {
-		m.state.Step = StepSummary
+	st.Step = StepQuestions
+	if !st.NeedsQuestions {
+		st.Step = StepSummary
 	}
-	return m.save(nil)
+	return st, nil
 }
 
 // QuestionsChosen records which catalogue questions were picked (not the answers).
-func (m *Machine) QuestionsChosen(ids []string) error {
-	if m.state.Step != StepQuestions {
-		return ErrWrongStep
+func QuestionsChosen(ids []string) Transition {
+	return func(st State) (State, error) {
+		if st.Step != StepQuestions {
+			return st, ErrWrongStep
+		}
+		if err := CheckDistinct(ids); err != nil {
+			return st, err
+		}
+		st.QuestionIDs = append([]string(nil), ids...)
+		st.Step = StepSummary
+		return st, nil
 	}
-	if err := CheckDistinct(ids); err != nil {
-		return err
-	}
-	m.state.QuestionIDs = append([]string(nil), ids...)
-	m.state.Step = StepSummary
-	return m.save(nil)
 }
 
 // Back returns to the previous step (the summary goes back to the questions, and so on).
-func (m *Machine) Back() error {
-	switch m.state.Step {
+func Back(st State) (State, error) {
+	switch st.Step {
 	case StepQuestions:
-		m.state.Step = StepPassword
+		st.Step = StepPassword
 	case StepSummary:
-		m.state.Step = StepQuestions
-		if !m.state.NeedsQuestions {
-			m.state.Step = StepPassword
+		st.Step = StepQuestions
+		if !st.NeedsQuestions {
+			st.Step = StepPassword
 		}
 	default:
-		return ErrWrongStep
+		return st, ErrWrongStep
 	}
-	return m.save(nil)
+	return st, nil
 }
 
-// Completed is called after the server activated the account: the token is removed from the
-// keyring and the progress file deleted.
-func (m *Machine) Completed() error {
-	m.state.Step = StepDone
-	return m.forget()
-}
-
-// Abandon forgets an interrupted setup (the user chose to start over).
-func (m *Machine) Abandon() error {
-	m.state = State{}
-	return m.forget()
-}
-
-func (m *Machine) forget() error {
-	if err := m.secrets.Delete(m.tokenKey()); err != nil {
-		return fmt.Errorf("remove the activation link from the keyring: %w", err)
+// BackTo steps back to step, or as far as the wizard goes.
+func BackTo(step Step) Transition {
+	return func(st State) (State, error) {
+		for st.Step > step {
+			next, err := Back(st)
+			if err != nil {
+				break
+			}
+			st = next
+		}
+		return st, nil
 	}
-	m.token = ""
-	if err := os.Remove(m.path); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("remove setup progress: %w", err)
-	}
-	return nil
 }
 
 // CheckDistinct checks the questions chosen: exactly QuestionsRequired, none empty, none twice.
@@ -241,24 +177,17 @@ func CheckDistinct(ids []string) error {
 	return nil
 }
 
-// tokenKey names the keyring entry; one setup at a time per home is enough.
-func (m *Machine) tokenKey() string { return "activation-token:" + m.path }
+// Encode is the state as the progress file holds it, stamped at now.
+func Encode(st State, now time.Time) ([]byte, error) {
+	st.UpdatedAt = now.UTC()
+	return json.MarshalIndent(st, "", "  ")
+}
 
-func (m *Machine) save(prior error) error {
-	m.state.UpdatedAt = m.now().UTC()
-	b, err := json.MarshalIndent(m.state, "", "  ")
-	if err != nil {
-		return err
+// Decode reads a progress file; a damaged one is ErrDamaged.
+func Decode(b []byte) (State, error) {
+	var st State
+	if err := json.Unmarshal(b, &st); err != nil || st.Step < StepLink || st.Step > StepDone {
+		return State{}, ErrDamaged
 	}
-	if err := os.MkdirAll(filepath.Dir(m.path), 0o700); err != nil {
-		return fmt.Errorf("save setup progress: %w", err)
-	}
-	tmp := m.path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o600); err != nil {
-		return fmt.Errorf("save setup progress: %w", err)
-	}
-	if err := os.Rename(tmp, m.path); err != nil {
-		return fmt.Errorf("save setup progress: %w", err)
-	}
-	return prior
+	return st, nil
 }

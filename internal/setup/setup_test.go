@@ -2,169 +2,96 @@ package setup
 
 import (
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/zalando/go-keyring"
-
-	"github.com/mag-desktop/magdesk/internal/secrets"
+	"time"
 )
-
-func TestMain(m *testing.M) {
-	// In CI (MAGDESK_REAL_KEYRING=1) these tests run against the real Secret Service;
-	// elsewhere against go-keyring's in-memory mock.
-	if os.Getenv("MAGDESK_REAL_KEYRING") != "1" {
-		keyring.MockInit()
-	}
-	os.Exit(m.Run())
-}
 
 var info = Info{ServerURL: "https://127.0.0.1:8443", UserID: "jdoe1", OrgName: "Demo Aerospace", NeedsQuestions: true}
 
-func TestResumeAfterRestartKeepsNoSecretInFile(t *testing.T) {
-	home := t.TempDir()
-	m, err := Load(home, Keep(secrets.System{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Resumable() {
-		t.Fatal("fresh home must not offer a resume")
-	}
-	const token = "tok-0123456789abcdef0123456789abcdef"
-	if err := m.Begin(token, info); err != nil {
-		t.Fatal(err)
-	}
-	if err := m.PasswordChosen(); err != nil {
-		t.Fatal(err)
-	}
-	ids := []string{"q1", "q2", "q3", "q4"}
-	if err := m.QuestionsChosen(ids); err != nil {
-		t.Fatal(err)
-	}
-
-	// "Restart": a new machine over the same home.
-	m2, err := Load(home, Keep(secrets.System{}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !m2.Resumable() {
-		t.Fatal("interrupted setup must be resumable")
-	}
-	if err := m2.Resume(); err != nil {
-		t.Fatal(err)
-	}
-	st := m2.State()
-	if st.Step != StepSummary || st.UserID != "jdoe1" || strings.Join(st.QuestionIDs, ",") != "q1,q2,q3,q4" || m2.Token() != token {
-		t.Fatalf("resumed state = %+v token %q", st, m2.Token())
-	}
-	b, err := os.ReadFile(filepath.Join(home, FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(b), token) {
-		t.Fatal("the activation token was written to the progress file")
-	}
-	fi, _ := os.Stat(filepath.Join(home, FileName))
-	if fi.Mode().Perm() != 0o600 {
-		t.Fatalf("progress file mode %v", fi.Mode().Perm())
-	}
-
-	if err := m2.Completed(); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(filepath.Join(home, FileName)); !errors.Is(err, os.ErrNotExist) {
-		t.Fatal("progress file left after completion")
-	}
-	if _, err := Keep(secrets.System{}).Get(m2.tokenKey()); err == nil {
-		t.Fatal("token left in keyring after completion")
-	}
-	m3, _ := Load(home, Keep(secrets.System{}))
-	if m3.Resumable() {
-		t.Fatal("completed setup offered again")
-	}
-}
-
 func TestStepTransitions(t *testing.T) {
+	four := []string{"a", "b", "c", "d"}
 	cases := []struct {
 		name      string
 		questions bool
-		do        func(m *Machine) error
+		steps     []Transition
 		want      Step
 		wantErr   error
 	}{
-		{"password then questions", true, func(m *Machine) error { return m.PasswordChosen() }, StepQuestions, nil},
-		{"password skips questions when off", false, func(m *Machine) error { return m.PasswordChosen() }, StepSummary, nil},
-		{"questions before password", true, func(m *Machine) error { return m.QuestionsChosen([]string{"a", "b", "c", "d"}) }, StepPassword, ErrWrongStep},
-		{"back from password", true, func(m *Machine) error { return m.Back() }, StepPassword, ErrWrongStep},
-		{"duplicate questions", true, func(m *Machine) error {
-			_ = m.PasswordChosen()
-			return m.QuestionsChosen([]string{"a", "b", "a", "d"})
-		}, StepQuestions, ErrQuestionsCount},
-		{"three questions", true, func(m *Machine) error {
-			_ = m.PasswordChosen()
-			return m.QuestionsChosen([]string{"a", "b", "c"})
-		}, StepQuestions, ErrQuestionsCount},
-		{"back from summary", true, func(m *Machine) error {
-			_ = m.PasswordChosen()
-			_ = m.QuestionsChosen([]string{"a", "b", "c", "d"})
-			return m.Back()
-		}, StepQuestions, nil},
-		{"back from summary without questions", false, func(m *Machine) error {
-			_ = m.PasswordChosen()
-			return m.Back()
-		}, StepPassword, nil},
+		{"password then questions", true, []Transition{PasswordChosen}, StepQuestions, nil},
+		{"password skips questions when off", false, []Transition{PasswordChosen}, StepSummary, nil},
+		{"questions before password", true, []Transition{QuestionsChosen(four)}, StepPassword, ErrWrongStep},
+		{"back from password", true, []Transition{Back}, StepPassword, ErrWrongStep},
+		{"duplicate questions", true, []Transition{PasswordChosen, QuestionsChosen([]string{"a", "b", "a", "d"})}, StepQuestions, ErrQuestionsCount},
+		{"three questions", true, []Transition{PasswordChosen, QuestionsChosen([]string{"a", "b", "c"})}, StepQuestions, ErrQuestionsCount},
+		{"back from summary", true, []Transition{PasswordChosen, QuestionsChosen(four), Back}, StepQuestions, nil},
+		{"back from summary without questions", false, []Transition{PasswordChosen, Back}, StepPassword, nil},
+		{"back to the password from the summary", true, []Transition{PasswordChosen, QuestionsChosen(four), BackTo(StepPassword)}, StepPassword, nil},
+		{"back to a later step stays", true, []Transition{PasswordChosen, BackTo(StepSummary)}, StepQuestions, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			m, _ := Load(t.TempDir(), Keep(secrets.System{}))
 			in := info
 			in.NeedsQuestions = c.questions
-			if err := m.Begin("tok-"+c.name, in); err != nil {
-				t.Fatal(err)
+			st, err := Begin(in)
+			if err != nil || st.Step != StepPassword || !st.Resumable() {
+				t.Fatalf("Begin = %+v, %v", st, err)
 			}
-			err := c.do(m)
+			for _, step := range c.steps {
+				before := st.Copy()
+				st, err = step(st)
+				if err != nil {
+					if st.Step != before.Step {
+						t.Fatalf("a refused step moved the state: %v -> %v", before.Step, st.Step)
+					}
+					break
+				}
+			}
 			if !errors.Is(err, c.wantErr) {
 				t.Fatalf("err = %v, want %v", err, c.wantErr)
 			}
-			if got := m.State().Step; got != c.want {
-				t.Fatalf("step = %v, want %v", got, c.want)
+			if st.Step != c.want {
+				t.Fatalf("step = %v, want %v", st.Step, c.want)
 			}
 		})
 	}
-}
-
-func TestDamagedProgressIsSetAside(t *testing.T) {
-	home := t.TempDir()
-	p := filepath.Join(home, FileName)
-	if err := os.WriteFile(p, []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	m, err := Load(home, Keep(secrets.System{}))
-	if err == nil || !strings.Contains(err.Error(), "start the setup again") {
-		t.Fatalf("err = %v", err)
-	}
-	if m.Resumable() {
-		t.Fatal("damaged state offered for resume")
-	}
-	if _, err := os.Stat(p + ".damaged"); err != nil {
-		t.Fatal("damaged file not kept aside:", err)
+	if _, err := Begin(Info{}); err == nil {
+		t.Fatal("a link the server did not check began a setup")
 	}
 }
 
-func TestResumeWithoutTokenInKeyring(t *testing.T) {
-	home := t.TempDir()
-	m, _ := Load(home, Keep(secrets.System{}))
-	if err := m.Begin("tok-lost", info); err != nil {
+// A transition is pure: the state it was given is not changed, so the caller decides what to
+// keep.
+func TestTransitionsDoNotChangeTheirInput(t *testing.T) {
+	st, _ := Begin(info)
+	st, _ = PasswordChosen(st)
+	ids := []string{"a", "b", "c", "d"}
+	next, err := QuestionsChosen(ids)(st)
+	if err != nil {
 		t.Fatal(err)
 	}
-	_ = Keep(secrets.System{}).Delete(m.tokenKey())
-	m2, _ := Load(home, Keep(secrets.System{}))
-	if err := m2.Resume(); !errors.Is(err, ErrNoToken) {
-		t.Fatalf("err = %v, want ErrNoToken", err)
+	ids[0] = "changed"
+	if st.Step != StepQuestions || st.QuestionIDs != nil || next.QuestionIDs[0] != "a" {
+		t.Fatalf("input %+v, output %+v", st, next)
 	}
-	if err := m2.Abandon(); err != nil {
+}
+
+func TestEncodeDecode(t *testing.T) {
+	st, _ := Begin(info)
+	st, _ = PasswordChosen(st)
+	st, _ = QuestionsChosen([]string{"q1", "q2", "q3", "q4"})(st)
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	b, err := Encode(st, now)
+	if err != nil {
 		t.Fatal(err)
+	}
+	got, err := Decode(b)
+	if err != nil || got.Step != StepSummary || got.UserID != "jdoe1" || strings.Join(got.QuestionIDs, ",") != "q1,q2,q3,q4" || !got.UpdatedAt.Equal(now) {
+		t.Fatalf("Decode = %+v, %v", got, err)
+	}
+	for _, damaged := range []string{"{not json", `{"step": 99}`, `{"step": -1}`} {
+		if _, err := Decode([]byte(damaged)); !errors.Is(err, ErrDamaged) {
+			t.Errorf("Decode(%s) = %v, want ErrDamaged", damaged, err)
+		}
 	}
 }

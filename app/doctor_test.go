@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/widget"
+	"github.com/pquerna/otp/totp"
 )
 
 func linesText(h *harness) string {
@@ -55,4 +56,38 @@ func TestDoctorExplainsAnApplication(t *testing.T) {
 	h.typeIn(h.u.doctor.app, "nosuch")
 	h.tap(h.u.doctor.check)
 	h.mustContain(linesText(h), `Your organisation has no application "nosuch"`)
+}
+
+// TestOTPRefusedBecauseOfTheClock: the gateway's clock runs 3 minutes ahead of real time, which
+// the authenticator follows; the code step warns first, and the refusal names the clocks.
+func TestOTPRefusedBecauseOfTheClock(t *testing.T) {
+	h := newHarness(t)
+	id := h.user(false)
+	h.login(id, testPassword)
+	h.u.showTab(TabOTP)
+	h.tap(h.u.otp.start)
+	secret := h.u.otp.enrollment.SecretBase32
+	h.typeIn(h.u.otp.code, h.code(secret))
+	h.tap(h.u.otp.verify)
+	if !h.u.me.Account.TOTPEnabled {
+		t.Fatalf("enrolment: %q", h.u.otp.err.Text)
+	}
+	h.u.Logout()
+	h.u.Wait()
+	h.clock.Advance(3 * time.Minute)
+	h.login(id, testPassword)
+	if !h.u.login.otpBox.Visible() || !h.u.login.clock.Visible() {
+		t.Fatalf("code step %v, clock warning %v (%q)", h.u.login.otpBox.Visible(), h.u.login.clock.Visible(), h.u.login.err.Text)
+	}
+	code, _ := totp.GenerateCode(secret, time.Now())
+	h.typeIn(h.u.login.otp, code)
+	h.tap(h.u.login.verify)
+	if h.u.LoggedIn() != nil {
+		t.Fatal("a code three minutes off was accepted")
+	}
+	h.mustContain(h.u.login.err.Text, "clocks")
+	h.mustContain(h.u.login.err.Text, "3 minutes")
+	if strings.Contains(h.u.login.err.Text, "code is wrong") {
+		t.Fatalf("told the code is wrong: %q", h.u.login.err.Text)
+	}
 }

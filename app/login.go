@@ -92,12 +92,15 @@ func (u *UI) showLogin(userID string, firstTime bool) {
 			container.NewVBox(creds, widget.NewButton("Set up the pending account with its activation link", func() { u.ShowSetup(u.demo.ActivationLink) }))))
 	}
 	u.show("Login", body, focus)
-	// Before any code is typed: a clock far from the gateway's makes every code fail.
-	run(u, nil, func(ctx context.Context) (string, error) { return u.be.ClockWarning(ctx), nil }, func(w string, _ error) {
-		if w != "" {
-			s.clock.SetText(w)
-			s.clock.Show()
-		}
+	s.checkClock()
+}
+
+// checkClock warns before any code is typed when the clocks differ so much that every code fails.
+func (s *loginScreen) checkClock() {
+	run(s.u, nil, func(ctx context.Context) (string, error) { return s.u.be.ClockWarning(ctx), nil }, func(w string, _ error) {
+		s.clock.SetText(w)
+		s.clock.Hidden = w == ""
+		s.clock.Refresh()
 	})
 }
 
@@ -140,6 +143,7 @@ func (s *loginScreen) handle(me api.Me, err error) {
 		s.otp.SetText("")
 		s.otpBox.Show()
 		u.focus(s.otp)
+		s.checkClock()
 	case service.KindOTPInvalid:
 		s.otp.SetText("")
 		setError(s.err, e.Message)

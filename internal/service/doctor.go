@@ -378,6 +378,13 @@ func (s *Service) Doctor(ctx context.Context, app string) DoctorReport {
 // ClockWarning asks the gateway for its time and says, before a one-time code is typed, when
 // this computer's clock is too far off for codes to work; "" when it is fine or unknown.
 func (s *Service) ClockWarning(ctx context.Context) string {
+	// A login waiting for its code has just heard the gateway's clock.
+	s.mu.Lock()
+	mfa := s.mfa
+	s.mu.Unlock()
+	if mfa != nil {
+		return ClockWarningOf(mfa)
+	}
 	c, err := s.anon()
 	if err != nil {
 		return ""

@@ -1,6 +1,10 @@
 package service
 
-import "github.com/mag-desktop/magdesk/internal/netconf"
+import (
+	"slices"
+
+	"github.com/mag-desktop/magdesk/internal/netconf"
+)
 
 // network is the proxy resolver of this run, shared by every client so that a PAC script is
 // fetched once; it is rebuilt when the proxy settings change.
@@ -15,13 +19,5 @@ func (s *Service) network() *netconf.Resolver {
 }
 
 func sameProxy(a, b netconf.Config) bool {
-	if a.Mode != b.Mode || a.URL != b.URL || a.PACURL != b.PACURL || a.Origin != b.Origin || len(a.Bypass) != len(b.Bypass) {
-		return false
-	}
-	for i := range a.Bypass {
-		if a.Bypass[i] != b.Bypass[i] {
-			return false
-		}
-	}
-	return true
+	return a.Mode == b.Mode && a.URL == b.URL && a.PACURL == b.PACURL && a.Origin == b.Origin && slices.Equal(a.Bypass, b.Bypass)
 }

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/mag-desktop/magdesk/internal/netconf/proxytest"
-	"github.com/mag-desktop/magdesk/internal/server/servertest"
 	"github.com/mag-desktop/magdesk/internal/netconf"
+	"github.com/mag-desktop/magdesk/internal/netconf/proxytest"
 	"github.com/mag-desktop/magdesk/internal/secrets"
+	"github.com/mag-desktop/magdesk/internal/server/servertest"
 	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/zalando/go-keyring"
 )

@@ -142,15 +142,11 @@ func network(ctx context.Context, in DoctorInput, add addFunc) {
 		add("proxy", CheckOK, fmt.Sprintf("Connections to %s go directly, without a proxy, because %s.", u.Host, d.Why), "")
 	}
 	name, _, _ := net.SplitHostPort(hop)
-	dctx, cancel := context.WithTimeout(ctx, dialTime)
-	addrs, err := net.DefaultResolver.LookupHost(dctx, name)
-	cancel()
-	if err != nil {
-		add("dns", CheckProblem, fmt.Sprintf("The name of %s, %s, cannot be found (%v).", hopName, name, err),
-			"Check the address in the settings and your network connection; on a company network, ask IT whether the name is right.")
+	if net.ParseIP(name) != nil {
+		add("dns", CheckSkipped, fmt.Sprintf("%s is given by its address, %s: there is no name to look up.", capital(hopName), name), "")
+	} else if !lookupName(ctx, name, hopName, add) {
 		return
 	}
-	add("dns", CheckOK, fmt.Sprintf("The name of %s, %s, is found: %s.", hopName, name, strings.Join(addrs, ", ")), "")
 	conn, err := (&net.Dialer{Timeout: dialTime}).DialContext(ctx, "tcp", hop)
 	if err != nil {
 		add("tcp", CheckProblem, fmt.Sprintf("%s (%s) cannot be reached: %v.", capital(hopName), hop, err),
@@ -192,6 +188,20 @@ func network(ctx context.Context, in DoctorInput, add addFunc) {
 	default:
 		add("clock", CheckOK, fmt.Sprintf("This computer's clock agrees with the gateway's (difference under %s).", client.MaxClockSkew), "")
 	}
+}
+
+// lookupName checks that the first hop's name resolves; false ends the network checks.
+func lookupName(ctx context.Context, name, hopName string, add addFunc) bool {
+	dctx, cancel := context.WithTimeout(ctx, dialTime)
+	addrs, err := net.DefaultResolver.LookupHost(dctx, name)
+	cancel()
+	if err != nil {
+		add("dns", CheckProblem, fmt.Sprintf("The name of %s, %s, cannot be found (%v).", hopName, name, err),
+			"Check the address in the settings and your network connection; on a company network, ask IT whether the name is right.")
+		return false
+	}
+	add("dns", CheckOK, fmt.Sprintf("The name of %s, %s, is found: %s.", hopName, name, strings.Join(addrs, ", ")), "")
+	return true
 }
 
 // local checks this computer: keyring, NSS tools, certificates, cached sessions.

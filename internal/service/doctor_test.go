@@ -62,7 +62,9 @@ func wantCheck(t *testing.T, rep service.DoctorReport, id, status string, parts 
 func TestDoctorThroughTinyproxy(t *testing.T) {
 	env := servertest.Start(t)
 	tp := proxytest.StartTinyproxy(t, "", "")
-	in := doctorInput(t, env, resolver(netconf.Config{Mode: netconf.ModeFixed, URL: tp.URL, Origin: "your organisation's policy settings"}), "")
+	// The proxy by name, as IT would write it, so that the name lookup is checked too.
+	byName := strings.Replace(tp.URL, "127.0.0.1", "localhost", 1)
+	in := doctorInput(t, env, resolver(netconf.Config{Mode: netconf.ModeFixed, URL: byName, Origin: "your organisation's policy settings"}), "")
 	in.User = "alice"
 	in.KeyringWarning = "No system keyring is available: sessions are kept in memory only."
 	in.Sessions = func(context.Context) ([]service.CachedSession, error) {
@@ -75,9 +77,9 @@ func TestDoctorThroughTinyproxy(t *testing.T) {
 		}, nil
 	}
 	rep := service.RunDoctor(context.Background(), in)
-	wantCheck(t, rep, "proxy", service.CheckOK, tp.URL, "organisation's policy")
-	wantCheck(t, rep, "dns", service.CheckOK, "127.0.0.1")
-	wantCheck(t, rep, "tcp", service.CheckOK, "The proxy", tp.Addr)
+	wantCheck(t, rep, "proxy", service.CheckOK, byName, "organisation's policy")
+	wantCheck(t, rep, "dns", service.CheckOK, "The name of the proxy, localhost, is found")
+	wantCheck(t, rep, "tcp", service.CheckOK, "The proxy", "localhost:")
 	wantCheck(t, rep, "tls", service.CheckOK, "issued by")
 	wantCheck(t, rep, "gateway", service.CheckOK, "version")
 	wantCheck(t, rep, "clock", service.CheckOK, "agrees")
@@ -122,6 +124,10 @@ func TestDoctorProblems(t *testing.T) {
 			[]string{ic.CAName}},
 		{"PAC unavailable", doctorInput(t, env, resolver(netconf.Config{Mode: netconf.ModePAC, PACURL: "http://127.0.0.1:1/p.pac"}), ""), "proxy", service.CheckProblem,
 			[]string{"could not be downloaded"}},
+		{"proxy name unknown", doctorInput(t, env, resolver(netconf.Config{Mode: netconf.ModeFixed, URL: "http://no-such-proxy.invalid:3128"}), ""), "dns", service.CheckProblem,
+			[]string{"no-such-proxy.invalid", "cannot be found"}},
+		{"gateway by address", doctorInput(t, env, resolver(netconf.Config{Mode: netconf.ModeDirect}), ""), "dns", service.CheckSkipped,
+			[]string{"no name to look up"}},
 		{"direct", doctorInput(t, env, resolver(netconf.Config{Mode: netconf.ModeDirect, Origin: "your settings"}), ""), "proxy", service.CheckOK,
 			[]string{"directly", "your settings"}},
 	} {

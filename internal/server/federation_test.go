@@ -155,3 +155,42 @@ func TestBrowserLaunch(t *testing.T) {
 		t.Fatalf("second use of a launch link: %s", pg.Text)
 	}
 }
+
+// TestBrowserSessionEnds: magd's browser session ends with the desktop session it came from
+// (logout there) and with RP-initiated logout; the application's next sign-in then finds none.
+func TestBrowserSessionEnds(t *testing.T) {
+	env := servertest.Start(t, servertest.WithDemo())
+	d := env.Server.Demo()
+	c := env.Client(t, nil)
+	for _, end := range []struct {
+		name string
+		end  func(b *http.Client, token string)
+	}{
+		{"desktop logout", func(_ *http.Client, token string) {
+			if st, p := env.Do(t, c, "DELETE", api.PathSessionCurrent, token, nil, nil); st >= 300 {
+				t.Fatalf("logout: %d %v", st, p)
+			}
+		}},
+		{"RP-initiated logout", func(b *http.Client, _ string) {
+			if st, _, page := fetch(t, b, env.URL+"/oidc/end_session"); st != 200 || !strings.Contains(page, "You are signed out") {
+				t.Fatalf("end_session: %d %s", st, page)
+			}
+		}},
+	} {
+		t.Run(end.name, func(t *testing.T) {
+			l, p := env.Login(t, c, d.UserUserID, d.UserPassword)
+			if p != nil {
+				t.Fatal(p)
+			}
+			b := browserClient(t, env)
+			if st, _, page := fetch(t, b, launchLink(t, env, l.SessionToken, "engdocs")); st != 200 || !strings.Contains(page, d.UserUserID) {
+				t.Fatalf("launch: %d %s", st, page)
+			}
+			end.end(b, l.SessionToken)
+			st, _, page := fetch(t, b, env.URL+"/demoapps/engdocs/login")
+			if st != http.StatusUnauthorized || !strings.Contains(page, "Not signed in to MAG") || strings.Contains(page, d.UserUserID) {
+				t.Fatalf("sign-in after the end: %d %s", st, page)
+			}
+		})
+	}
+}

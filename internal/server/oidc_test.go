@@ -519,3 +519,19 @@ func TestDiscoveryDocument(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCCORS: browser applications may read the provider's JSON endpoints cross-origin, but
+// never with magd's cookies.
+func TestOIDCCORS(t *testing.T) {
+	env := servertest.Start(t)
+	req, _ := http.NewRequest("GET", env.URL+api.PathOIDCKeys, nil)
+	req.Header.Set("Origin", "https://spa.example")
+	resp, err := env.Client(t, nil).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") == "" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
+		t.Fatalf("CORS: %d %v", resp.StatusCode, resp.Header)
+	}
+}

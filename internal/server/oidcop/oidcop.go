@@ -16,6 +16,7 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
+	"github.com/rs/cors"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
@@ -69,7 +70,14 @@ func New(cfg Config) (*Provider, error) {
 		AuthMethodPost:           true,
 		SupportedUILocales:       []language.Tag{language.English},
 		SupportedScopes:          []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail},
-	}, st, op.StaticIssuer(cfg.Issuer))
+	}, st, op.StaticIssuer(cfg.Issuer), op.WithCORSOptions(&cors.Options{
+		// Browser applications may call the token, userinfo and key endpoints from their own
+		// origin, but never with magd's cookies: credentialed cross-origin reads stay off.
+		AllowOriginFunc:  func(string) bool { return true },
+		AllowedMethods:   []string{http.MethodGet, http.MethodPost},
+		AllowedHeaders:   []string{"Authorization", "Content-Type"},
+		AllowCredentials: false,
+	}))
 	if err != nil {
 		return nil, err
 	}

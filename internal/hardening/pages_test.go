@@ -12,13 +12,13 @@ import (
 	"testing"
 )
 
-// TestBrowserPagesHostile attacks the pages a browser opens (launch links, the paths of the
-// demo applications behind them, the activation page): poisoned and reused tickets. Every
-// refusal is a 4xx page that does not reflect the input, never a 500.
+// TestBrowserPagesHostile attacks the pages a browser opens (launch links, magd's OpenID
+// Connect login page and SAML SSO endpoint behind them, the activation page): poisoned tickets,
+// request ids and SAML requests, a launch link used twice. Every refusal is a 4xx page that does
+// not reflect the input, never a 500.
 func TestBrowserPagesHostile(t *testing.T) {
 	w := newWorld(t)
 	c := w.rawClient(t)
-	// A real launch: the launch URL answers 303 once, signing the browser in at magd.
 	lu := w.launchURL(t)
 	a, err := w.send(c, rawReq{method: "GET", path: lu.Path})
 	if err != nil || a.status != http.StatusSeeOther || a.header.Get("Set-Cookie") == "" {
@@ -34,10 +34,12 @@ func TestBrowserPagesHostile(t *testing.T) {
 		if p == "" || p == " " {
 			continue
 		}
-		e := url.PathEscape(p)
+		e, q := url.PathEscape(p), url.QueryEscape(p)
 		cs = append(cs,
 			pcase{fmt.Sprintf("launch ticket poison %d", i), "/launch/" + e, 0},
-			pcase{fmt.Sprintf("demo app poison %d", i), "/demoapps/" + e + "?x=" + url.QueryEscape(p), 0})
+			pcase{fmt.Sprintf("demo app poison %d", i), "/demoapps/" + e + "?x=" + q, 0},
+			pcase{fmt.Sprintf("OIDC login poison %d", i), "/oidc/login?authRequestID=" + q, 0},
+			pcase{fmt.Sprintf("SAML request poison %d", i), "/saml/sso?SAMLRequest=" + q + "&RelayState=" + q, 0})
 	}
 	cs = append(cs, pcase{"launch URL used twice", lu.Path, http.StatusGone})
 	for _, tc := range cs {
@@ -78,7 +80,8 @@ func TestPagesRefuseFraming(t *testing.T) {
 		{"launch link", lu.Path},
 		{"launch link used twice", lu.Path},
 		{"unknown launch ticket", "/launch/nope"},
-		{"demo application without assertion", "/demoapps/" + appGranted},
+		{"OIDC login without a request", "/oidc/login?authRequestID=nope"},
+		{"signed out page", "/oidc/logged-out"},
 		{"API answer", "/v1/meta"},
 		{"unknown path", "/nothing-here"},
 	}

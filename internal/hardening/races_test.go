@@ -102,7 +102,7 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 	})
 	exactlyOne(t, "TOTP code", as, http.StatusOK, api.CodeOTPReplayed)
 
-	// One launch URL, ten browsers.
+	// One launch URL, ten browsers (one authorization code, ten token requests: internal/server).
 	lu := w.launchURL(t)
 	as = w.race(t, n, func(int) rawReq { return rawReq{method: "GET", path: lu.Path} })
 	pageWinner(t, "launch URL", as, http.StatusSeeOther)

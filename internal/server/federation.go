@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -51,7 +52,17 @@ func (s *Server) initFederation(ctx context.Context) error {
 		CryptoKey: ck, Now: s.now, LoggedOutURL: s.baseURL + oidcPrefix + "/logged-out"}); err != nil {
 		return err
 	}
-	s.saml, err = samlidp.New(ctx, samlidp.Config{BaseURL: s.baseURL, Store: s.st, Keys: s.keys, Sessions: samlSessions{s}})
+	s.saml, err = samlidp.New(ctx, samlidp.Config{BaseURL: s.baseURL, Store: s.st, Keys: s.keys, Sessions: samlSessions{s},
+		Logger: slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		OnError: func(w http.ResponseWriter, r *http.Request, status int, err error) {
+			s.log.Warn("saml request refused", "request_id", requestID(r), "err", err)
+			if status < 500 {
+				s.page(w, status, "This sign-in request cannot be used",
+					"Go back to the application and sign in again, or open it from MAG Desktop.")
+				return
+			}
+			s.page(w, status, "Sign-in failed", "Something went wrong on the server. Open the application again from MAG Desktop.")
+		}})
 	return err
 }
 

@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -533,5 +535,85 @@ func TestOIDCCORS(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") == "" || resp.Header.Get("Access-Control-Allow-Credentials") != "" {
 		t.Fatalf("CORS: %d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// TestFederationHostile: hostile input at every federation endpoint is refused with a 4xx (an
+// OAuth error, or a page that does not reflect it), never a 5xx.
+func TestFederationHostile(t *testing.T) {
+	f := newFedEnv(t)
+	poisons := []string{"'; DROP TABLE oidc_clients; --", "<script>alert(1)</script>", "../../../etc/passwd", "${jndi:ldap://x}",
+		strings.Repeat("A", 8000), "%00", "\x00\xff", "supplychain\r\nSet-Cookie: x=y", "{{.}}", "-1"}
+	type hcase struct{ name, method, path, body string }
+	var cs []hcase
+	for i, p := range poisons {
+		q := url.QueryEscape(p)
+		cs = append(cs,
+			hcase{fmt.Sprintf("authorize client_id %d", i), "GET", "/oidc/authorize?response_type=code&scope=openid&client_id=" + q + "&redirect_uri=" + q, ""},
+			hcase{fmt.Sprintf("authorize redirect_uri %d", i), "GET", "/oidc/authorize?response_type=code&scope=openid&client_id=supplychain&redirect_uri=" + q, ""},
+			hcase{fmt.Sprintf("authorize callback %d", i), "GET", "/oidc/authorize/callback?id=" + q, ""},
+			hcase{fmt.Sprintf("login %d", i), "GET", "/oidc/login?authRequestID=" + q, ""},
+			hcase{fmt.Sprintf("token code %d", i), "POST", "/oidc/oauth/token", "grant_type=authorization_code&client_id=supplychain&client_secret=" +
+				url.QueryEscape(f.secret["supplychain"]) + "&redirect_uri=" + url.QueryEscape(rpCallback) + "&code=" + q},
+			hcase{fmt.Sprintf("token grant %d", i), "POST", "/oidc/oauth/token", "grant_type=" + q + "&client_id=" + q + "&client_secret=" + q},
+			hcase{fmt.Sprintf("userinfo %d", i), "GET", "/oidc/userinfo#" + q, ""},
+			hcase{fmt.Sprintf("end_session %d", i), "GET", "/oidc/end_session?id_token_hint=" + q + "&post_logout_redirect_uri=" + q, ""},
+			hcase{fmt.Sprintf("saml sso %d", i), "GET", "/saml/sso?SAMLRequest=" + q + "&RelayState=" + q, ""},
+			hcase{fmt.Sprintf("saml sso post %d", i), "POST", "/saml/sso", "SAMLRequest=" + q},
+		)
+	}
+	c := f.env.Client(t, nil)
+	for _, tc := range cs {
+		req, err := http.NewRequest(tc.method, f.env.URL+tc.path, strings.NewReader(tc.body))
+		if err != nil {
+			continue // not even a request
+		}
+		if tc.body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if strings.HasPrefix(tc.path, "/oidc/userinfo") {
+			req.Header.Set("Authorization", "Bearer "+tc.path[len("/oidc/userinfo#"):])
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode >= 500:
+			t.Errorf("%s: %d %.200s", tc.name, resp.StatusCode, body)
+		case resp.StatusCode < 300:
+			t.Errorf("%s: accepted (%d)", tc.name, resp.StatusCode)
+		case strings.Contains(string(body), "<script>alert(1)") || strings.Contains(resp.Header.Get("Set-Cookie"), "x=y"):
+			t.Errorf("%s: reflects the input: %.200s", tc.name, body)
+		}
+	}
+}
+
+// TestOIDCCodeRaceOnce: ten token requests race with one code; exactly one gets tokens.
+func TestOIDCCodeRaceOnce(t *testing.T) {
+	f := newFedEnv(t)
+	code, v := f.code(t, "supplychain", "n")
+	conf := f.oauth(t, "supplychain")
+	const n = 10
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := conf.Exchange(f.ctx(), code, oauth2.VerifierOption(v))
+			errs <- err
+		}()
+	}
+	won := 0
+	for range n {
+		if err := <-errs; err == nil {
+			won++
+		} else if oauthError(err) != "invalid_grant" {
+			t.Errorf("loser: %v", err)
+		}
+	}
+	if won != 1 {
+		t.Fatalf("%d token requests got tokens for one code", won)
 	}
 }

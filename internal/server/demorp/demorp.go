@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
@@ -99,16 +100,24 @@ type claims struct {
 	expires time.Time
 }
 
+// pageStyle is the only inline code of the pages, allowed by its hash.
+const pageStyle = `body{font-family:sans-serif;max-width:44em;margin:3em auto;line-height:1.5}th{text-align:left;padding-right:1em}`
+
 var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title>
-<style>body{font-family:sans-serif;max-width:44em;margin:3em auto;line-height:1.5}th{text-align:left;padding-right:1em}</style></head>
+<html lang="en"><head><meta charset="utf-8"><title>{{.Title}}</title><style>` + pageStyle + `</style></head>
 <body><h1>{{.Title}}</h1><p id="status">{{.Status}}</p>
 {{if .Rows}}<table id="claims">{{range .Rows}}<tr><th>{{index . 0}}</th><td data-claim="{{index . 0}}">{{index . 1}}</td></tr>{{end}}</table>{{end}}
 </body></html>`))
 
+var pagePolicy = func() string {
+	sum := sha256.Sum256([]byte(pageStyle))
+	return "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'; style-src 'sha256-" +
+		base64.StdEncoding.EncodeToString(sum[:]) + "'"
+}()
+
 func page(w http.ResponseWriter, status int, title, text string, rows [][2]string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", pagePolicy)
 	w.WriteHeader(status)
 	_ = pageTmpl.Execute(w, struct {
 		Title, Status string

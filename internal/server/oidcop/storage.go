@@ -98,11 +98,18 @@ func (s *storage) DeleteAuthRequest(ctx context.Context, id string) error {
 func (s *storage) CreateAccessToken(ctx context.Context, r op.TokenRequest) (string, time.Time, error) {
 	t := token{ID: randomID(), Subject: r.GetSubject(), Audience: r.GetAudience(), Scopes: r.GetScopes(),
 		Expires: s.now().Add(accessTokenTTL)}
-	if a, ok := r.(*authRequest); ok {
-		t.ClientID = a.ClientID
-	} else {
+	a, ok := r.(*authRequest)
+	if !ok {
 		return "", time.Time{}, fmt.Errorf("unsupported token request %T", r)
 	}
+	// The code is spent here, once the client and the verifier have been checked: of token
+	// requests racing with one code, one removes the request and the others get invalid_grant.
+	if err := s.cfg.Store.ConsumeOIDCAuthRequest(ctx, a.ID); errors.Is(err, store.ErrNotFound) {
+		return "", time.Time{}, oidc.ErrInvalidGrant().WithDescription("invalid code")
+	} else if err != nil {
+		return "", time.Time{}, err
+	}
+	t.ClientID = a.ClientID
 	data, _ := json.Marshal(t) // plain struct
 	if err := s.cfg.Store.CreateOIDCToken(ctx, store.OIDCToken{ID: t.ID, ClientID: t.ClientID, Subject: t.Subject, Data: data,
 		ExpiresAt: t.Expires}); err != nil {

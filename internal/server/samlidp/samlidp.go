@@ -10,6 +10,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"html/template"
+	"log"
 	"net/http"
 	"net/url"
 	"os"
@@ -44,6 +45,9 @@ type Config struct {
 	Store    *store.Store
 	Keys     *keyring.Ring
 	Sessions saml.SessionProvider
+	// OnError answers a request the IdP refuses (malformed, unknown SP, ...) with a page.
+	OnError func(w http.ResponseWriter, r *http.Request, status int, err error)
+	Logger  *log.Logger
 }
 
 // IdP is the identity provider.
@@ -66,7 +70,8 @@ func New(ctx context.Context, cfg Config) (*IdP, error) {
 	p := &IdP{st: cfg.Store}
 	valid := 5 * time.Minute
 	p.idp = &saml.IdentityProvider{Key: k.Private, Signer: k.Private, Certificate: k.Cert, MetadataURL: *meta, SSOURL: *sso,
-		ServiceProviderProvider: p, SessionProvider: cfg.Sessions, ValidDuration: &valid, ResponseWriter: postWriter{}}
+		ServiceProviderProvider: p, SessionProvider: cfg.Sessions, ValidDuration: &valid, ResponseWriter: postWriter{},
+		OnError: cfg.OnError, Logger: cfg.Logger}
 	return p, nil
 }
 

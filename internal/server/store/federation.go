@@ -221,6 +221,16 @@ func (q Q) SaveOIDCCode(ctx context.Context, id, codeHash string, expires time.T
 	return err
 }
 
+// ConsumeOIDCAuthRequest removes a request as its code is redeemed; ErrNotFound when it is gone
+// already. The single DELETE is what makes concurrent redemptions of one code yield one winner.
+func (q Q) ConsumeOIDCAuthRequest(ctx context.Context, id string) error {
+	n, err := q.exec(ctx, `DELETE FROM oidc_auth_requests WHERE id = ?`, id)
+	if err == nil && n == 0 {
+		return ErrNotFound
+	}
+	return err
+}
+
 // DeleteOIDCAuthRequest removes a request (its code can no longer be redeemed).
 func (q Q) DeleteOIDCAuthRequest(ctx context.Context, id string) error {
 	_, err := q.exec(ctx, `DELETE FROM oidc_auth_requests WHERE id = ?`, id)

@@ -10,7 +10,7 @@ import (
 // Code is a stable, machine-readable error code carried in every problem+json body.
 type Code string
 
-// The error catalogue of SPEC §3 (plus the extensions of the server research report).
+// The error codes of the API: every problem+json body carries one.
 const (
 	CodeValidationFailed         Code = "VALIDATION_FAILED"
 	CodePasswordMismatch         Code = "PASSWORD_MISMATCH"

@@ -13,7 +13,7 @@ const (
 	HeaderRequestID      = "X-Request-ID"
 )
 
-// Paths of the endpoints (SPEC §3). Placeholders in braces are Go 1.22 ServeMux wildcards.
+// Paths of the endpoints. Placeholders in braces are Go 1.22 ServeMux wildcards.
 const (
 	PathMeta                     = "/v1/meta"
 	PathSecurityQuestions        = "/v1/security-questions"
@@ -194,7 +194,7 @@ type Me struct {
 	RequiredActions []string    `json:"required_actions"`
 }
 
-// Application statuses (SPEC §3).
+// Application statuses, as the server derives them for one user.
 const (
 	StatusPendingTerms    = "pending_terms"
 	StatusAvailable       = "available"

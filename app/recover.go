@@ -13,7 +13,7 @@ import (
 	"github.com/mag-desktop/magdesk/internal/setup"
 )
 
-// recoverScreen holds the widgets of the short recovery wizards (issue 8), which all end on
+// recoverScreen holds the widgets of the short recovery wizards, which all end on
 // Login (or the setup wizard) with the user ID filled in.
 type recoverScreen struct {
 	u              *UI

@@ -1,4 +1,4 @@
-// Package client is MAG Desktop's typed client of the gateway API (SPEC §3), its cache of
+// Package client is MAG Desktop's typed client of the gateway API (package api), its cache of
 // sessions in the OS keyring, and the parsing of activation links. The GUI (app/) and the
 // command line (cli/) both go through it; it never imports Fyne.
 //
@@ -22,8 +22,8 @@
 // and sends Expected-User-Id with every request, so a token of another account is refused by
 // the server (SESSION_ACCOUNT_MISMATCH); Me also compares the answer with the expected user.
 // Switching account closes pooled connections. WithCertificate derives a client with its own
-// connections that presents exactly one client certificate (never an appended list: see
-// shared/research/server-api-report.md §5.5), for logins with a certificate,
+// connections that presents exactly one client certificate (never an appended list: a server
+// may pick any certificate of a list, maybe another account's), for logins with a certificate,
 // ConnectCertificate (Account Connections) and RequestCertificate.
 //
 //	resp, err := c.Login(ctx, "jdoe_8421", password, "")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make package -> dist/: the packaged builds of issue 6, each target compiled once.
+# make package -> dist/: the packaged builds, each target compiled once.
 #
 #   dist/magdesk-V-linux-amd64.tar.xz     fyne package of the Linux binary (no rebuild: --exe)
 #   dist/magdesk_V_amd64.deb              nfpm: binary, icon, desktop entry (magdesk://), /etc/magdesk/

@@ -13,7 +13,7 @@ import (
 	"github.com/mag-desktop/magdesk/internal/service"
 )
 
-// runCerts is magdesk certs list|request|check|import|export|remove|connect (SPEC §4).
+// runCerts is magdesk certs list|request|check|import|export|remove|connect.
 func runCerts(e *Env, args []string) int {
 	return subcommand(e, "certs", args, map[string]func(*Env, []string) int{
 		"list": certsList, "check": certsCheck, "request": certsRequest, "import": certsImport,

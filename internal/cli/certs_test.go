@@ -50,7 +50,7 @@ func certutilKeys(t *testing.T, db string) string {
 	return string(out)
 }
 
-// Issue 4's scenario end to end against a real magd: one person, two accounts. The second
+// The Error 2035 scenario end to end against a real magd: one person, two accounts. The second
 // account's certificate (requested on another computer, so no local record of it) sits in the
 // browser's NSS database beside the first account's. certs check names exactly that one
 // (exit 3); certs remove --backup removes it with its key, the other survives, the backup

@@ -1,4 +1,4 @@
-// Package cli is magdesk's command line (SPEC §4): the same powers as the GUI for scripts and
+// Package cli is magdesk's command line: the same powers as the GUI for scripts and
 // for machines where the window cannot open. Every command goes through package client; exit
 // status 0 success, 1 error, 2 usage, 3 a problem found by certs check.
 //
@@ -154,7 +154,7 @@ func (e *Env) server() string {
 	return st.LastServer
 }
 
-// globalFlags registers the flags every command accepts (SPEC §4), before or after its name.
+// globalFlags registers the flags every command accepts, before or after its name.
 func (e *Env) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&e.ServerURL, "server", e.ServerURL, "gateway URL, e.g. https://gateway.example:8443")
 	fs.StringVar(&e.CAFile, "ca", e.CAFile, "extra CA certificate (PEM) to trust for the gateway")

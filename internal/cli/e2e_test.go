@@ -157,7 +157,7 @@ func TestBinaryQuietUnderCLocale(t *testing.T) {
 	}
 }
 
-// TestCommandLineAsAUser drives the built magdesk binary through SPEC §4 as a user would,
+// TestCommandLineAsAUser drives the built magdesk binary through its commands as a user would,
 // against a real magd over TLS, with sessions in the real Secret Service.
 func TestCommandLineAsAUser(t *testing.T) {
 	if os.Getenv("MAGDESK_REAL_KEYRING") != "1" {

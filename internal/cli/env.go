@@ -24,7 +24,7 @@ import (
 	"golang.org/x/term"
 )
 
-// Exit statuses (SPEC §4).
+// Exit statuses.
 const (
 	ExitOK      = 0
 	ExitError   = 1

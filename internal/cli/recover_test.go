@@ -145,7 +145,7 @@ func TestRecoverWithoutQuestions(t *testing.T) {
 	}
 }
 
-// recover password reads the emailed code and then the new password from stdin (SPEC §4), and
+// recover password reads the emailed code and then the new password from stdin, and
 // answers exactly the two questions the server chose from a four-answer file.
 func TestRecoverPasswordProtocol(t *testing.T) {
 	isolate(t)

@@ -1,4 +1,4 @@
-// Package config holds magdesk's settings and their precedence (SPEC §4):
+// Package config holds magdesk's settings and their precedence:
 // managed policy (IT) > user settings (home/settings.json) > built-in defaults.
 //
 // Policy comes from one per-OS reader (see PolicyReader): /etc/magdesk/policy.json on Linux,

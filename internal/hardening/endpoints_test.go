@@ -13,7 +13,7 @@ import (
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
 )
 
-// endpoint is one row of SPEC §3 as the attacks see it: a request that is well-formed, so that
+// endpoint is one endpoint of the API as the attacks see it: a request that is well-formed, so that
 // each mutation of it is the only thing wrong with what is sent.
 type endpoint struct {
 	name         string
@@ -38,7 +38,7 @@ func fill(path string, params map[string]string) string {
 	return path
 }
 
-// endpoints is every endpoint of SPEC §3 with a caller and a well-formed request.
+// endpoints is every endpoint of the API with a caller and a well-formed request.
 func (w *world) endpoints(t testing.TB) []endpoint {
 	csr := csrPEM(t, newP256(t))
 	ticket := strings.Repeat("Q", 43)

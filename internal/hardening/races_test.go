@@ -129,7 +129,7 @@ func TestSingleUseUnderConcurrency(t *testing.T) {
 	if o := w.attempt(t, c, api.PathLogin, api.LoginRequest{UserID: w.other, Password: pw(won)}); o.status != http.StatusOK {
 		t.Fatalf("the winning new password: %+v", o)
 	}
-	// The recovery ended every session the account had (SPEC §3).
+	// The recovery ended every session the account had.
 	a, err := w.send(c, rawReq{method: "GET", path: api.PathMe, authz: "Bearer " + w.otherTok})
 	if p, perr := problemOf(a); err != nil || perr != nil || p.Code != api.CodeSessionExpired {
 		t.Fatalf("a session from before the recovery: %d %v %v %+v", a.status, err, perr, p)

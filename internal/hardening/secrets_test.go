@@ -219,7 +219,7 @@ func TestSecretsAtRest(t *testing.T) {
 	inMail := 0
 	for _, h := range hits {
 		// The activation email is the channel that delivers the token: it sits in the Maildir
-		// (SPEC §2) until read, and the token was consumed above. Finding it there also shows
+		// until read, and the token was consumed above. Finding it there also shows
 		// the scan reads real files.
 		if h.secret == "activation token" && strings.HasPrefix(h.file, mail) {
 			inMail++

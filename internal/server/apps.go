@@ -12,7 +12,7 @@ import (
 	"github.com/mag-desktop/magdesk/internal/server/store"
 )
 
-// appStatus derives an application's status for one user (SPEC §3) with its plain-words text.
+// appStatus derives an application's status for one user with its plain-words text.
 func appStatus(u store.UserApp, orgAdmin bool) api.Application {
 	a := api.Application{AppID: u.ID, Name: u.Name, Description: u.Description, RequiredAAL: u.RequiredAAL, Actions: []string{}}
 	switch {

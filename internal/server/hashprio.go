@@ -12,13 +12,10 @@ import (
 // a raised nice value. Go cannot prioritise goroutines, but the kernel can prioritise threads,
 // provided the other goroutines have processors (Ps) of their own while every hashing slot is
 // busy: so GOMAXPROCS is raised by the number of slots, and the slots default to one per CPU.
-// Measured on 2 CPUs, alternating runs: with cmd/magload (200 clients x 2 flows, OWASP
-// parameters) 42-50 flows/s and non-login p99 4-6 ms, against 38-39 flows/s and 2.5-2.9 ms for
-// the default (one slot at normal priority) and 47-56 flows/s and 71-99 ms for two slots at
-// normal priority; but in BenchmarkLoginThroughput (logins only, client in the same process)
-// 0.65-0.87 of the Argon2id ceiling, against about 0.87 for the default: every wake-up of a
-// normal-priority thread (the client's, the runtime's, other processes') preempts a hash and
-// its 19 MiB of cache. So it is a choice for a dedicated Linux host, not the default.
+// Mixed load (magload) gains flows per second from it, but login-only throughput
+// (BenchmarkLoginThroughput) loses: every wake-up of a normal-priority thread (the client's,
+// the runtime's, other processes') preempts a hash and its memory in cache. So it is a choice
+// for a dedicated Linux host, not the default.
 
 // onLowPriorityThread runs fn on a new OS thread whose priority it first lowers, and reports
 // whether the lowering worked (fn runs either way). The goroutine never unlocks the thread, so

@@ -18,7 +18,7 @@ import (
 	"github.com/mag-desktop/magdesk/internal/server/store"
 )
 
-// TOTP parameters (SPEC §3: RFC 6238, SHA-1, 6 digits, 30 s).
+// TOTP parameters: RFC 6238, SHA-1, 6 digits, 30 s (what authenticator apps expect).
 const (
 	totpIssuer = "MAG"
 	totpPeriod = 30

@@ -20,7 +20,7 @@ import (
 	"github.com/mag-desktop/magdesk/internal/server/store"
 )
 
-// Account self-service (issue 8). Every answer is the same whether or not the user id or email
+// Account self-service (recovery of the activation link, the user id, the password). Every answer is the same whether or not the user id or email
 // exists: same status, same shape, and — by padding each answer to a fixed minimum duration —
 // the same timing. Security answers are only ever a second proof beside the emailed code.
 

@@ -1,4 +1,4 @@
-// Package server is magd, the reference gateway server: the HTTP API of SPEC §3 over TLS, backed
+// Package server is magd, the reference gateway server: the HTTP API of package api over TLS, backed
 // by SQLite or PostgreSQL (server/store), its own CA (server/ca) and a mail outbox (server/mail).
 package server
 
@@ -461,9 +461,8 @@ func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
 // TuneGC sets the garbage collector's target to GOGC=400 unless GOGC is set in the environment;
 // a process that serves magd calls it once at start. Each Argon2id hash allocates its whole
 // memory parameter (19 MiB by default) and drops it, so at the default target the collector
-// runs about once per hash and takes CPU from the other requests. With cmd/magload (200
-// clients, OWASP parameters, one hash at a time) it gave 25-40% more flows per second and a
-// lower non-login p90; the cost is a heap up to five times the live data (about 100 MiB).
+// runs about once per hash and takes CPU from the other requests; a higher target gives the
+// CPU back to them (magload shows it), at the cost of a heap up to five times the live data.
 func TuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)

@@ -97,7 +97,7 @@ func (c countingConn) Read(b []byte) (int, error) {
 // BenchmarkIdleEventsTraffic measures what an idle logged-in app sends and receives for the
 // events feed: the watcher long-polls a real magd through a byte-counting loopback proxy with
 // the wait shortened to one second, and the per-hour figures scale the measured requests (and
-// their bytes) to the app's default wait. Goals (issue 16): <= 60 requests and <= 100 KB per hour.
+// their bytes) to the app's default wait (the goals are in benchreport's table of figures).
 func BenchmarkIdleEventsTraffic(b *testing.B) {
 	const wait, polls = time.Second, 10
 	env := servertest.Start(b, servertest.WithSecurityQuestions(false))

@@ -42,7 +42,7 @@ func (s Step) String() string {
 	return fmt.Sprintf("step(%d)", int(s))
 }
 
-// QuestionsRequired is how many distinct security questions activation needs (SPEC §2).
+// QuestionsRequired is how many distinct security questions activation needs.
 const QuestionsRequired = 4
 
 // State is what is kept between runs: no secret is in it.

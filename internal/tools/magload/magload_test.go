@@ -167,10 +167,10 @@ func TestBackPressure(t *testing.T) {
 	}
 }
 
-// BenchmarkMagload200Clients is issue 7's load figure: 200 concurrent clients, each with its
+// BenchmarkMagload200Clients is the load figure: 200 concurrent clients, each with its
 // own TLS connections, through login -> me -> apps -> launch -> logout against an in-process
 // magd with the real (OWASP) Argon2id parameters, on loopback. It reports the p99 of the
-// non-login calls (goal < 50 ms) beside the login latency and the flow throughput.
+// non-login calls beside the login latency and the flow throughput.
 func BenchmarkMagload200Clients(b *testing.B) {
 	const clients = 200
 	tg, err := startLocal(localOptions{loginRate: -1})

@@ -1,4 +1,4 @@
-// Command magload is the load generator of issue 7: N concurrent clients, each with its own
+// Command magload is the load generator: N concurrent clients, each with its own
 // TLS connections, run login -> me -> apps -> launch -> logout against magd on loopback,
 // bounded in count and time, and it reports throughput, p50/p90/p99 latency per call type and
 // errors by code. It provisions its own accounts through the real activation, terms and

@@ -329,6 +329,8 @@ func TestServeFlags(t *testing.T) {
 		{name: "no limit", args: []string{"--login-rate", "0"}, rate: -1},
 		{name: "negative rate", args: []string{"--login-rate", "-5"}, wantErr: "--login-rate must be 0"},
 		{name: "negative hashes", args: []string{"--hash-concurrency", "-1"}, wantErr: "--hash-concurrency"},
+		{name: "proxy", args: []string{"--proxy-addr", "10.0.0.5", "--proxy-addr", "::1"}, rate: 30},
+		{name: "proxy not an address", args: []string{"--proxy-addr", "haproxy"}, wantErr: "--proxy-addr"},
 		{name: "smtp without sender", args: []string{"--smtp-addr", "127.0.0.1:25"}, wantErr: "--smtp-addr needs --smtp-from"},
 		{name: "smtp bad sender", args: []string{"--smtp-addr", "127.0.0.1:25", "--smtp-from", "magd"}, wantErr: "is not an email address"},
 		{name: "sender without smtp", args: []string{"--smtp-from", "magd@example.com"}, wantErr: "need --smtp-addr"},
@@ -349,6 +351,9 @@ func TestServeFlags(t *testing.T) {
 			}
 			if cfg.LoginRatePerMinute != tc.rate {
 				t.Errorf("login rate %d, want %d", cfg.LoginRatePerMinute, tc.rate)
+			}
+			if tc.name == "proxy" && !slices.Equal(cfg.ProxyAddrs, []string{"10.0.0.5", "::1"}) {
+				t.Errorf("proxy addresses %q", cfg.ProxyAddrs)
 			}
 			if low := slices.Contains(tc.args, "--hash-low-priority"); cfg.HashLowPriority != low || low && cfg.HashConcurrency != 3 {
 				t.Errorf("hash low priority %t with %d slots, want %t", cfg.HashLowPriority, cfg.HashConcurrency, low)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	netmail "net/mail"
 	"os"
 	"os/signal"
@@ -68,6 +69,8 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	hashes := fs.Int("hash-concurrency", 0, "Argon2id hashes at a time (default: one less than the number of CPUs, at least 1; with --hash-low-priority one per CPU)")
 	hashLow := fs.Bool("hash-low-priority", false, "Linux: hash on threads below every other request's priority (for a dedicated host; see server/hashprio.go)")
+	var proxies multi
+	fs.Var(&proxies, "proxy-addr", "IP address of a TCP proxy in front of magd that hides client addresses (repeatable): no per-source throttling for it")
 	loginRate := fs.Int("login-rate", 30, "logins (and other public attempts) per minute per IP address, bursts of twice that; 0: no limit")
 	if err := parse(fs, args); err != nil {
 		return server.Config{}, err
@@ -89,6 +92,11 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	if rate == 0 {
 		rate = -1 // Config: negative is off, 0 the default
 	}
+	for _, p := range proxies {
+		if net.ParseIP(p) == nil {
+			return server.Config{}, fmt.Errorf("%w: --proxy-addr %q is not an IP address", errUsage, p)
+		}
+	}
 	if err := checkDB(*db); err != nil {
 		return server.Config{}, err
 	}
@@ -96,7 +104,7 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 		return server.Config{}, fmt.Errorf("%w: --public-url must be an https:// URL (magd speaks only TLS)", errUsage)
 	}
 	cfg := server.Config{DataDir: *data, Database: *db, Addr: *addr, OpsAddr: *opsAddr, DrainDelay: *drain, PublicURL: *publicURL, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
-		HashConcurrency: *hashes, HashLowPriority: *hashLow, LoginRatePerMinute: rate,
+		HashConcurrency: *hashes, HashLowPriority: *hashLow, LoginRatePerMinute: rate, ProxyAddrs: proxies,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	if *smtpAddr == "" {
 		if *smtpUser != "" || *smtpFrom != "" || *smtpCA != "" || *smtpPlain {

@@ -315,3 +315,29 @@ func TestLockoutNotice(t *testing.T) {
 		t.Fatalf("lockout notices to %q, want exactly one to lou@acme.example", notices)
 	}
 }
+
+// TestSourceThrottleAndProxies: guesses at many user ids from one address lock that address
+// after twenty failures, unless the address is a proxy that hides its clients (ProxyAddrs):
+// then only each user id's own counter applies, so its clients are not all held back.
+func TestSourceThrottleAndProxies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		proxies []string
+		want    api.Code
+	}{
+		{"a client's address", nil, api.CodeAccountLocked},
+		{"a proxy's address", []string{"127.0.0.1"}, api.CodeInvalidCredentials},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			env := servertest.Start(t, servertest.WithSecurityQuestions(false),
+				servertest.WithConfig(func(c *server.Config) { c.ProxyAddrs = tc.proxies }))
+			c := env.Client(t, nil)
+			for i := range 20 {
+				_, p := env.Login(t, c, fmt.Sprintf("sprayed_%02d", i), "not the password at all")
+				wantCode(t, fmt.Sprintf("guess %d", i+1), p, api.CodeInvalidCredentials)
+			}
+			_, p := env.Login(t, c, "sprayed_99", "not the password at all")
+			wantCode(t, "the 21st user id", p, tc.want)
+		})
+	}
+}

@@ -65,6 +65,11 @@ type Config struct {
 	// priority (Linux only; elsewhere a warning is logged and hashes run normally), with a slot
 	// per CPU by default and GOMAXPROCS raised by as many. hashprio.go has the trade-off.
 	HashLowPriority bool
+	// ProxyAddrs are the addresses of TCP proxies in front of magd that hide the clients'
+	// addresses (HAProxy in TCP mode without the PROXY protocol). Guesses that come through them
+	// are not counted per source, which would throttle every client at once; their (user id,
+	// source) lock then acts per user id.
+	ProxyAddrs []string
 	// CertsPerHour and MaxActiveCerts bound the certificates one account may be issued in an
 	// hour and hold active at once; 0 -> 6 and 10 (a person has a few devices and renews each
 	// about once a year, so these leave room for every honest use while bounding the signing

@@ -17,6 +17,8 @@ PKGS=(
   libnss3-tools openssl oathtool sslscan python3 python3-aiosmtpd
   # a real forward proxy (plain, Basic authentication, chosen by a PAC script) for the proxy tests
   tinyproxy
+  # GNOME's real gsettings and proxy schema, for the Linux desktop proxy reader's test
+  libglib2.0-bin gsettings-desktop-schemas
   # magd on a shared database behind a load balancer (scripts/postgres.sh, scale-out tests)
   postgresql haproxy
   # a real browser for the federation tests (OIDC and SAML through launch links, chromedp)

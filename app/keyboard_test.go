@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -86,5 +87,35 @@ func TestKeyboardLinkEnterAndAltTabs(t *testing.T) {
 	r.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
 	if h.u.Win.Canvas().Focused() != h.u.fix.backupPW || h.u.fix.backupPath.Path() == "" {
 		t.Fatalf("backup step: focus %T, path %q", h.u.Win.Canvas().Focused(), h.u.fix.backupPath.Path())
+	}
+}
+
+// TestEnterSubmitsDialogs presses Enter in the last field of each dialog with a form and
+// checks the dialog did its job.
+func TestEnterSubmitsDialogs(t *testing.T) {
+	t.Setenv("XDG_DOCUMENTS_DIR", t.TempDir())
+	h := newHarness(t)
+	id := h.user(false)
+	h.login(id, testPassword)
+	enter := &fyne.KeyEvent{Name: fyne.KeyReturn}
+	cases := []struct {
+		name  string
+		open  func()
+		field func() fyne.Focusable
+		done  func() bool
+	}{
+		{"settings (CA field)", h.u.ShowSettings, func() fyne.Focusable { return h.u.settings.ca },
+			func() bool { return h.u.TopDialog() == nil }},
+		{"support bundle (path)", h.u.ShowSupportBundle, func() fyne.Focusable { return h.u.supportPath },
+			func() bool { return strings.Contains(h.u.lastInfo, "Support bundle written") }},
+	}
+	for _, c := range cases {
+		c.open()
+		c.field().TypedKey(enter)
+		h.u.Wait()
+		if !c.done() {
+			t.Errorf("%s: Enter did not submit (last message %q)", c.name, h.u.lastInfo)
+		}
+		h.u.closeDialogs()
 	}
 }

@@ -167,6 +167,12 @@ func (r *recoverScreen) fillSecond(box *fyne.Container) {
 	r.finish = widget.NewButton("Set new password", r.complete)
 	r.finish.Importance = widget.HighImportance
 	r.conf.OnSubmitted = func(string) { r.complete() }
+	// Enter in each earlier field moves on to the next one.
+	chain := append(append([]*widget.Entry{r.code}, r.answers...), r.password, r.conf)
+	for i, e := range chain[:len(chain)-1] {
+		next := chain[i+1]
+		e.OnSubmitted = func(string) { u.focus(next) }
+	}
 	box.RemoveAll()
 	box.Add(widget.NewLabel(fmt.Sprintf("If %s exists, a code was sent to its email address.", strings.TrimSpace(r.userID.Text))))
 	box.Add(form)

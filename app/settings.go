@@ -86,6 +86,7 @@ func (u *UI) ShowSettings() {
 	noteL := wrapped(note)
 	dailyForm, saveDaily := u.dailySettingsForm()
 	s.server.OnSubmitted = func(string) { s.d.Confirm() }
+	s.ca.OnSubmitted = s.server.OnSubmitted
 	s.d = dialog.NewCustomConfirm("Settings", "Save", "Cancel", container.NewVBox(form, dailyForm, noteL, s.err), func(ok bool) {
 		if ok {
 			saveDaily()

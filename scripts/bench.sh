@@ -27,6 +27,15 @@ wrap=()
 if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
   wrap=(xvfb-run -a -n $((100 + RANDOM % 800)) -s "-screen 0 1280x1024x24")
 fi
+# PostgreSQL for BenchmarkScaleOut (magd on PostgreSQL behind HAProxy), as in scripts/test.sh.
+pgdir=$(mktemp -d)
+chmod 711 "$pgdir"
+trap './scripts/postgres.sh stop "$pgdir/postgres"; rm -rf "$pgdir"' EXIT
+if MAGDESK_TEST_POSTGRES=$(./scripts/postgres.sh start "$pgdir/postgres"); then
+  export MAGDESK_TEST_POSTGRES
+else
+  echo "bench: PostgreSQL did not start; BenchmarkScaleOut is skipped" >&2
+fi
 status=0
 # One package at a time: go test would otherwise run packages side by side and the figures
 # and their baselines would share the CPUs with other benchmarks.

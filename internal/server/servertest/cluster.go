@@ -15,36 +15,44 @@ import (
 )
 
 // StartCluster runs magd as two instances on one fresh PostgreSQL database and one data folder
-// (made by server.Init, as `magd init` does) behind a real HAProxy in TCP mode: TLS passes
-// through, so each instance still sees the client certificate. HAProxy balances connections
-// round robin and health-checks /readyz on each instance's operations listener; Env.URL is
-// HAProxy's, Env.Server the first instance and Env.Instances both. Clients of the Env open a
-// connection per request, so that requests spread over both instances; the per-process caches
-// are off (Config.NoCaches) so that each request sees every write made through the other.
+// (made by server.Init, as `magd init` does) behind a real HAProxy (StartBalanced). Clients of
+// the Env open a connection per request, so that requests spread over both instances; the
+// per-process caches are off (Config.NoCaches) so that each request sees every write made
+// through the other.
 func StartCluster(t testing.TB, opts ...Option) *Env {
 	t.Helper()
+	env := StartBalanced(t, 2, append(opts, WithPostgres(t), WithConfig(func(c *server.Config) { c.NoCaches = true }))...)
+	env.spread = true
+	return env
+}
+
+// StartBalanced runs n magd instances with one data folder behind a real HAProxy in TCP mode:
+// TLS passes through, so each instance still sees the client certificate. HAProxy balances
+// connections round robin and health-checks /readyz on each instance's operations listener.
+// Several instances need a shared database among opts (WithPostgres). Env.URL is HAProxy's,
+// Env.Server the first instance and Env.Instances all of them.
+func StartBalanced(t testing.TB, n int, opts ...Option) *Env {
+	t.Helper()
 	haproxy := testenv.NeedTool(t, "haproxy")
-	dsn := testenv.Postgres(t)
 	front := FreePort(t)
 	public := "https://127.0.0.1:" + strconv.Itoa(front)
 	dir := t.TempDir()
 	var envs []*Env
-	for range 2 {
+	for range n {
 		e := Start(t, append(append([]Option{}, opts...), WithConfig(func(c *server.Config) {
-			c.DataDir, c.Database, c.PublicURL, c.NoCaches = dir, dsn, public, true
+			c.DataDir, c.PublicURL = dir, public
 		}))...)
 		envs = append(envs, e)
 	}
 	backends := ""
+	env := *envs[0]
 	for i, e := range envs {
 		_, ops, _ := net.SplitHostPort(e.OpsURL[len("http://"):])
 		backends += fmt.Sprintf("  server magd%d %s check port %s inter 300ms fall 2 rise 1\n", i+1, e.Server.Addr(), ops)
+		env.Instances = append(env.Instances, e.Server)
 	}
 	StartHAProxy(t, haproxy, front, backends)
-	env := *envs[0]
 	env.URL = public
-	env.Instances = []*server.Server{envs[0].Server, envs[1].Server}
-	env.spread = true
 	return &env
 }
 

@@ -78,6 +78,12 @@ var figures = []figure{
 		"", "", goal{"value", "<=", 100}, "issue 16"},
 	{"GUI idle CPU on Home (% of one core, a minute) / hello-world Fyne", regexp.MustCompile(`^BenchmarkIdleCPU$`), "magdesk-idle-cpu-%", "hello-idle-cpu-%", "%",
 		"", "", goal{"value", "<", 1}, "issue 16"},
+	{"Home through HAProxy: PostgreSQL, 1 instance / SQLite, 1 instance", regexp.MustCompile(`^BenchmarkScaleOut$`), "pg1_home/s", "sqlite1_home/s", "req/s",
+		"", "pg1-vs-sqlite1-home", goal{"ratio", ">=", 0.6}, "issue 15"},
+	{"Home through HAProxy: PostgreSQL, 2 instances / 1 instance", regexp.MustCompile(`^BenchmarkScaleOut$`), "pg2_home/s", "pg1_home/s", "req/s",
+		"", "pg2-vs-pg1-home", goal{"ratio", ">=", 1.0}, "issue 15"},
+	{"Logins through HAProxy: PostgreSQL, 2 instances / 1 instance", regexp.MustCompile(`^BenchmarkScaleOut$`), "pg2_logins/s", "pg1_logins/s", "logins/s",
+		"", "pg2-vs-pg1-logins", goal{"ratio", ">=", 1.0}, "issue 15"},
 }
 
 // row is one evaluated line of the table.

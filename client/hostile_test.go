@@ -26,7 +26,7 @@ func brokenServer(t *testing.T, h http.HandlerFunc) (*Client, *atomic.Int32) {
 	}))
 	t.Cleanup(srv.Close)
 	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
-	c, err := New(Options{ServerURL: srv.URL, CAPEM: caPEM, Timeout: 2 * time.Second})
+	c, err := New(Options{ServerURL: srv.URL, CAPEM: caPEM, Timeout: 15 * time.Second}) // no case waits for it; a 4 MiB body under -race on a loaded machine can take seconds
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,8 +68,17 @@ func Start(t testing.TB, caPEM []byte) *Browser {
 		cancel()
 		cancelAlloc()
 	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
-		t.Fatalf("start chromium: %v", err)
+	// The first action starts the browser on ctx (a deadline on it would end the browser too),
+	// so the wait for a browser that never comes up is bounded here.
+	started := make(chan error, 1)
+	go func() { started <- chromedp.Do(ctx) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			t.Fatalf("start chromium: %v", err)
+		}
+	case <-time.After(90 * time.Second):
+		t.Fatal("chromium did not start within 90 s")
 	}
 	return &Browser{ctx: ctx, t: t}
 }

@@ -131,7 +131,8 @@ func (s *adminScreen) askDenyReason(r api.AccessRequest, btn *widget.Button) {
 func (s *adminScreen) decideRequest(r api.AccessRequest, decision, reason string, btn *widget.Button) {
 	u := s.u
 	runErr(u, btn, func(ctx context.Context) error {
-		return u.be.DecideAccess(ctx, u.me.Account.Org.ID, r.ID, decision, reason)
+		_, err := u.be.DecideAccess(ctx, u.me.Account.Org.ID, r.ID, decision, reason)
+		return err
 	}, func(err error) {
 		if err != nil {
 			u.sessionError(err, s.err)
@@ -189,7 +190,10 @@ func (s *adminScreen) showTerms(a api.Application) {
 
 func (s *adminScreen) accept(a api.Application, org string, t api.Terms, d dialog.Dialog) {
 	u := s.u
-	runErr(u, s.agree, func(ctx context.Context) error { return u.be.AcceptTerms(ctx, org, a.AppID, t.TermsVersionID) },
+	runErr(u, s.agree, func(ctx context.Context) error {
+		_, err := u.be.AcceptTerms(ctx, org, a.AppID, t.TermsVersionID)
+		return err
+	},
 		func(err error) {
 			if err != nil {
 				e := u.explain(err)

@@ -219,7 +219,7 @@ func TestApprovalReachesOtherClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := admin.AcceptTerms(ctx, org, "parts", terms.TermsVersionID); err != nil {
+	if _, err := admin.AcceptTerms(ctx, org, "parts", terms.TermsVersionID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -233,7 +233,7 @@ func TestApprovalReachesOtherClient(t *testing.T) {
 	time.Sleep(300 * time.Millisecond) // the watcher is waiting on the server
 	const bound = 3 * time.Second
 	began := time.Now()
-	if err := admin.DecideAccess(ctx, org, reqs[0].ID, api.DecisionApprove, ""); err != nil {
+	if _, err := admin.DecideAccess(ctx, org, reqs[0].ID, api.DecisionApprove, ""); err != nil {
 		t.Fatal(err)
 	}
 	test.AssertNotificationSent(t, &fyne.Notification{Title: "Access approved", Content: "You can now open Parts Catalogue."}, func() {

@@ -155,7 +155,7 @@ func (s *homeScreen) actionButton(a api.Application, act string) *widget.Button 
 	case api.ActionRequestAccess:
 		var b *widget.Button
 		b = widget.NewButton("Request Access", func() {
-			runErr(u, b, func(ctx context.Context) error { return u.be.RequestAccess(ctx, a.AppID) }, func(err error) {
+			runErr(u, b, func(ctx context.Context) error { _, err := u.be.RequestAccess(ctx, a.AppID); return err }, func(err error) {
 				if err != nil {
 					s.failed(err)
 					return

@@ -20,11 +20,11 @@ func runApps(e *Env, args []string) int {
 }
 
 func appsList(e *Env, args []string) int {
-	_, c, err := e.withSession(e.Flags("apps"), args, 0, "no arguments")
+	_, svc, c, err := e.withService(e.Flags("apps"), args, 0, "no arguments")
 	if err != nil {
 		return e.Fail(err)
 	}
-	apps, err := c.Applications(e.Context())
+	apps, err := svc.Applications(e.Context())
 	if err != nil {
 		return e.failSession(c, err)
 	}
@@ -52,11 +52,11 @@ var statusCommand = map[string]string{
 }
 
 func appsRequest(e *Env, args []string) int {
-	pos, c, err := e.withSession(e.Flags("apps request"), args, 1, "the application id (see magdesk apps)")
+	pos, svc, c, err := e.withService(e.Flags("apps request"), args, 1, "the application id (see magdesk apps)")
 	if err != nil {
 		return e.Fail(err)
 	}
-	req, err := c.RequestAccess(e.Context(), pos[0])
+	req, err := svc.RequestAccess(e.Context(), pos[0])
 	if err != nil {
 		return e.failSession(c, err)
 	}
@@ -68,11 +68,11 @@ func appsRequest(e *Env, args []string) int {
 func appsOpen(e *Env, args []string) int {
 	fs := e.Flags("apps open")
 	printOnly := fs.Bool("print", false, "print the single-use link instead of opening the browser")
-	pos, c, err := e.withSession(fs, args, 1, "the application id (see magdesk apps)")
+	pos, svc, c, err := e.withService(fs, args, 1, "the application id (see magdesk apps)")
 	if err != nil {
 		return e.Fail(err)
 	}
-	l, err := c.Launch(e.Context(), pos[0])
+	l, err := svc.Launch(e.Context(), pos[0])
 	if err != nil {
 		return e.failSession(c, err)
 	}
@@ -96,32 +96,41 @@ func runAdmin(e *Env, args []string) int {
 	}, "")
 }
 
-// adminContext parses an admin command's arguments and returns a client of the current user
-// and the user's organisation id; on failure c is nil and status is the exit status.
-func (e *Env) adminContext(name string, args []string, n int, what string) (pos []string, c *client.Client, org string, status int) {
+// adminCall is an admin command's arguments, the service acting as the current user with the
+// session's client, and the user's organisation id.
+type adminCall struct {
+	pos []string
+	svc *service.Service
+	c   *client.Client
+	org string
+}
+
+// adminContext parses an admin command's arguments; on failure svc is nil and status is the
+// exit status.
+func (e *Env) adminContext(name string, args []string, n int, what string) (adminCall, int) {
 	return e.adminContextFlags(e.Flags("admin "+name), args, n, what)
 }
 
-func (e *Env) adminContextFlags(fs *flag.FlagSet, args []string, n int, what string) (pos []string, c *client.Client, org string, status int) {
-	pos, c, err := e.withSession(fs, args, n, what)
+func (e *Env) adminContextFlags(fs *flag.FlagSet, args []string, n int, what string) (adminCall, int) {
+	pos, svc, c, err := e.withService(fs, args, n, what)
 	if err != nil {
-		return nil, nil, "", e.Fail(err)
+		return adminCall{}, e.Fail(err)
 	}
-	me, err := c.Me(e.Context())
+	me, err := svc.Me(e.Context())
 	if err != nil {
-		return nil, nil, "", e.failSession(c, err)
+		return adminCall{}, e.failSession(c, err)
 	}
-	return pos, c, me.Account.Org.ID, ExitOK
+	return adminCall{pos, svc, c, me.Account.Org.ID}, ExitOK
 }
 
 func adminTerms(e *Env, args []string) int {
-	pos, c, org, status := e.adminContext("terms", args, 1, "the application id")
-	if c == nil {
+	a, status := e.adminContext("terms", args, 1, "the application id")
+	if a.svc == nil {
 		return status
 	}
-	t, err := c.Terms(e.Context(), org, pos[0])
+	t, err := a.svc.Terms(e.Context(), a.org, a.pos[0])
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(a.c, err)
 	}
 	return e.Output(t, func(w io.Writer) {
 		fmt.Fprintf(w, "%s — %s, version %s (published %s)\n\n%s\n\n", t.AppName, t.Title, t.Version,
@@ -142,18 +151,18 @@ func fmtTime(t *time.Time) string {
 }
 
 func adminAcceptTerms(e *Env, args []string) int {
-	pos, c, org, status := e.adminContext("accept-terms", args, 1, "the application id")
-	if c == nil {
+	a, status := e.adminContext("accept-terms", args, 1, "the application id")
+	if a.svc == nil {
 		return status
 	}
 	ctx := e.Context()
-	t, err := c.Terms(ctx, org, pos[0])
+	t, err := a.svc.Terms(ctx, a.org, a.pos[0])
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(a.c, err)
 	}
-	acc, err := c.AcceptTerms(ctx, org, pos[0], t.TermsVersionID)
+	acc, err := a.svc.AcceptTerms(ctx, a.org, a.pos[0], t.TermsVersionID)
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(a.c, err)
 	}
 	return e.Output(acc, func(w io.Writer) {
 		fmt.Fprintf(w, "You agreed to %q (version %s) for %s on behalf of your organisation.\nUsers of your organisation can now request access to it.\n",
@@ -162,13 +171,13 @@ func adminAcceptTerms(e *Env, args []string) int {
 }
 
 func adminRequests(e *Env, args []string) int {
-	_, c, org, status := e.adminContext("requests", args, 0, "no arguments")
-	if c == nil {
+	a, status := e.adminContext("requests", args, 0, "no arguments")
+	if a.svc == nil {
 		return status
 	}
-	reqs, err := c.AccessRequests(e.Context(), org)
+	reqs, err := a.svc.AccessRequests(e.Context(), a.org)
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(a.c, err)
 	}
 	if reqs == nil {
 		reqs = []api.AccessRequest{}
@@ -185,23 +194,23 @@ func adminRequests(e *Env, args []string) int {
 func adminDecide(e *Env, args []string) int {
 	fs := e.Flags("admin decide")
 	reason := fs.String("reason", "", "reason shown to the user (for a denial)")
-	pos, c, org, status := e.adminContextFlags(fs, args, 2, "REQUEST approve|deny")
-	if c == nil {
+	a, status := e.adminContextFlags(fs, args, 2, "REQUEST approve|deny")
+	if a.svc == nil {
 		return status
 	}
-	decision := strings.ToLower(pos[1])
+	decision := strings.ToLower(a.pos[1])
 	if decision != api.DecisionApprove && decision != api.DecisionDeny {
-		return e.Usagef("the decision must be approve or deny, not %q", pos[1])
+		return e.Usagef("the decision must be approve or deny, not %q", a.pos[1])
 	}
-	r, err := c.Decide(e.Context(), org, pos[0], decision, *reason)
+	r, err := a.svc.DecideAccess(e.Context(), a.org, a.pos[0], decision, *reason)
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(a.c, err)
 	}
 	return e.Output(r, func(w io.Writer) {
 		verb := "approved"
 		if decision == api.DecisionDeny {
 			verb = "denied"
 		}
-		fmt.Fprintf(w, "Request %s %s.\n", pos[0], verb)
+		fmt.Fprintf(w, "Request %s %s.\n", a.pos[0], verb)
 	})
 }

@@ -237,6 +237,17 @@ func (e *Env) withSession(fs *flag.FlagSet, args []string, n int, what string) (
 	return pos, c, nil
 }
 
+// withService is withSession with the service acting as the current user over that client.
+func (e *Env) withService(fs *flag.FlagSet, args []string, n int, what string) ([]string, *service.Service, *client.Client, error) {
+	pos, c, err := e.withSession(fs, args, n, what)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	svc := e.service()
+	svc.UseSession(c)
+	return pos, svc, c, nil
+}
+
 // Secret reads one secret: the next line of standard input with --password-stdin, else a
 // prompt without echo on the terminal. Without either it is a usage error.
 func (e *Env) Secret(prompt string) (string, error) {

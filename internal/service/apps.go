@@ -16,13 +16,12 @@ func (s *Service) Applications(ctx context.Context) ([]api.Application, error) {
 }
 
 // RequestAccess implements Backend.
-func (s *Service) RequestAccess(ctx context.Context, appID string) error {
+func (s *Service) RequestAccess(ctx context.Context, appID string) (api.AccessRequest, error) {
 	c, err := s.current()
 	if err != nil {
-		return err
+		return api.AccessRequest{}, err
 	}
-	_, err = c.RequestAccess(ctx, appID)
-	return err
+	return deref(c.RequestAccess(ctx, appID))
 }
 
 // Launch implements Backend.
@@ -44,13 +43,12 @@ func (s *Service) Terms(ctx context.Context, orgID, appID string) (api.Terms, er
 }
 
 // AcceptTerms implements Backend.
-func (s *Service) AcceptTerms(ctx context.Context, orgID, appID, termsVersionID string) error {
+func (s *Service) AcceptTerms(ctx context.Context, orgID, appID, termsVersionID string) (api.Acceptance, error) {
 	c, err := s.current()
 	if err != nil {
-		return err
+		return api.Acceptance{}, err
 	}
-	_, err = c.AcceptTerms(ctx, orgID, appID, termsVersionID)
-	return err
+	return deref(c.AcceptTerms(ctx, orgID, appID, termsVersionID))
 }
 
 // AccessRequests implements Backend.
@@ -63,13 +61,12 @@ func (s *Service) AccessRequests(ctx context.Context, orgID string) ([]api.Acces
 }
 
 // DecideAccess implements Backend.
-func (s *Service) DecideAccess(ctx context.Context, orgID, requestID, decision, reason string) error {
+func (s *Service) DecideAccess(ctx context.Context, orgID, requestID, decision, reason string) (api.AccessRequest, error) {
 	c, err := s.current()
 	if err != nil {
-		return err
+		return api.AccessRequest{}, err
 	}
-	_, err = c.Decide(ctx, orgID, requestID, decision, reason)
-	return err
+	return deref(c.Decide(ctx, orgID, requestID, decision, reason))
 }
 
 // StartTOTP implements Backend.

@@ -44,12 +44,12 @@ type Backend interface {
 
 	// Home, terms and access requests.
 	Applications(ctx context.Context) ([]api.Application, error)
-	RequestAccess(ctx context.Context, appID string) error
+	RequestAccess(ctx context.Context, appID string) (api.AccessRequest, error)
 	Launch(ctx context.Context, appID string) (api.LaunchResponse, error)
 	Terms(ctx context.Context, orgID, appID string) (api.Terms, error)
-	AcceptTerms(ctx context.Context, orgID, appID, termsVersionID string) error
+	AcceptTerms(ctx context.Context, orgID, appID, termsVersionID string) (api.Acceptance, error)
 	AccessRequests(ctx context.Context, orgID string) ([]api.AccessRequest, error)
-	DecideAccess(ctx context.Context, orgID, requestID, decision, reason string) error
+	DecideAccess(ctx context.Context, orgID, requestID, decision, reason string) (api.AccessRequest, error)
 
 	// One-time codes.
 	StartTOTP(ctx context.Context) (api.TOTPEnrollment, error)

@@ -35,6 +35,9 @@ type daily struct {
 	// WatchWait overrides the long-poll wait (tests, benchmarks); zero is the default.
 	watchWait time.Duration
 	renew     *renewForm
+	// waiting is the progress bar of the start-up screen: its animation redraws the window 60
+	// times a second until stopped, even after the screen was replaced.
+	waiting *widget.ProgressBarInfinite
 }
 
 // renewForm is the open renewal dialog (tests fill and submit it).
@@ -410,5 +413,13 @@ func lockMark(locked map[string]bool) func(key string, w fyne.Disableable) strin
 			return " 🔒"
 		}
 		return ""
+	}
+}
+
+// stopWaiting stops the start-up screen's progress bar once another screen replaces it.
+func (u *UI) stopWaiting() {
+	if u.day.waiting != nil {
+		u.day.waiting.Stop()
+		u.day.waiting = nil
 	}
 }

@@ -356,3 +356,19 @@ func TestStepUpAndHomeRefresh(t *testing.T) {
 	}
 	h.mustContain(h.u.home.needs["vault"].Text, "This session has it")
 }
+
+// The start-up screen's progress bar stops when another screen replaces it: its animation
+// would otherwise keep redrawing the idle window.
+func TestWaitingBarStops(t *testing.T) {
+	h := newHarness(t)
+	h.u.ShowWaiting("Starting the demo gateway…")
+	bar := h.u.day.waiting
+	if bar == nil || !bar.Running() {
+		t.Fatal("the start-up progress bar does not run")
+	}
+	h.u.ShowLogin("")
+	h.u.Wait()
+	if bar.Running() || h.u.day.waiting != nil {
+		t.Fatal("the progress bar still runs behind the Login screen")
+	}
+}

@@ -79,6 +79,7 @@ func (u *UI) enter(me api.Me) {
 	)
 	u.tabs = container.NewAppTabs(items...)
 	u.tabs.OnSelected = func(t *container.TabItem) { u.tabSelected(t.Text) }
+	u.stopWaiting()
 	u.Win.SetContent(u.tabs)
 	u.tabSelected(TabHome)
 	if t := u.pendingTab; t != "" {

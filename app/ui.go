@@ -133,7 +133,9 @@ func (u *UI) Notice(title, msg string) { u.info(title, msg) }
 
 // ShowWaiting shows a message while the app gets ready (the demo gateway starting).
 func (u *UI) ShowWaiting(msg string) {
-	u.show("Starting", container.NewVBox(widget.NewLabel(msg), widget.NewProgressBarInfinite()), nil)
+	bar := widget.NewProgressBarInfinite()
+	u.show("Starting", container.NewVBox(widget.NewLabel(msg), bar), nil)
+	u.day.waiting = bar
 }
 
 // HandleArgs is called (on any goroutine) with the arguments of a second start of the app.
@@ -196,6 +198,7 @@ func activationLink(args []string) string {
 
 // show replaces the window content with a logged-out screen.
 func (u *UI) show(name string, content fyne.CanvasObject, focus fyne.Focusable) {
+	u.stopWaiting()
 	u.screen = name
 	u.tabs = nil
 	links := container.NewHBox(

@@ -26,6 +26,9 @@ func serve(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	server.TuneGC()
+	// The OpenID Connect provider library logs through the default logger (refused requests at
+	// warn): it goes where magd's log goes, at its level.
+	slog.SetDefault(cfg.Logger)
 	s, err := server.Open(cfg)
 	if err != nil {
 		return err

@@ -109,7 +109,7 @@ func (s *otpScreen) doVerify() {
 		return
 	}
 	id := s.enrollment.EnrollmentID
-	runErr(u, s.verify, func(ctx context.Context) error { return u.be.VerifyTOTP(ctx, id, code) }, func(err error) {
+	runErr(u, s.verify, func(ctx context.Context) error { _, err := u.be.VerifyTOTP(ctx, id, code); return err }, func(err error) {
 		if err != nil {
 			s.code.SetText("")
 			u.sessionError(err, s.err)

@@ -18,11 +18,11 @@ func runOTP(e *Env, args []string) int {
 }
 
 func otpEnroll(e *Env, args []string) int {
-	_, c, err := e.withSession(e.Flags("otp enroll"), args, 0, "no arguments")
+	_, svc, c, err := e.withService(e.Flags("otp enroll"), args, 0, "no arguments")
 	if err != nil {
 		return e.Fail(err)
 	}
-	en, err := c.StartTOTP(e.Context())
+	en, err := svc.StartTOTP(e.Context())
 	if err != nil {
 		return e.failSession(c, err)
 	}
@@ -38,7 +38,7 @@ func otpEnroll(e *Env, args []string) int {
 }
 
 func otpVerify(e *Env, args []string) int {
-	pos, c, err := e.withSession(e.Flags("otp verify"), args, 1, "the 6-digit code from the authenticator app")
+	pos, svc, c, err := e.withService(e.Flags("otp verify"), args, 1, "the 6-digit code from the authenticator app")
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -46,7 +46,7 @@ func otpVerify(e *Env, args []string) int {
 	if id == "" {
 		return e.Fail(fmt.Errorf("no registration is in progress for %s: run 'magdesk otp enroll' first", c.UserID()))
 	}
-	cred, err := c.VerifyTOTP(e.Context(), id, pos[0])
+	cred, err := svc.VerifyTOTP(e.Context(), id, pos[0])
 	if err != nil {
 		return e.failSession(c, err)
 	}

@@ -79,13 +79,12 @@ func (s *Service) StartTOTP(ctx context.Context) (api.TOTPEnrollment, error) {
 }
 
 // VerifyTOTP implements Backend.
-func (s *Service) VerifyTOTP(ctx context.Context, enrollmentID, code string) error {
+func (s *Service) VerifyTOTP(ctx context.Context, enrollmentID, code string) (api.TOTPCredential, error) {
 	c, err := s.current()
 	if err != nil {
-		return err
+		return api.TOTPCredential{}, err
 	}
-	_, err = c.VerifyTOTP(ctx, enrollmentID, code)
-	return err
+	return deref(c.VerifyTOTP(ctx, enrollmentID, code))
 }
 
 // RecoverActivation implements Backend.

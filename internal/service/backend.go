@@ -53,7 +53,7 @@ type Backend interface {
 
 	// One-time codes.
 	StartTOTP(ctx context.Context) (api.TOTPEnrollment, error)
-	VerifyTOTP(ctx context.Context, enrollmentID, code string) error
+	VerifyTOTP(ctx context.Context, enrollmentID, code string) (api.TOTPCredential, error)
 
 	// Certificates on this computer and the Error 2035 fix.
 	Identities(ctx context.Context) ([]Identity, error)

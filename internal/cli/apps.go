@@ -79,7 +79,7 @@ func appsOpen(e *Env, args []string) int {
 	if *printOnly || e.JSON {
 		return e.Output(l, func(w io.Writer) { fmt.Fprintln(w, l.LaunchURL) })
 	}
-	if err := openBrowser(l.LaunchURL); err != nil {
+	if err := openBrowser(e.Context(), l.LaunchURL); err != nil {
 		fmt.Fprintf(e.IO.Err, "magdesk: could not start a browser (%v); open this single-use link yourself before %s:\n",
 			err, l.ExpiresAt.Local().Format(time.TimeOnly))
 		fmt.Fprintln(e.IO.Out, l.LaunchURL)

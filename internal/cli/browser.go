@@ -1,30 +1,20 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"net/url"
-	"os/exec"
+
+	"github.com/mag-desktop/magdesk/internal/opener"
 )
 
-// openBrowser hands an https URL to the desktop's default browser (browserCommand is per OS).
-// Only https links from the gateway are opened, never anything a server could turn into a
-// local command.
-func openBrowser(link string) error {
+// openBrowser hands an https URL to the desktop's default browser, through the same opener as
+// the window (it reports a failing opener and never prints the link). Only https links from the
+// gateway are opened, never anything a server could turn into a local command.
+func openBrowser(ctx context.Context, link string) error {
 	u, err := url.Parse(link)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
-		return fmt.Errorf("refusing to open %q: not an https link", link)
+		return fmt.Errorf("refusing to open a link that is not https")
 	}
-	name, args := browserCommand(u.String())
-	path, err := exec.LookPath(name)
-	if err != nil {
-		return fmt.Errorf("%s not found", name)
-	}
-	// Not tied to the command's context: the browser must outlive magdesk.
-	cmd := exec.Command(path, args...)
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	// The opener returns quickly (it hands the link to a running browser); reap it without waiting.
-	go func() { _ = cmd.Wait() }()
-	return nil
+	return opener.Open(ctx, u.String())
 }

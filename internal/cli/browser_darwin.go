@@ -1,3 +1,0 @@
-package cli
-
-func browserCommand(link string) (string, []string) { return "open", []string{link} }

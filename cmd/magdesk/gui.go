@@ -18,6 +18,7 @@ import (
 	fyneapp "fyne.io/fyne/v2/app"
 
 	"github.com/mag-desktop/magdesk/app"
+	"github.com/mag-desktop/magdesk/assets"
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/internal/config"
 	"github.com/mag-desktop/magdesk/internal/demo"
@@ -86,6 +87,9 @@ func runGUI(args []string) int {
 	}
 
 	a := fyneapp.NewWithID(config.BundleID)
+	// The packaged builds embed the icon through FyneApp.toml; a plain `go build` does not, and
+	// without it the window and the tray have none (the tray logs "unknown format").
+	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	w := a.NewWindow(app.Title)
 	w.Resize(fyne.NewSize(960, 720))
 	opts := service.Options{Home: home, Settings: eff, Log: log, Version: version.Version}

@@ -2,6 +2,7 @@ package packaging
 
 import (
 	"encoding/xml"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -95,6 +96,14 @@ func TestADMX(t *testing.T) {
 func TestWXS(t *testing.T) {
 	wxs := read(t, "windows/magdesk.wxs")
 	script := read(t, "../scripts/package.sh")
+	// Well-formed first: wixl's own error on a lost closing tag only shows in make package.
+	for d := xml.NewDecoder(strings.NewReader(wxs)); ; {
+		if _, err := d.Token(); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("the wxs is not well-formed XML: %v", err)
+		}
+	}
 	if !strings.Contains(wxs, `<?define PolicyKey = "`+config.PolicyRegistryKey+`" ?>`) {
 		t.Errorf("the wxs does not write to %s", config.PolicyRegistryKey)
 	}

@@ -62,7 +62,10 @@ func (u *UI) ShowRecoverActivation() {
 			setError(r.err, "Enter your user ID and your email address.")
 			return
 		}
-		runErr(u, r.send, func(ctx context.Context) error { return u.be.RecoverActivation(ctx, id, mail) }, func(err error) {
+		runErr(u, r.send, func(ctx context.Context) error {
+			_, err := u.be.RecoverActivation(ctx, id, mail)
+			return err
+		}, func(err error) {
 			if err != nil {
 				r.failed(err)
 				return
@@ -95,7 +98,10 @@ func (u *UI) ShowRecoverUserID() {
 			setError(r.err, "Enter your email address.")
 			return
 		}
-		runErr(u, r.send, func(ctx context.Context) error { return u.be.RecoverUserIDs(ctx, mail) }, func(err error) {
+		runErr(u, r.send, func(ctx context.Context) error {
+			_, err := u.be.RecoverUserIDs(ctx, mail)
+			return err
+		}, func(err error) {
 			if err != nil {
 				r.failed(err)
 				return
@@ -189,7 +195,10 @@ func (r *recoverScreen) complete() {
 	for i, q := range r.recovery.Questions {
 		req.SecurityAnswers = append(req.SecurityAnswers, api.SecurityAnswer{QuestionID: q.ID, Answer: r.answers[i].Text})
 	}
-	runErr(u, r.finish, func(ctx context.Context) error { return u.be.CompletePasswordRecovery(ctx, req) }, func(err error) {
+	runErr(u, r.finish, func(ctx context.Context) error {
+		_, err := u.be.CompletePasswordRecovery(ctx, strings.TrimSpace(r.userID.Text), req)
+		return err
+	}, func(err error) {
 		if err != nil {
 			r.failed(err)
 			return

@@ -83,7 +83,8 @@ type Env struct {
 func (e *Env) service() *service.Service {
 	if e.svc == nil {
 		e.svc = service.NewService(service.Options{Home: e.Home, Settings: e.Settings, Log: e.Log, Version: version.Version,
-			Connect: func() (client.Options, error) { return e.ClientOptions(e.server()) }})
+			Sessions: e.Sessions(),
+			Connect:  func() (client.Options, error) { return e.ClientOptions(e.server()) }})
 	}
 	return e.svc
 }

@@ -1,14 +1,12 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/client"
 )
 
 // runRecover is account self-service: recover activation|user-id|password.
@@ -32,11 +30,7 @@ func recoverActivation(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	c, err := e.recoveryClient()
-	if err != nil {
-		return e.Fail(err)
-	}
-	res, err := c.RecoverActivation(e.Context(), *user, *email)
+	res, err := e.service().RecoverActivation(e.Context(), *user, *email)
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -59,11 +53,7 @@ func recoverUserID(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	c, err := e.recoveryClient()
-	if err != nil {
-		return e.Fail(err)
-	}
-	res, err := c.RecoverUserIDs(e.Context(), *email)
+	res, err := e.service().RecoverUserIDs(e.Context(), *email)
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -95,11 +85,8 @@ func recoverPassword(e *Env, args []string) int {
 		}
 	}
 	ctx := e.Context()
-	c, err := e.recoveryClient()
-	if err != nil {
-		return e.Fail(err)
-	}
-	rec, err := c.StartPasswordRecovery(ctx, *user)
+	svc := e.service()
+	rec, err := svc.StartPasswordRecovery(ctx, *user)
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -118,14 +105,10 @@ func recoverPassword(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	res, err := c.CompletePasswordRecovery(ctx, api.PasswordRecoveryCompleteRequest{RecoveryID: rec.RecoveryID,
+	res, err := svc.CompletePasswordRecovery(ctx, *user, api.PasswordRecoveryCompleteRequest{RecoveryID: rec.RecoveryID,
 		Code: strings.TrimSpace(code), SecurityAnswers: answers, Password: pw, PasswordConfirm: pw})
 	if err != nil {
 		return e.Fail(err)
-	}
-	// The server ended every session of the account; forget ours.
-	if derr := e.Sessions().Delete(c.Server(), *user); derr != nil {
-		e.Log.Warn("could not forget the ended session", "err", derr)
 	}
 	return e.Output(res, func(w io.Writer) {
 		fmt.Fprintln(w, orDefault(res.Message, "Your password was changed and every session of the account was ended."))
@@ -161,26 +144,6 @@ func (e *Env) recoveryAnswers(qs []api.SecurityQuestion, file []api.SecurityAnsw
 		out = append(out, api.SecurityAnswer{QuestionID: q.ID, Answer: ans})
 	}
 	return out, nil
-}
-
-// errNoRecovery: the gateway does not offer self-service recovery (GET /v1/meta says so).
-var errNoRecovery = errors.New("this server does not offer account self-service yet: ask your organisation administrator " +
-	"to resend the activation email or to reset your account")
-
-// recoveryClient is a client of a server that offers recovery.
-func (e *Env) recoveryClient() (*client.Client, error) {
-	c, err := e.Client()
-	if err != nil {
-		return nil, err
-	}
-	meta, err := c.Meta(e.Context())
-	if err != nil {
-		return nil, err
-	}
-	if !meta.Features.Recovery {
-		return nil, errNoRecovery
-	}
-	return c, nil
 }
 
 func orDefault(s, d string) string {

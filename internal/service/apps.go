@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
 )
 
 // Applications implements Backend.
@@ -87,41 +88,63 @@ func (s *Service) VerifyTOTP(ctx context.Context, enrollmentID, code string) (ap
 	return deref(c.VerifyTOTP(ctx, enrollmentID, code))
 }
 
-// RecoverActivation implements Backend.
-func (s *Service) RecoverActivation(ctx context.Context, userID, email string) error {
+// recovery is a client of the configured server when that server offers account recovery
+// (its meta says so): both front ends say so before asking for anything.
+func (s *Service) recovery(ctx context.Context) (*client.Client, error) {
 	c, err := s.anon()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	_, err = c.RecoverActivation(ctx, userID, email)
-	return err
+	meta, err := c.Meta(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if !meta.Features.Recovery {
+		return nil, newError(CodeNoRecovery, "", nil)
+	}
+	return c, nil
+}
+
+// RecoverActivation implements Backend.
+func (s *Service) RecoverActivation(ctx context.Context, userID, email string) (api.RecoveryAccepted, error) {
+	c, err := s.recovery(ctx)
+	if err != nil {
+		return api.RecoveryAccepted{}, err
+	}
+	return deref(c.RecoverActivation(ctx, userID, email))
 }
 
 // RecoverUserIDs implements Backend.
-func (s *Service) RecoverUserIDs(ctx context.Context, email string) error {
-	c, err := s.anon()
+func (s *Service) RecoverUserIDs(ctx context.Context, email string) (api.RecoveryAccepted, error) {
+	c, err := s.recovery(ctx)
 	if err != nil {
-		return err
+		return api.RecoveryAccepted{}, err
 	}
-	_, err = c.RecoverUserIDs(ctx, email)
-	return err
+	return deref(c.RecoverUserIDs(ctx, email))
 }
 
 // StartPasswordRecovery implements Backend.
 func (s *Service) StartPasswordRecovery(ctx context.Context, userID string) (api.PasswordRecovery, error) {
-	c, err := s.anon()
+	c, err := s.recovery(ctx)
 	if err != nil {
 		return api.PasswordRecovery{}, err
 	}
 	return deref(c.StartPasswordRecovery(ctx, userID))
 }
 
-// CompletePasswordRecovery implements Backend.
-func (s *Service) CompletePasswordRecovery(ctx context.Context, req api.PasswordRecoveryCompleteRequest) error {
+// CompletePasswordRecovery implements Backend. The server ends every session of the account,
+// so the one cached here for it is forgotten too.
+func (s *Service) CompletePasswordRecovery(ctx context.Context, userID string, req api.PasswordRecoveryCompleteRequest) (api.RecoveryAccepted, error) {
 	c, err := s.anon()
 	if err != nil {
-		return err
+		return api.RecoveryAccepted{}, err
 	}
-	_, err = c.CompletePasswordRecovery(ctx, req)
-	return err
+	res, err := deref(c.CompletePasswordRecovery(ctx, req))
+	if err != nil {
+		return res, err
+	}
+	if derr := s.sessions().Delete(c.Server(), userID); derr != nil {
+		s.o.Log.Warn("could not forget the ended session", "err", derr)
+	}
+	return res, nil
 }

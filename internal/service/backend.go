@@ -68,10 +68,10 @@ type Backend interface {
 	ClearSessions(ctx context.Context) (ClearReport, error)
 
 	// Account recovery.
-	RecoverActivation(ctx context.Context, userID, email string) error
-	RecoverUserIDs(ctx context.Context, email string) error
+	RecoverActivation(ctx context.Context, userID, email string) (api.RecoveryAccepted, error)
+	RecoverUserIDs(ctx context.Context, email string) (api.RecoveryAccepted, error)
 	StartPasswordRecovery(ctx context.Context, userID string) (api.PasswordRecovery, error)
-	CompletePasswordRecovery(ctx context.Context, req api.PasswordRecoveryCompleteRequest) error
+	CompletePasswordRecovery(ctx context.Context, userID string, req api.PasswordRecoveryCompleteRequest) (api.RecoveryAccepted, error)
 
 	// SupportBundle writes the help desk's zip (versions, settings, log tail, certificate
 	// inventory; no secret) to path, which must not exist yet.

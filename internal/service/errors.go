@@ -30,6 +30,7 @@ const (
 	CodeRenewalRevokeFailed    Code = "RENEWAL_REVOKE_FAILED"
 	CodeRenewalRemoveFailed    Code = "RENEWAL_REMOVE_FAILED"
 	CodeAutostartFailed        Code = "AUTOSTART_FAILED"
+	CodeNoRecovery             Code = "RECOVERY_NOT_OFFERED"
 )
 
 // Error is an error of the service: a code, what it is about (a path, a fingerprint, a store),

@@ -34,6 +34,7 @@ var sentences = map[Code]string{
 	CodeRenewalRevokeFailed:    "The new certificate works, but the gateway could not be told to revoke the old one (%[2]v). Renew again later to finish.",
 	CodeRenewalRemoveFailed:    "The new certificate works and the old one is revoked, but the old one could not be removed from this computer (%[2]v). Remove it from the list of certificates.",
 	CodeAutostartFailed:        "MAG Desktop could not change its start-at-login entry %[1]s (%[2]v). Check that you may write there, or turn the setting off.",
+	CodeNoRecovery:             "This server does not offer account self-service yet. Ask your organisation administrator to resend the activation email or to reset your account.",
 }
 
 func message(e *Error) string {

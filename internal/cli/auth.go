@@ -265,11 +265,11 @@ func runLogout(e *Env, args []string) int {
 
 // runMe shows the account behind the current session.
 func runMe(e *Env, args []string) int {
-	_, c, err := e.withSession(e.Flags("me"), args, 0, "no arguments")
+	_, svc, c, err := e.withService(e.Flags("me"), args, 0, "no arguments")
 	if err != nil {
 		return e.Fail(err)
 	}
-	me, err := c.Me(e.Context())
+	me, err := svc.Me(e.Context())
 	if err != nil {
 		return e.failSession(c, err)
 	}

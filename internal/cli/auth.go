@@ -28,16 +28,13 @@ func runActivate(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	token, err := client.ParseActivationLink(pos[0])
+	svc := e.service()
+	token, err := svc.ParseActivationLink(pos[0])
 	if err != nil {
 		return e.Fail(err)
 	}
 	ctx := e.Context()
-	c, err := e.Client()
-	if err != nil {
-		return e.Fail(err)
-	}
-	info, err := c.InspectActivation(ctx, token)
+	info, err := svc.InspectActivation(ctx, token)
 	if err != nil {
 		return e.Fail(err)
 	}
@@ -51,7 +48,7 @@ func runActivate(e *Env, args []string) int {
 			if answers, err = readAnswers(*answersFile); err != nil {
 				return e.Fail(err)
 			}
-		} else if answers, err = e.askQuestions(c, info.SecurityQuestionsRequired); err != nil {
+		} else if answers, err = e.askQuestions(svc, info.SecurityQuestionsRequired); err != nil {
 			return e.Fail(err)
 		}
 	}
@@ -59,7 +56,7 @@ func runActivate(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	res, err := c.CompleteActivation(ctx, api.ActivationCompleteRequest{Token: token, Password: pw,
+	res, err := svc.CompleteActivation(ctx, api.ActivationCompleteRequest{Token: token, Password: pw,
 		PasswordConfirm: pw, SecurityAnswers: answers})
 	if err != nil {
 		return e.Fail(err)
@@ -105,11 +102,11 @@ func readAnswers(path string) ([]api.SecurityAnswer, error) {
 }
 
 // askQuestions lets the user pick n distinct questions from the catalogue and answer them.
-func (e *Env) askQuestions(c *client.Client, n int) ([]api.SecurityAnswer, error) {
+func (e *Env) askQuestions(svc *service.Service, n int) ([]api.SecurityAnswer, error) {
 	if !e.Terminal {
 		return nil, usageErrorf("%d security answers are needed: pass --answers FILE", n)
 	}
-	qs, err := c.SecurityQuestions(e.Context())
+	qs, err := svc.SecurityQuestions(e.Context())
 	if err != nil {
 		return nil, err
 	}

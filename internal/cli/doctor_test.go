@@ -22,17 +22,7 @@ import (
 func TestDoctorCommand(t *testing.T) {
 	env := servertest.Start(t)
 	tp := proxytest.StartTinyproxy(t, "", "")
-	home := t.TempDir()
-	t.Setenv("MAGDESK_HOME", home)
-	t.Setenv("HOME", t.TempDir())
-	settings := `{"proxy_mode": "fixed", "proxy_url": "` + tp.URL + `"}`
-	if err := os.WriteFile(filepath.Join(home, "settings.json"), []byte(settings), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, env.CAPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := proxiedHome(t, env, tp.URL)
 	doctor := func(args ...string) (int, string, string) { return magdesk(t, env.URL, ca, "", args...) }
 	code, out, errs := doctor("--json", "doctor")
 	var rep service.DoctorReport
@@ -59,6 +49,24 @@ func TestDoctorCommand(t *testing.T) {
 	}
 }
 
+// proxiedHome gives the CLI a fresh home whose settings send every request through proxyURL,
+// and returns the path of the gateway's CA file.
+func proxiedHome(t *testing.T, env *servertest.Env, proxyURL string) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("MAGDESK_HOME", home)
+	t.Setenv("HOME", t.TempDir())
+	settings := `{"proxy_mode": "fixed", "proxy_url": "` + proxyURL + `"}`
+	if err := os.WriteFile(filepath.Join(home, "settings.json"), []byte(settings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, env.CAPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return ca
+}
+
 func magdesk(t *testing.T, server, ca, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -76,17 +84,7 @@ func TestProxyLogin(t *testing.T) {
 	t.Setenv(secrets.ProfileEnv, "proxy-login test "+t.Name())
 	env := servertest.Start(t)
 	tp := proxytest.StartTinyproxy(t, "carol", "tundra-kettle-9")
-	home := t.TempDir()
-	t.Setenv("MAGDESK_HOME", home)
-	t.Setenv("HOME", t.TempDir())
-	settings := `{"proxy_mode": "fixed", "proxy_url": "` + tp.URL + `"}`
-	if err := os.WriteFile(filepath.Join(home, "settings.json"), []byte(settings), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	ca := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(ca, env.CAPEM, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	ca := proxiedHome(t, env, tp.URL)
 	t.Cleanup(func() { _ = secrets.In(secrets.OS(), netconf.KeyringService).Delete(tp.Addr) })
 	code, _, errs := magdesk(t, env.URL, ca, "some password\n", "login", "--user", "bob", "--password-stdin")
 	if code != ExitError || !strings.Contains(errs, "asks for a user name and password") || !strings.Contains(errs, "magdesk proxy-login") {

@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -178,5 +180,44 @@ func testTxSerialises(t *testing.T, dsn string) {
 	th, err := a.GetThrottle(ctx, "user:ann")
 	if err != nil || th.Failures != 2*per {
 		t.Fatalf("counter %d (%v) after %d increments on two instances", th.Failures, err, 2*per)
+	}
+}
+
+// TestFirstOpenWaitsForWAL: a new SQLite file that another connection is writing in its first
+// journal mode (as a second instance or `magd admin` starting at the same moment may) still
+// opens once the writer is done. Switching to WAL needs the file to itself, and SQLite does not
+// wait for that in its busy handler when waiting could deadlock.
+func TestFirstOpenWaitsForWAL(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "magd.db")
+	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_txlock=immediate")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(`CREATE TABLE first_writer (x INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		s, err := Open(path)
+		if err == nil {
+			err = s.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		t.Fatalf("opened while another connection held the file: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-opened; err != nil {
+		t.Fatalf("open after the reader finished: %v", err)
 	}
 }

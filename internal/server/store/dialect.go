@@ -125,7 +125,7 @@ func openSQLite(path string) (*sql.DB, error) {
 		return nil, err
 	}
 	v := url.Values{}
-	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		v.Add("_pragma", p)
 	}
 	v.Set("_txlock", "immediate")
@@ -136,7 +136,41 @@ func openSQLite(path string) (*sql.DB, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
+	if err := enableWAL(db); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
 	return db, nil
+}
+
+// enableWAL switches the file to WAL, which then lasts in the file for every later connection.
+// The switch needs the database to itself and SQLite does not wait for that through its busy
+// handler, so processes opening a new file together would fail; they retry here instead.
+func enableWAL(db *sql.DB) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for wait := 5 * time.Millisecond; ; wait = min(2*wait, 200*time.Millisecond) {
+		var mode string
+		err := db.QueryRowContext(ctx, `PRAGMA journal_mode=WAL`).Scan(&mode)
+		switch {
+		case err == nil && strings.EqualFold(mode, "wal"):
+			return nil
+		case err == nil:
+			return fmt.Errorf("the database stays in journal mode %q instead of WAL (is it on a network file system?)", mode)
+		case !isBusy(err):
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("switch to WAL: %w", err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+func isBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == sqlite3.SQLITE_BUSY
 }
 
 // openPostgres connects to a PostgreSQL URL through pgx's database/sql adapter. The pool is

@@ -115,6 +115,7 @@ func (s *certsScreen) render() {
 			break
 		}
 	}
+	u.screenShown("Certificates: listed")
 }
 
 func (s *certsScreen) details(id service.Identity) {

@@ -108,6 +108,7 @@ func (f *fix2035) choose() {
 	objs = append(objs, widget.NewButton("Cancel", func() { f.d.Hide() }))
 	f.set(objs...)
 	f.u.focus(remove)
+	f.u.screenShown("Fix Error 2035: choose")
 }
 
 func (f *fix2035) showRemove() {
@@ -123,6 +124,7 @@ func (f *fix2035) showRemove() {
 		"Then the certificate and its private key are removed, and the store is listed again to prove both are gone."),
 		form, f.skipBackup, container.NewHBox(f.remove, widget.NewButton("Back", f.choose)), f.result)
 	f.u.focus(f.backupPW)
+	f.u.screenShown("Fix Error 2035: remove")
 }
 
 // backupName names the backup after the account the certificate belongs to and the day.

@@ -178,11 +178,11 @@ func TestKeyboardOnlySetupAnd2035(t *testing.T) {
 		k.waitScreen("Home", 1)
 		// Alt+3: Certificates, where the fix of the other account's certificate has the focus.
 		k.keys("alt+3")
-		k.waitScreen("Certificates", 1)
-		time.Sleep(time.Second) // the list is read from the stores
-		k.keys("space")         // Fix Error 2035…
-		time.Sleep(time.Second)
+		k.waitScreen("Certificates: listed", 1) // read from the stores
+		k.keys("space")                         // Fix Error 2035…
+		k.waitScreen("Fix Error 2035: choose", 1)
 		k.keys("space") // Remove it from this computer (a backup is made first)
+		k.waitScreen("Fix Error 2035: remove", 1)
 		k.typeText("backup password 1")
 		k.keys("Tab")
 		k.typeText("backup password 1")

@@ -331,6 +331,8 @@ func TestServeFlags(t *testing.T) {
 		{name: "negative hashes", args: []string{"--hash-concurrency", "-1"}, wantErr: "--hash-concurrency"},
 		{name: "proxy", args: []string{"--proxy-addr", "10.0.0.5", "--proxy-addr", "::1"}, rate: 30},
 		{name: "proxy not an address", args: []string{"--proxy-addr", "haproxy"}, wantErr: "--proxy-addr"},
+		{name: "proxy protocol", args: []string{"--proxy-addr", "10.0.0.5", "--proxy-protocol"}, rate: 30},
+		{name: "proxy protocol from anyone", args: []string{"--proxy-protocol"}, wantErr: "--proxy-protocol needs --proxy-addr"},
 		{name: "smtp without sender", args: []string{"--smtp-addr", "127.0.0.1:25"}, wantErr: "--smtp-addr needs --smtp-from"},
 		{name: "smtp bad sender", args: []string{"--smtp-addr", "127.0.0.1:25", "--smtp-from", "magd"}, wantErr: "is not an email address"},
 		{name: "sender without smtp", args: []string{"--smtp-from", "magd@example.com"}, wantErr: "need --smtp-addr"},
@@ -354,6 +356,9 @@ func TestServeFlags(t *testing.T) {
 			}
 			if tc.name == "proxy" && !slices.Equal(cfg.ProxyAddrs, []string{"10.0.0.5", "::1"}) {
 				t.Errorf("proxy addresses %q", cfg.ProxyAddrs)
+			}
+			if want := slices.Contains(tc.args, "--proxy-protocol"); cfg.ProxyProtocol != want {
+				t.Errorf("PROXY protocol %t, want %t", cfg.ProxyProtocol, want)
 			}
 			if low := slices.Contains(tc.args, "--hash-low-priority"); cfg.HashLowPriority != low || low && cfg.HashConcurrency != 3 {
 				t.Errorf("hash low priority %t with %d slots, want %t", cfg.HashLowPriority, cfg.HashConcurrency, low)

@@ -19,7 +19,8 @@ const usage = `magd — the MAG Desktop reference gateway server
              [--no-security-questions] [--smtp-addr HOST:PORT --smtp-user U --smtp-from ADDR]
              [--smtp-ca FILE] [--smtp-plain] [--log-level debug|info|warn|error] [--hash-concurrency N]
              [--hash-low-priority] [--login-rate N] (logins per minute per IP address, default 30; 0: no limit)
-             [--proxy-addr IP]... (a TCP proxy that hides client addresses: no per-source throttling for it)
+             [--proxy-addr IP]... [--proxy-protocol] (TCP proxies in front; with the PROXY protocol they name
+             each client, without it they hide client addresses: no per-source throttling for them)
              (the SMTP password is read from the environment variable MAGD_SMTP_PASSWORD)
   magd init --data DIR [--hostname NAME]...   (a data folder for several instances on one --db)
   magd admin --data DIR [--db URL] [--json] org add --name NAME

@@ -73,7 +73,8 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 	hashes := fs.Int("hash-concurrency", 0, "Argon2id hashes at a time (default: one less than the number of CPUs, at least 1; with --hash-low-priority one per CPU)")
 	hashLow := fs.Bool("hash-low-priority", false, "Linux: hash on threads below every other request's priority (for a dedicated host; see server/hashprio.go)")
 	var proxies multi
-	fs.Var(&proxies, "proxy-addr", "IP address of a TCP proxy in front of magd that hides client addresses (repeatable): no per-source throttling for it")
+	fs.Var(&proxies, "proxy-addr", "IP address of a TCP proxy in front of magd (repeatable); unless it speaks the PROXY protocol it hides client addresses: no per-source throttling for it")
+	proxyProto := fs.Bool("proxy-protocol", false, "read a PROXY protocol header (HAProxy send-proxy-v2) on connections from the --proxy-addr proxies, so that each client is seen at its own address")
 	loginRate := fs.Int("login-rate", 30, "logins (and other public attempts) per minute per IP address, bursts of twice that; 0: no limit")
 	if err := parse(fs, args); err != nil {
 		return server.Config{}, err
@@ -100,6 +101,9 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 			return server.Config{}, fmt.Errorf("%w: --proxy-addr %q is not an IP address", errUsage, p)
 		}
 	}
+	if *proxyProto && len(proxies) == 0 {
+		return server.Config{}, fmt.Errorf("%w: --proxy-protocol needs --proxy-addr IP of each proxy allowed to name its clients", errUsage)
+	}
 	if err := checkDB(*db); err != nil {
 		return server.Config{}, err
 	}
@@ -107,7 +111,7 @@ func serveConfig(args []string, stderr io.Writer) (server.Config, error) {
 		return server.Config{}, fmt.Errorf("%w: --public-url must be an https:// URL (magd speaks only TLS)", errUsage)
 	}
 	cfg := server.Config{DataDir: *data, Database: *db, Addr: *addr, OpsAddr: *opsAddr, DrainDelay: *drain, PublicURL: *publicURL, Hostnames: hostnames, Demo: *demo, SecurityQuestions: !*noQuestions,
-		HashConcurrency: *hashes, HashLowPriority: *hashLow, LoginRatePerMinute: rate, ProxyAddrs: proxies,
+		HashConcurrency: *hashes, HashLowPriority: *hashLow, LoginRatePerMinute: rate, ProxyAddrs: proxies, ProxyProtocol: *proxyProto,
 		Logger: slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))}
 	if *smtpAddr == "" {
 		if *smtpUser != "" || *smtpFrom != "" || *smtpCA != "" || *smtpPlain {

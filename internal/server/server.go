@@ -65,11 +65,15 @@ type Config struct {
 	// priority (Linux only; elsewhere a warning is logged and hashes run normally), with a slot
 	// per CPU by default and GOMAXPROCS raised by as many. hashprio.go has the trade-off.
 	HashLowPriority bool
-	// ProxyAddrs are the addresses of TCP proxies in front of magd that hide the clients'
-	// addresses (HAProxy in TCP mode without the PROXY protocol). Guesses that come through them
-	// are not counted per source, which would throttle every client at once; their (user id,
-	// source) lock then acts per user id.
+	// ProxyAddrs are the addresses of TCP proxies in front of magd (HAProxy in TCP mode).
+	// Without the PROXY protocol they hide the clients' addresses: guesses that come through
+	// them are not counted per source, which would throttle every client at once; their (user
+	// id, source) lock then acts per user id.
 	ProxyAddrs []string
+	// ProxyProtocol reads a PROXY protocol header (v1 or v2) on connections from ProxyAddrs, so
+	// that the clients behind them are told apart again; a header from any other address is
+	// refused.
+	ProxyProtocol bool
 	// CertsPerHour and MaxActiveCerts bound the certificates one account may be issued in an
 	// hour and hold active at once; 0 -> 6 and 10 (a person has a few devices and renews each
 	// about once a year, so these leave room for every honest use while bounding the signing
@@ -247,6 +251,9 @@ func Open(cfg Config) (*Server, error) {
 	if s.ca, err = ca.LoadOrCreate(filepath.Join(cfg.DataDir, "ca"), cfg.Hostnames, cfg.Now()); err != nil {
 		return nil, err
 	}
+	if cfg.ProxyProtocol && len(cfg.ProxyAddrs) == 0 {
+		return nil, errors.New("magd: the PROXY protocol is accepted only from named proxies: give their addresses (--proxy-addr)")
+	}
 	if s.ln, err = net.Listen("tcp", cfg.Addr); err != nil {
 		return nil, fmt.Errorf("magd: listen on %s: %w", cfg.Addr, err)
 	}
@@ -382,6 +389,7 @@ func (s *Server) Start() error {
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		ConnContext:       withConn,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
 	}
 	if err := s.startOps(); err != nil {
@@ -394,7 +402,7 @@ func (s *Server) Start() error {
 	}()
 	go func() {
 		defer close(s.served)
-		if err := s.srv.ServeTLS(s.ln, "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := s.srv.ServeTLS(s.proxyListener(s.ln), "", ""); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("serve", "err", err)
 		}
 	}()

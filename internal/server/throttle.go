@@ -22,8 +22,8 @@ import (
 //     least 30 s doubling to 15 min. It only lengthens the wait of a source after its own
 //     failure: a source that has not failed is never refused, so the real user's first
 //     attempt from their own address always counts;
-//   - through a proxy that hides client addresses (Config.ProxyAddrs) there is no per-source
-//     counter, and the (user id, source) one acts per user id;
+//   - through a proxy that hides client addresses (Config.ProxyAddrs, without the PROXY
+//     protocol) there is no per-source counter, and the (user id, source) one acts per user id;
 //   - a known device (a client certificate bound to the account, presented on the connection)
 //     has a counter of its own instead of the three above, so an attacker cannot hold it back;
 //   - every counter forgets one failure per failureDecay without failures, and a success
@@ -95,7 +95,7 @@ func (s *Server) guardFor(ctx context.Context, r *http.Request, uid string) (gua
 		return guard{uid: uid, locks: []counter{{"dev:" + sha, pairPolicy}}}, nil
 	}
 	ip := clientIP(r)
-	if slices.Contains(s.cfg.ProxyAddrs, ip) {
+	if s.hidesClient(r) {
 		return guard{uid: uid, locks: []counter{{pairKey(uid, ip), pairPolicy}}, user: userKey(uid)}, nil
 	}
 	return guard{uid: uid, locks: []counter{{pairKey(uid, ip), pairPolicy}, {"src:" + ip, sourcePolicy}}, user: userKey(uid)}, nil

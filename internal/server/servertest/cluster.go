@@ -27,7 +27,8 @@ func StartCluster(t testing.TB, opts ...Option) *Env {
 }
 
 // StartBalanced runs n magd instances with one data folder behind a real HAProxy in TCP mode:
-// TLS passes through, so each instance still sees the client certificate. HAProxy balances
+// TLS passes through, so each instance still sees the client certificate, and HAProxy tells
+// each instance the client's address with the PROXY protocol. HAProxy balances
 // connections round robin and health-checks /readyz on each instance's operations listener.
 // Several instances need a shared database among opts (WithPostgres). Env.URL is HAProxy's,
 // Env.Server the first instance and Env.Instances all of them.
@@ -41,6 +42,7 @@ func StartBalanced(t testing.TB, n int, opts ...Option) *Env {
 	for range n {
 		e := Start(t, append(append([]Option{}, opts...), WithConfig(func(c *server.Config) {
 			c.DataDir, c.PublicURL = dir, public
+			c.ProxyAddrs, c.ProxyProtocol = []string{"127.0.0.1"}, true
 		}))...)
 		envs = append(envs, e)
 	}
@@ -48,7 +50,7 @@ func StartBalanced(t testing.TB, n int, opts ...Option) *Env {
 	env := *envs[0]
 	for i, e := range envs {
 		_, ops, _ := net.SplitHostPort(e.OpsURL[len("http://"):])
-		backends += fmt.Sprintf("  server magd%d %s check port %s inter 300ms fall 2 rise 1\n", i+1, e.Server.Addr(), ops)
+		backends += fmt.Sprintf("  server magd%d %s send-proxy-v2 check port %s inter 300ms fall 2 rise 1\n", i+1, e.Server.Addr(), ops)
 		env.Instances = append(env.Instances, e.Server)
 	}
 	StartHAProxy(t, haproxy, front, backends)

@@ -333,6 +333,9 @@ type Certificate struct {
 	RenewableFrom *time.Time `json:"renewable_from,omitempty"`
 	// Renews is the certificate this one replaces, until its first login revokes that one.
 	Renews string `json:"renews,omitempty"`
+	// Superseded (answer of a renewal) are the earlier, never used renewals of the same
+	// certificate that this one replaced: they are revoked.
+	Superseded []string `json:"superseded,omitempty"`
 }
 
 // ConnectionRequest is Account Connections: the credentials of the account that owns the

@@ -190,9 +190,15 @@ func (s *Server) handleListCerts(w http.ResponseWriter, r *http.Request, a *auth
 	if err != nil {
 		return err
 	}
+	pending, err := s.st.PendingRenewals(r.Context(), a.acct.ID)
+	if err != nil {
+		return err
+	}
 	out := make([]api.Certificate, 0, len(certs))
 	for _, c := range certs {
-		out = append(out, apiCert(c, true, nil))
+		ac := apiCert(c, true, nil)
+		ac.Renews = pending[c.ID]
+		out = append(out, ac)
 	}
 	return writeJSON(w, http.StatusOK, out)
 }

@@ -57,15 +57,51 @@ func (s *Server) handleRenewCert(w http.ResponseWriter, r *http.Request, a *auth
 	if req.Label == "" {
 		req.Label = old.Label
 	}
+	var superseded []string
 	c, err := s.issueCert(r, a, api.CSRRequest(req), true, func(q store.Q, c store.Certificate) error {
+		var err error
+		if superseded, err = s.supersedeRenewals(ctx, q, r, a, old.ID); err != nil {
+			return err
+		}
 		return q.CreateRenewal(ctx, store.Renewal{NewID: c.ID, OldID: old.ID, AccountID: a.acct.ID, CreatedAt: now})
 	})
 	if err != nil {
 		return err
 	}
+	if len(superseded) > 0 {
+		s.hub.notify(a.acct.ID)
+	}
 	out := apiCert(c, true, s.ca.CACertPEM())
-	out.Renews = old.ID
+	out.Renews, out.Superseded = old.ID, superseded
 	return writeJSON(w, http.StatusCreated, out)
+}
+
+// supersedeRenewals revokes the earlier renewals of oldID that were never used (a renewal
+// retried after its key was lost, or started twice), so that a certificate has at most one
+// successor and the account no extra active certificate. The latest renewal wins: a client
+// still holding an earlier successor finds it revoked and the old certificate still working.
+func (s *Server) supersedeRenewals(ctx context.Context, q store.Q, r *http.Request, a *authCtx, oldID string) ([]string, error) {
+	certs, err := q.DropPendingRenewals(ctx, oldID)
+	if err != nil {
+		return nil, err
+	}
+	var revoked []string
+	for _, c := range certs {
+		id := c.ID
+		if err := q.RevokeCertificate(ctx, id); errors.Is(err, store.ErrNotFound) {
+			continue // its owner revoked it already
+		} else if err != nil {
+			return nil, err
+		}
+		revoked = append(revoked, id)
+		if err := s.addEvent(ctx, q, a.acct.ID, api.Event{Type: api.EventCertRevoked, CertificateID: id, CertSHA256: c.SHA256}); err != nil {
+			return nil, err
+		}
+		if err := s.audit(ctx, q, r, "cert.revoked", a.acct.UserID, id, "superseded_renewal_of="+oldID); err != nil {
+			return nil, err
+		}
+	}
+	return revoked, nil
 }
 
 // handleRevokeCert is the account revoking a certificate issued to it (a renewed one, once the

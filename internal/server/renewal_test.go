@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"maps"
 	"net/http"
 	"testing"
 	"time"
@@ -88,13 +89,33 @@ func TestCertificateRenewal(t *testing.T) {
 		t.Fatalf("expiring event: %+v", page)
 	}
 
+	// Renewed twice before either successor was used (a retry after the first one's key was
+	// lost): the second replaces the first, which is revoked, so one successor stays active.
+	first, firstPair, p := issueWithKey(t, env, c, "POST", renewPath, tok, renew)
+	if p != nil {
+		t.Fatal(p)
+	}
 	renewed, newPair, p := issueWithKey(t, env, c, "POST", renewPath, tok, renew)
 	if p != nil {
 		t.Fatal(p)
 	}
-	if renewed.Renews != old.CertificateID || renewed.CertificateID == old.CertificateID || !renewed.NotAfter.After(old.NotAfter) {
-		t.Fatalf("renewed: %+v", renewed)
+	if renewed.Renews != old.CertificateID || renewed.CertificateID == old.CertificateID || !renewed.NotAfter.After(old.NotAfter) ||
+		len(renewed.Superseded) != 1 || renewed.Superseded[0] != first.CertificateID || len(first.Superseded) != 0 {
+		t.Fatalf("renewed: %+v (first %s)", renewed, first.CertificateID)
 	}
+	var list []api.Certificate
+	if _, p := env.Do(t, c, "GET", api.PathCertificates, tok, nil, &list); p != nil {
+		t.Fatal(p)
+	}
+	state := map[string]string{}
+	for _, l := range list {
+		state[l.CertificateID] = l.Status + "/" + l.Renews
+	}
+	if want := map[string]string{old.CertificateID: "active/", first.CertificateID: "revoked/", renewed.CertificateID: "active/" + old.CertificateID}; !maps.Equal(state, want) {
+		t.Fatalf("certificates after renewing twice: %v, want %v", state, want)
+	}
+	_, p = env.Login(t, env.Client(t, firstPair), uid, goodPW)
+	wantCode(t, "superseded renewal", p, api.CodeCertRevoked)
 	// Until the new one is used, the old one still logs in.
 	withOld, withNew := env.Client(t, oldPair), env.Client(t, newPair)
 	if lr, p := env.Login(t, withOld, uid, goodPW); p != nil || lr.Session.AAL != 2 {

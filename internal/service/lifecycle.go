@@ -206,17 +206,23 @@ func (s *Service) RenewCertificate(ctx context.Context, req RenewRequest) (Renew
 	if old == nil || old.Status != "active" || old.BoundVia != "issuance" {
 		return res, newError(CodeNotRenewable, req.SHA256, nil)
 	}
-	out, err := r.renew(ctx, old.SHA256, certstore.RenewInput{ServerURL: c.Server(), UserID: c.UserID(), Label: "MAG Desktop"},
-		func(ctx context.Context, csr string) (*api.Certificate, error) {
-			return c.RenewCertificate(ctx, old.CertificateID, csr, "MAG Desktop")
-		})
-	if err != nil {
-		return res, err
+	// A renewal of this certificate that never logged in (its login failed, or the app stopped
+	// half-way) is finished with its certificate if it is here; asking again would leave the
+	// account an extra certificate (the gateway revokes the earlier one, but not this computer).
+	out, cert, ok := s.pendingRenewal(ctx, mine, old.CertificateID)
+	if !ok {
+		out, err = r.renew(ctx, old.SHA256, certstore.RenewInput{ServerURL: c.Server(), UserID: c.UserID(), Label: "MAG Desktop"},
+			func(ctx context.Context, csr string) (*api.Certificate, error) {
+				return c.RenewCertificate(ctx, old.CertificateID, csr, "MAG Desktop")
+			})
+		if err != nil {
+			return res, err
+		}
+		cert = out.Bundle.TLSCertificate()
 	}
 	res.New = identityOf(certstore.Classified{Identity: out.Identity, Class: certstore.ClassBound, Account: c.UserID()})
 	res.Installed = out.Installed
 	// Prove the new certificate works: log in with it.
-	cert := out.Bundle.TLSCertificate()
 	me, err := s.loginWith(ctx, c, cert, req.Password)
 	if err != nil {
 		return res, newError(CodeRenewalLoginFailed, strings.Join(out.Installed, ", "), errors.New(Message(err)))
@@ -242,6 +248,30 @@ func (s *Service) RenewCertificate(ctx context.Context, req RenewRequest) (Renew
 	}
 	s.o.Log.Info("certificate renewed", "old_sha256", old.SHA256, "new_sha256", res.New.SHA256, "stores", strings.Join(out.Installed, ","))
 	return res, nil
+}
+
+// pendingRenewal is the active certificate that renews oldID, not yet used, when this computer
+// holds it with its key: where it is and its TLS form.
+func (s *Service) pendingRenewal(ctx context.Context, mine []api.Certificate, oldID string) (certstore.RenewOutcome, *tls.Certificate, bool) {
+	for _, m := range mine {
+		if m.Renews != oldID || m.Status != "active" {
+			continue
+		}
+		ids, err := s.o.Certs.Locate(ctx, m.SHA256, "")
+		if err != nil {
+			continue
+		}
+		cert, err := s.o.Certs.TLSCertificate(ctx, m.SHA256)
+		if err != nil {
+			continue // here without its key: renew again
+		}
+		out := certstore.RenewOutcome{Identity: ids[0]}
+		for _, id := range ids {
+			out.Installed = append(out.Installed, id.Location.Label)
+		}
+		return out, cert, true
+	}
+	return certstore.RenewOutcome{}, nil, false
 }
 
 // loginWith logs the current account in again presenting cert and adopts that session.

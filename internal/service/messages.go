@@ -29,7 +29,7 @@ var sentences = map[Code]string{
 	CodeBackupPasswordsDiffer:  "The two backup passwords don't match. Type the same password twice.",
 	CodeNotRenewable:           "Only an active certificate issued to your account can be renewed here. List the certificates again.",
 	CodeRenewalUnsupported:     "Certificates can't be renewed from this copy of MAG Desktop. Request a new certificate instead.",
-	CodeRenewalLoginFailed:     "The new certificate was installed (%[1]s) but logging in with it failed, so the old one was kept and still works: %[2]v",
+	CodeRenewalLoginFailed:     "The new certificate was installed (%[1]s) but logging in with it failed, so the old one was kept and still works; renewing again finishes with the new certificate. The login said: %[2]v",
 	CodeRenewalCertIgnored:     "The gateway accepted the login but not the new certificate, so the old one was kept. Contact your administrator.",
 	CodeRenewalRevokeFailed:    "The new certificate works, but the gateway could not be told to revoke the old one (%[2]v). Renew again later to finish.",
 	CodeRenewalRemoveFailed:    "The new certificate works and the old one is revoked, but the old one could not be removed from this computer (%[2]v). Remove it from the list of certificates.",

@@ -77,6 +77,33 @@ func (q Q) RenewalOf(ctx context.Context, newID string) (Renewal, error) {
 	return r, wrap(err)
 }
 
+// PendingRenewals are the renewals of an account not yet completed, by the new certificate's id.
+func (q Q) PendingRenewals(ctx context.Context, accountID string) (map[string]string, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT new_id, old_id FROM certificate_renewals WHERE account_id = ? AND completed_at IS NULL`, accountID)
+	pairs, err := collect(rows, err, func(rows *sql.Rows) ([2]string, error) {
+		var p [2]string
+		return p, rows.Scan(&p[0], &p[1])
+	})
+	out := make(map[string]string, len(pairs))
+	for _, p := range pairs {
+		out[p[0]] = p[1]
+	}
+	return out, err
+}
+
+// DropPendingRenewals unlinks the renewals of oldID not yet completed and returns the new
+// certificates they had issued.
+func (q Q) DropPendingRenewals(ctx context.Context, oldID string) ([]Certificate, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+certCols+` FROM certificates c JOIN certificate_renewals r ON r.new_id = c.id
+		WHERE r.old_id = ? AND r.completed_at IS NULL ORDER BY r.created_at`, oldID)
+	certs, err := collect(rows, err, func(rows *sql.Rows) (Certificate, error) { return scanCert(rows) })
+	if err != nil || len(certs) == 0 {
+		return certs, err
+	}
+	_, err = q.exec(ctx, `DELETE FROM certificate_renewals WHERE old_id = ? AND completed_at IS NULL`, oldID)
+	return certs, err
+}
+
 // CompleteRenewal marks a renewal done; ErrNotFound when it already was.
 func (q Q) CompleteRenewal(ctx context.Context, newID string, at time.Time) error {
 	n, err := q.exec(ctx, `UPDATE certificate_renewals SET completed_at = ? WHERE new_id = ? AND completed_at IS NULL`, ms(at), newID)

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -39,6 +40,7 @@ type Env struct {
 	// Instances are the magd instances behind the load balancer (StartCluster); nil otherwise.
 	Instances []*server.Server
 	spread    bool // clients open a connection per request (StartCluster)
+	cfg       server.Config
 }
 
 // Option changes the server configuration.
@@ -136,16 +138,50 @@ func Start(t testing.TB, opts ...Option) *Env {
 		_ = s.Close()
 		t.Fatalf("servertest: start magd: %v", err)
 	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("servertest: close magd: %v", err)
-		}
-	})
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(s.CACertPEM()) {
 		t.Fatal("servertest: the CA certificate does not parse")
 	}
-	return &Env{URL: s.URL(), OpsURL: s.OpsURL(), CAPEM: s.CACertPEM(), CAPool: pool, DataDir: cfg.DataDir, Database: cfg.Database, Server: s}
+	e := &Env{URL: s.URL(), OpsURL: s.OpsURL(), CAPEM: s.CACertPEM(), CAPool: pool, DataDir: cfg.DataDir, Database: cfg.Database, Server: s, cfg: cfg}
+	t.Cleanup(func() {
+		if e.Server == nil {
+			return
+		}
+		if err := e.Server.Close(); err != nil {
+			t.Errorf("servertest: close magd: %v", err)
+		}
+	})
+	return e
+}
+
+// Stop shuts magd down (its port then refuses connections); Restart starts it again.
+func (e *Env) Stop(t testing.TB) {
+	t.Helper()
+	if err := e.Server.Close(); err != nil {
+		t.Fatalf("servertest: stop magd: %v", err)
+	}
+	e.Server = nil
+}
+
+// Restart starts a stopped magd again on the same address, data folder and database: its
+// sessions, accounts and CA are those it had.
+func (e *Env) Restart(t testing.TB) {
+	t.Helper()
+	cfg := e.cfg
+	u, err := url.Parse(e.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Addr = u.Host
+	s, err := server.Open(cfg)
+	if err != nil {
+		t.Fatalf("servertest: reopen magd: %v", err)
+	}
+	if err := s.Start(); err != nil {
+		_ = s.Close()
+		t.Fatalf("servertest: restart magd: %v", err)
+	}
+	e.Server = s
 }
 
 func ctx(t testing.TB) context.Context {

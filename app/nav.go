@@ -124,19 +124,20 @@ func (u *UI) showTab(name string) {
 	}
 }
 
-// Logout ends the session on the server and in the keyring, then shows Login.
+// Logout logs the account out here at once and shows Login; the service tells the server,
+// or ends the session there at the next contact.
 func (u *UI) Logout() {
 	if u.me == nil {
 		return
 	}
 	userID := u.me.Account.UserID
 	u.stopDaily()
-	runErr(u, nil, func(ctx context.Context) error { return u.be.Logout(ctx) }, func(err error) {
+	runErr(u, nil, func(ctx context.Context) error { _, err := u.be.Logout(ctx); return err }, func(err error) {
 		u.me = nil
 		u.Win.SetTitle(Title)
 		u.ShowLogin(userID)
 		if err != nil {
-			u.info("Logged out on this computer", "You are logged out here, but the server could not be told: "+u.explain(err).Message)
+			u.info("Logged out on this computer", u.explain(err).Message)
 		}
 	})
 }

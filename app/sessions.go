@@ -18,7 +18,11 @@ func (u *UI) ConfirmClearSessions() {
 		func(list []service.CachedSession, err error) {
 			var lines []string
 			for _, s := range list {
-				lines = append(lines, fmt.Sprintf("• %s on %s", s.UserID, s.ServerURL))
+				line := fmt.Sprintf("• %s on %s", s.UserID, s.Server)
+				if s.RevokePending {
+					line += " (logged out, still to be ended on the server)"
+				}
+				lines = append(lines, line)
 			}
 			msg := "This logs out every account this app remembers on this computer, on the server too when it can be reached:\n" +
 				strings.Join(lines, "\n")

@@ -21,6 +21,8 @@ type ClearedSession struct {
 	Deleted bool `json:"deleted"`
 	// Note says why the session was only deleted locally, or why it could not be deleted.
 	Note string `json:"note,omitempty"`
+	// RevokePending marks a session already logged out here whose server was still to be told.
+	RevokePending bool `json:"revoke_pending,omitempty"`
 }
 
 // ClearReport says what ClearSessions did, account by account.
@@ -61,21 +63,42 @@ func (s *SessionStore) ClearSessions(ctx context.Context, connect Connector) (Cl
 	if err != nil {
 		return ClearReport{}, err
 	}
-	report := ClearReport{Sessions: make([]ClearedSession, len(refs))}
+	pending, err := s.PendingFor("")
+	if err != nil {
+		return ClearReport{}, err
+	}
+	report := ClearReport{Sessions: make([]ClearedSession, len(refs)+len(pending))}
 	var wg sync.WaitGroup
 	for i, ref := range refs {
 		report.Sessions[i].SessionRef = ref
-		wg.Add(1)
-		go func(out *ClearedSession) {
-			defer wg.Done()
-			out.Revoked, out.Note = s.revoke(ctx, connect, out.SessionRef)
-		}(&report.Sessions[i])
+		wg.Go(func() {
+			sess, err := s.Load(ref.Server, ref.UserID)
+			switch {
+			case errors.Is(err, ErrNoSession):
+				report.Sessions[i].Note = "no secret was stored for it (nothing to revoke)"
+			case err != nil:
+				report.Sessions[i].Note = "could not read it: " + err.Error()
+			default:
+				report.Sessions[i].Revoked, report.Sessions[i].Note = revoke(ctx, connect, ref.Server, sess.Token)
+			}
+		})
+	}
+	for j, p := range pending {
+		out := &report.Sessions[len(refs)+j]
+		out.SessionRef, out.RevokePending = p.Ref(), true
+		wg.Go(func() { out.Revoked, out.Note = revoke(ctx, connect, p.Server, p.Token) })
 	}
 	wg.Wait()
 	var errs []error
 	for i := range report.Sessions {
 		c := &report.Sessions[i]
-		if err := s.Delete(c.Server, c.UserID); err != nil {
+		var err error
+		if i < len(refs) {
+			err = s.Delete(c.Server, c.UserID)
+		} else {
+			err = s.DropPending(pending[i-len(refs)].Token)
+		}
+		if err != nil {
 			c.Note = joinNote(c.Note, "could not delete it from this computer: "+err.Error())
 			errs = append(errs, fmt.Errorf("%s at %s: %w", c.UserID, c.Server, err))
 			continue
@@ -86,25 +109,18 @@ func (s *SessionStore) ClearSessions(ctx context.Context, connect Connector) (Cl
 }
 
 // revoke ends one session on its server; note says why not when it could not.
-func (s *SessionStore) revoke(ctx context.Context, connect Connector, ref SessionRef) (bool, string) {
-	sess, err := s.Load(ref.Server, ref.UserID)
-	if errors.Is(err, ErrNoSession) {
-		return false, "no secret was stored for it (nothing to revoke)"
-	}
-	if err != nil {
-		return false, "could not read it: " + err.Error()
-	}
+func revoke(ctx context.Context, connect Connector, server, token string) (bool, string) {
 	if connect == nil {
 		return false, "not revoked: no connection to the server was offered"
 	}
-	c, err := connect(ref.Server)
+	c, err := connect(server)
 	if err != nil {
 		return false, "not revoked on the server: " + UserMessage(err)
 	}
 	defer c.CloseIdleConnections()
 	rctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
-	err = c.RevokeToken(rctx, sess.Token)
+	err = c.RevokeToken(rctx, token)
 	switch {
 	case err == nil:
 		return true, ""

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/api"
-	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/service"
 )
 
@@ -20,13 +19,13 @@ func runApps(e *Env, args []string) int {
 }
 
 func appsList(e *Env, args []string) int {
-	_, svc, c, err := e.withService(e.Flags("apps"), args, 0, "no arguments")
+	_, svc, _, err := e.withService(e.Flags("apps"), args, 0, "no arguments")
 	if err != nil {
 		return e.Fail(err)
 	}
 	apps, err := svc.Applications(e.Context())
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(err)
 	}
 	if apps == nil {
 		apps = []api.Application{}
@@ -52,13 +51,13 @@ var statusCommand = map[string]string{
 }
 
 func appsRequest(e *Env, args []string) int {
-	pos, svc, c, err := e.withService(e.Flags("apps request"), args, 1, "the application id (see magdesk apps)")
+	pos, svc, _, err := e.withService(e.Flags("apps request"), args, 1, "the application id (see magdesk apps)")
 	if err != nil {
 		return e.Fail(err)
 	}
 	req, err := svc.RequestAccess(e.Context(), pos[0])
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(err)
 	}
 	return e.Output(req, func(w io.Writer) {
 		fmt.Fprintf(w, "Access to %s requested (request %s); the application administrator decides next.\n", pos[0], req.ID)
@@ -68,13 +67,13 @@ func appsRequest(e *Env, args []string) int {
 func appsOpen(e *Env, args []string) int {
 	fs := e.Flags("apps open")
 	printOnly := fs.Bool("print", false, "print the single-use link instead of opening the browser")
-	pos, svc, c, err := e.withService(fs, args, 1, "the application id (see magdesk apps)")
+	pos, svc, _, err := e.withService(fs, args, 1, "the application id (see magdesk apps)")
 	if err != nil {
 		return e.Fail(err)
 	}
 	l, err := svc.Launch(e.Context(), pos[0])
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(err)
 	}
 	if *printOnly || e.JSON {
 		return e.Output(l, func(w io.Writer) { fmt.Fprintln(w, l.LaunchURL) })
@@ -101,7 +100,6 @@ func runAdmin(e *Env, args []string) int {
 type adminCall struct {
 	pos []string
 	svc *service.Service
-	c   *client.Client
 	org string
 }
 
@@ -112,15 +110,15 @@ func (e *Env) adminContext(name string, args []string, n int, what string) (admi
 }
 
 func (e *Env) adminContextFlags(fs *flag.FlagSet, args []string, n int, what string) (adminCall, int) {
-	pos, svc, c, err := e.withService(fs, args, n, what)
+	pos, svc, _, err := e.withService(fs, args, n, what)
 	if err != nil {
 		return adminCall{}, e.Fail(err)
 	}
 	me, err := svc.Me(e.Context())
 	if err != nil {
-		return adminCall{}, e.failSession(c, err)
+		return adminCall{}, e.failSession(err)
 	}
-	return adminCall{pos, svc, c, me.Account.Org.ID}, ExitOK
+	return adminCall{pos, svc, me.Account.Org.ID}, ExitOK
 }
 
 func adminTerms(e *Env, args []string) int {
@@ -130,7 +128,7 @@ func adminTerms(e *Env, args []string) int {
 	}
 	t, err := a.svc.Terms(e.Context(), a.org, a.pos[0])
 	if err != nil {
-		return e.failSession(a.c, err)
+		return e.failSession(err)
 	}
 	return e.Output(t, func(w io.Writer) {
 		fmt.Fprintf(w, "%s — %s, version %s (published %s)\n\n%s\n\n", t.AppName, t.Title, t.Version,
@@ -158,11 +156,11 @@ func adminAcceptTerms(e *Env, args []string) int {
 	ctx := e.Context()
 	t, err := a.svc.Terms(ctx, a.org, a.pos[0])
 	if err != nil {
-		return e.failSession(a.c, err)
+		return e.failSession(err)
 	}
 	acc, err := a.svc.AcceptTerms(ctx, a.org, a.pos[0], t.TermsVersionID)
 	if err != nil {
-		return e.failSession(a.c, err)
+		return e.failSession(err)
 	}
 	return e.Output(acc, func(w io.Writer) {
 		fmt.Fprintf(w, "You agreed to %q (version %s) for %s on behalf of your organisation.\nUsers of your organisation can now request access to it.\n",
@@ -177,7 +175,7 @@ func adminRequests(e *Env, args []string) int {
 	}
 	reqs, err := a.svc.AccessRequests(e.Context(), a.org)
 	if err != nil {
-		return e.failSession(a.c, err)
+		return e.failSession(err)
 	}
 	if reqs == nil {
 		reqs = []api.AccessRequest{}
@@ -204,7 +202,7 @@ func adminDecide(e *Env, args []string) int {
 	}
 	r, err := a.svc.DecideAccess(e.Context(), a.org, a.pos[0], decision, *reason)
 	if err != nil {
-		return e.failSession(a.c, err)
+		return e.failSession(err)
 	}
 	return e.Output(r, func(w io.Writer) {
 		verb := "approved"

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -154,121 +153,95 @@ func runLogin(e *Env, args []string) int {
 	if err == nil {
 		err = wantArgs(pos, 0, "no arguments besides the flags")
 	}
+	svc := e.service()
 	if err == nil && strings.TrimSpace(*user) == "" {
 		// Logging in again as the current (or remembered) user needs no --user.
-		if *user = e.CurrentUser(); *user == "" {
+		if *user = svc.CurrentAccount(); *user == "" {
 			*user = e.Settings.LastUserID
 		}
 		if *user == "" {
 			err = usageErrorf("login needs --user ID (your user ID is in the activation email; forgot it? magdesk recover user-id --email E)")
 		}
 	}
+	var req service.LoginRequest
+	if err == nil {
+		req, err = loginRequest(*user, *otp, *certMode)
+	}
+	if err == nil {
+		err = e.needServer()
+	}
 	if err != nil {
+		return e.Fail(err)
+	}
+	if req.Password, err = e.Secret(fmt.Sprintf("Password for %s: ", *user)); err != nil {
 		return e.Fail(err)
 	}
 	ctx := e.Context()
-	c, err := e.Client()
-	if err != nil {
-		return e.Fail(err)
-	}
-	cert, err := loginCertificate(ctx, e, *user, *certMode)
-	if err != nil {
-		return e.Fail(err)
-	}
-	if cert != nil {
-		c = c.WithCertificate(cert)
-	}
-	pw, err := e.Secret(fmt.Sprintf("Password for %s: ", *user))
-	if err != nil {
-		return e.Fail(err)
-	}
-	resp, err := c.Login(ctx, *user, pw, *otp)
-	if ticket, ok := client.IsMFARequired(err); ok {
-		code := *otp
-		if code != "" {
-			return e.Fail(err)
-		}
-		if w := service.ClockWarningOf(c); w != "" {
+	me, err := svc.Login(ctx, req)
+	if ticket, ok := client.IsMFARequired(err); ok && *otp == "" {
+		if w := svc.ClockWarning(ctx); w != "" {
 			e.warn([]string{w})
 		}
-		if code, err = e.Ask("One-time code from your authenticator app: "); err != nil {
+		code, aerr := e.Ask("One-time code from your authenticator app: ")
+		if aerr != nil {
 			return e.Fail(usageErrorf("a one-time code is needed for %s: pass --otp CODE", *user))
 		}
-		resp, err = c.LoginMFA(ctx, ticket, code)
+		me, err = svc.LoginMFA(ctx, ticket, code)
 	}
 	if err != nil {
 		return e.Fail(err)
 	}
-	if err := e.remember(c, resp); err != nil {
+	if *certMode == "auto" && me.Session.CertSHA256 == "" {
+		fmt.Fprintf(e.IO.Err, "magdesk: no certificate of %s on this computer; logged in without one\n", me.Account.UserID)
+	}
+	if err := e.rememberServer(); err != nil {
 		return e.Fail(err)
 	}
-	return e.Output(resp.Account, func(w io.Writer) {
-		fmt.Fprintf(w, "Logged in as %s (%s, %s); session valid until %s.\n", resp.Account.UserID,
-			resp.Account.DisplayName, resp.Account.Org.Name, resp.ExpiresAt.Local().Format(time.DateTime))
-		if slices.Contains(resp.RequiredActions, "register_credentials") {
+	return e.Output(me.Account, func(w io.Writer) {
+		fmt.Fprintf(w, "Logged in as %s (%s, %s); session valid until %s.\n", me.Account.UserID,
+			me.Account.DisplayName, me.Account.Org.Name, me.Session.ExpiresAt.Local().Format(time.DateTime))
+		if slices.Contains(me.RequiredActions, "register_credentials") {
 			fmt.Fprintln(w, "Next: register an authenticator app with 'magdesk otp enroll' so that logins need a one-time code.")
 		}
 	})
 }
 
-// remember caches a fresh login's session and makes its user current, ending the session it
-// replaces on the server.
-func (e *Env) remember(c *client.Client, resp *api.LoginResponse) error {
-	store := e.Sessions()
-	if old, err := store.Load(c.Server(), resp.Account.UserID); err == nil && old.Token != resp.SessionToken {
-		if err := c.RevokeToken(e.Context(), old.Token); err != nil && !client.IsUnauthenticated(err) {
-			e.Log.Warn("could not end the replaced session", "user", old.UserID, "err", err)
-		}
-	}
-	err := store.Save(client.Session{Server: c.Server(), UserID: resp.Account.UserID, Token: resp.SessionToken,
-		ExpiresAt: resp.ExpiresAt, DisplayName: resp.Account.DisplayName, OrgName: resp.Account.Org.Name,
-		CertSHA256: c.CertificateSHA256()})
-	if err != nil {
-		return fmt.Errorf("logged in, but the session could not be saved: %w", err)
-	}
-	return e.setCurrent(c.Server(), resp.Account.UserID)
-}
-
-// runLogout ends the current user's session on the server and forgets it here.
+// runLogout logs the current account out: here at once, on the server when it can be told.
 func runLogout(e *Env, args []string) int {
 	if _, err := parseArgs(e.Flags("logout"), args); err != nil {
 		return e.Fail(err)
 	}
-	ctx := e.Context()
-	c, err := e.Current(ctx)
+	svc, sessErr := e.sessionService()
+	rep, err := svc.Logout(e.Context())
 	if err != nil {
-		if errors.Is(err, client.ErrNoSession) || e.CurrentUser() == "" {
+		return e.Fail(err)
+	}
+	if rep.UserID == "" && sessErr != nil && service.CodeOf(sessErr) != service.CodeNotLoggedIn {
+		// The current account's session is unusable (expired, gone): it is no longer current.
+		fmt.Fprintln(e.IO.Err, "magdesk:", service.Message(sessErr))
+	}
+	return e.Output(rep, func(w io.Writer) {
+		switch {
+		case rep.UserID != "":
+			fmt.Fprintf(w, "Logged out %s.\n", rep.UserID)
+		case rep.EndedEarlier == 0:
 			fmt.Fprintln(e.IO.Err, "Not logged in; nothing to do.")
-			return ExitOK
 		}
-		return e.Fail(err)
-	}
-	user := c.UserID()
-	if err := c.Logout(ctx); err != nil {
-		status := e.Fail(err)
-		fmt.Fprintln(e.IO.Err, "The session stays saved here: run logout again when the server can be reached, or 'magdesk sessions clear' to forget it.")
-		return status
-	}
-	if err := e.Sessions().Delete(c.Server(), user); err != nil {
-		return e.Fail(err)
-	}
-	if err := e.setCurrent(c.Server(), ""); err != nil {
-		return e.Fail(err)
-	}
-	return e.Output(map[string]string{"logged_out": user}, func(w io.Writer) {
-		fmt.Fprintf(w, "Logged out %s.\n", user)
+		if rep.EndedEarlier > 0 {
+			fmt.Fprintf(w, "%d session(s) logged out earlier are now ended on the server too.\n", rep.EndedEarlier)
+		}
 	})
 }
 
 // runMe shows the account behind the current session.
 func runMe(e *Env, args []string) int {
-	_, svc, c, err := e.withService(e.Flags("me"), args, 0, "no arguments")
+	_, svc, _, err := e.withService(e.Flags("me"), args, 0, "no arguments")
 	if err != nil {
 		return e.Fail(err)
 	}
 	me, err := svc.Me(e.Context())
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(err)
 	}
 	return e.Output(me, func(w io.Writer) {
 		a := me.Account
@@ -284,15 +257,4 @@ func runMe(e *Env, args []string) int {
 			fmt.Fprintf(w, "Certificate:   %s\n", me.Session.CertSHA256)
 		}
 	})
-}
-
-// failSession reports an error of an authenticated call; a session the server no longer
-// knows is forgotten here too, so the next command says "log in" straight away.
-func (e *Env) failSession(c *client.Client, err error) int {
-	if client.IsUnauthenticated(err) {
-		if derr := e.Sessions().Delete(c.Server(), c.UserID()); derr != nil {
-			e.Log.Warn("could not forget the ended session", "err", derr)
-		}
-	}
-	return e.Fail(err)
 }

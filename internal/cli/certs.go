@@ -31,7 +31,7 @@ func (e *Env) certReport(name string, args []string) (service.CertReport, error)
 	svc, sessErr := e.sessionService()
 	user := ""
 	if e.server() != "" {
-		user = e.CurrentUser()
+		user = e.service().CurrentAccount()
 	}
 	rep, err := svc.CertificateReport(e.Context(), user)
 	if err != nil {
@@ -125,7 +125,7 @@ func certsRequest(e *Env, args []string) int {
 	if err != nil {
 		return e.Fail(err)
 	}
-	user := e.CurrentUser()
+	user := e.service().CurrentAccount()
 	e.warn(out.Warnings)
 	return e.Output(out, func(w io.Writer) {
 		fmt.Fprintf(w, "Certificate issued for %s and stored in MAG Desktop's store.\nSHA-256: %s\nValid until %s.\n",
@@ -338,6 +338,6 @@ func certsConnect(e *Env, args []string) int {
 	}
 	fp, _ := certstore.ParseFingerprint(pos[0])
 	return e.Output(conn, func(w io.Writer) {
-		fmt.Fprintf(w, "Certificate %s is now connected to %s (bound to %d account(s)).\n", fp.Short(), e.CurrentUser(), conn.BoundAccounts)
+		fmt.Fprintf(w, "Certificate %s is now connected to %s (bound to %d account(s)).\n", fp.Short(), e.service().CurrentAccount(), conn.BoundAccounts)
 	})
 }

@@ -1,38 +1,30 @@
 package cli
 
 import (
-	"context"
-	"crypto/tls"
 	"errors"
-	"fmt"
 
 	"github.com/mag-desktop/magdesk/certstore"
-	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
-// loginCertificate resolves login --cert auto|none|SHA256 to the certificate to present for
-// userID, or nil for none. auto takes the identity recorded for this user on this server in
-// MAG Desktop's store and never another account's; with none recorded the login goes ahead
-// without a certificate. A SHA-256 picks that identity from the first store that can give it.
-func loginCertificate(ctx context.Context, e *Env, userID, mode string) (*tls.Certificate, error) {
+// loginRequest is the login of userID with login --cert auto|none|SHA256: auto presents the
+// identity recorded for this user on this server and never another account's (with none
+// recorded the login goes ahead without one); a SHA-256 picks that identity from the first
+// store that can give it.
+func loginRequest(userID, otp, mode string) (service.LoginRequest, error) {
+	req := service.LoginRequest{UserID: userID, OTP: otp}
 	switch mode {
 	case "", "none":
-		return nil, nil
+		req.NoCertificate = true
 	case "auto":
-		server, err := client.NormalizeServerURL(e.server())
+	default:
+		fp, err := certstore.ParseFingerprint(mode)
 		if err != nil {
-			return nil, err
+			return req, usageErrorf("--cert takes auto, none or a SHA-256 fingerprint: %s", fingerprintProblem(err))
 		}
-		cert, err := e.service().LoginCertificate(ctx, server, userID, "")
-		if err == nil && cert == nil {
-			fmt.Fprintf(e.IO.Err, "magdesk: no certificate of %s on this computer; logging in without one\n", userID)
-		}
-		return cert, err
+		req.CertSHA256 = string(fp)
 	}
-	if _, err := certstore.ParseFingerprint(mode); err != nil {
-		return nil, usageErrorf("--cert takes auto, none or a SHA-256 fingerprint: %s", fingerprintProblem(err))
-	}
-	return e.service().LoginCertificate(ctx, "", userID, mode)
+	return req, nil
 }
 
 // fingerprintProblem is what is wrong with an argument ParseFingerprint refused: the store's

@@ -57,7 +57,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"admin"}, ExitUsage, "admin needs a subcommand"},
 		{[]string{"--server", "https://127.0.0.1:1", "admin", "decide", "r1"}, ExitUsage, "expected REQUEST approve|deny"},
 		{[]string{"me"}, ExitUsage, "no server is configured"},
-		{[]string{"--server", "https://127.0.0.1:1", "me"}, ExitError, "Not logged in to https://127.0.0.1:1"},
+		{[]string{"--server", "https://127.0.0.1:1", "me"}, ExitError, "You are not logged in"},
 		{[]string{"--server", "https://127.0.0.1:1", "recover", "password"}, ExitUsage, "needs --user ID"},
 		{[]string{"--server", "http://gw.example", "activate", "magdesk://activate?token=abcdefghijklmnopqrstuvwxyz"}, ExitError, "must start with https://"},
 	}
@@ -200,16 +200,17 @@ func TestQRCodeDrawn(t *testing.T) {
 
 func TestStateFile(t *testing.T) {
 	home := isolate(t)
-	e := &Env{Home: home}
-	if err := e.setCurrent("https://a", "u1"); err != nil {
+	e := &Env{Home: home, ServerURL: "https://a", CAFile: "ca.pem"}
+	if err := e.rememberServer(); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.setEnrollment("https://a", "u1", "otp_1"); err != nil {
 		t.Fatal(err)
 	}
-	e.ServerURL = "https://a"
-	if e.CurrentUser() != "u1" || e.enrollment("https://a", "u1") != "otp_1" {
-		t.Fatalf("state not read back: %q %q", e.CurrentUser(), e.enrollment("https://a", "u1"))
+	st, err := loadState(home)
+	abs, _ := filepath.Abs("ca.pem")
+	if err != nil || st.LastServer != "https://a" || st.CAFiles["https://a"] != abs || e.enrollment("https://a", "u1") != "otp_1" {
+		t.Fatalf("state not read back: %+v %v", st, err)
 	}
 	fi, err := os.Stat(filepath.Join(home, stateFile))
 	if err != nil || fi.Mode().Perm() != 0o600 {
@@ -219,7 +220,7 @@ func TestStateFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(home, stateFile), []byte("{garbage"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if e.CurrentUser() != "" {
-		t.Fatal("damaged state still names a user")
+	if e.enrollment("https://a", "u1") != "" {
+		t.Fatal("damaged state still names an enrolment")
 	}
 }

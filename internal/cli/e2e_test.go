@@ -285,7 +285,7 @@ func TestCommandLineAsAUser(t *testing.T) {
 	bob.fails(1, "one-time code is wrong", "", "otp", "verify", "000000")
 	bob.ok("", "otp", "verify", oathtool(t, secret[1], clk.Now()))
 	bob.ok("", "logout")
-	bob.fails(1, "Not logged in", "", "me")
+	bob.fails(1, "not logged in", "", "me")
 	bob.fails(2, "pass --otp CODE", userPW+"\n", "login", "--user", userID, "--password-stdin")
 	clk.Advance(30 * time.Second)
 	bob.ok(userPW+"\n", "login", "--user", userID, "--password-stdin", "--otp", oathtool(t, secret[1], clk.Now()))
@@ -311,8 +311,8 @@ func TestCommandLineAsAUser(t *testing.T) {
 	if report.Revoked() != 2 || report.Failed() != 0 {
 		t.Fatalf("clear report %+v", report)
 	}
-	bob.fails(1, "Not logged in", "", "me")
-	ada.fails(1, "Not logged in", "", "apps")
+	bob.fails(1, "not logged in", "", "me")
+	ada.fails(1, "not logged in", "", "apps")
 	if out := search(); strings.Contains(out, "session") {
 		t.Fatalf("the keyring still holds sessions:\n%s", out)
 	}

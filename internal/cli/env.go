@@ -38,7 +38,7 @@ const (
 //
 //	fs := e.Flags("certs list")            // a FlagSet that also knows --json/--server/--ca
 //	rest, err := parseArgs(fs, args)        // flags may follow positional arguments
-//	c, err := e.Current(ctx)                // client acting as the current user (cached session)
+//	pos, svc, c, err := e.withService(fs, args, 0, "no arguments") // the service as the current account
 //	pw, err := e.Secret("Password: ")       // stdin line with --password-stdin, else no-echo prompt
 //	return e.Output(v, func(w io.Writer) { ... })  // JSON with --json, text otherwise
 //	return e.Fail(err)                      // service.Message on stderr, exit 1 (2 for usage errors)
@@ -84,21 +84,33 @@ func (e *Env) service() *service.Service {
 	if e.svc == nil {
 		e.svc = service.NewService(service.Options{Home: e.Home, Settings: e.Settings, Log: e.Log, Version: version.Version,
 			Sessions: e.Sessions(),
-			Connect:  func() (client.Options, error) { return e.ClientOptions(e.server()) }})
+			Connect: func(server string) (client.Options, error) {
+				if server == "" {
+					server = e.server()
+				}
+				return e.ClientOptions(server)
+			}})
 	}
 	return e.svc
 }
 
-// sessionService is the service acting as the current user with the cached session; on error
-// the service is returned all the same, acting as nobody.
+// sessionService is the service acting as the current account with its cached session; on
+// error the service is returned all the same, acting as nobody.
 func (e *Env) sessionService() (*service.Service, error) {
 	svc := e.service()
-	c, err := e.Current(e.Context())
-	if err != nil {
+	if err := e.needServer(); err != nil {
 		return svc, err
 	}
-	svc.UseSession(c)
-	return svc, nil
+	_, err := svc.ActAsCurrent(e.Context())
+	return svc, err
+}
+
+// needServer is the usage error of a command that needs a server when none is configured.
+func (e *Env) needServer() error {
+	if e.server() == "" {
+		return usageErrorf("no server is configured: pass --server https://HOST:PORT (it is remembered), or set server_url in the settings")
+	}
+	return nil
 }
 
 // Context is the command's context (cancelled on interrupt).
@@ -143,25 +155,6 @@ func (e *Env) ClientOptions(server string) (client.Options, error) {
 	return o, nil
 }
 
-// Client is a client of the configured server, acting as nobody.
-func (e *Env) Client() (*client.Client, error) {
-	server := e.server()
-	if server == "" {
-		return nil, usageErrorf("no server is configured: pass --server https://HOST:PORT (it is remembered), or set server_url in the settings")
-	}
-	return e.Connect(server)
-}
-
-// Connect is a client of server (also of another server than this run's, to revoke the
-// sessions cached for it).
-func (e *Env) Connect(server string) (*client.Client, error) {
-	o, err := e.ClientOptions(server)
-	if err != nil {
-		return nil, err
-	}
-	return client.New(o)
-}
-
 // Sessions is the session cache (OS keyring, or memory with a warning on stderr).
 func (e *Env) Sessions() *client.SessionStore {
 	e.once.Do(func() {
@@ -178,12 +171,6 @@ func (e *Env) Sessions() *client.SessionStore {
 	return e.sessions
 }
 
-// CurrentUser is the user the commands act as on the configured server ("" if none).
-func (e *Env) CurrentUser() string {
-	st, _ := loadState(e.Home)
-	return st.Current[e.serverKey()]
-}
-
 func (e *Env) serverKey() string {
 	if s, err := client.NormalizeServerURL(e.server()); err == nil {
 		return s
@@ -191,62 +178,33 @@ func (e *Env) serverKey() string {
 	return e.server()
 }
 
-// Current is a client acting as the current user with the cached session. The server checks
-// every request against Expected-User-Id, so a swapped token is caught on first use.
-func (e *Env) Current(ctx context.Context) (*client.Client, error) {
-	c, err := e.Client()
-	if err != nil {
-		return nil, err
-	}
-	user := e.CurrentUser()
-	if user == "" {
-		return nil, fmt.Errorf("not logged in to %s: run 'magdesk login --user ID' first", c.Server())
-	}
-	sess, err := e.Sessions().Load(c.Server(), user)
-	if errors.Is(err, client.ErrNoSession) {
-		return nil, fmt.Errorf("not logged in as %s at %s (no saved session): run 'magdesk login --user %s' first", user, c.Server(), user)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if sess.Ref().Expired(time.Now()) {
-		// Past its absolute lifetime the server refuses it anyway: say so without asking.
-		if derr := e.Sessions().Delete(c.Server(), user); derr != nil {
-			e.Log.Warn("could not forget the expired session", "err", derr)
-		}
-		return nil, fmt.Errorf("the session of %s at %s expired on %s: run 'magdesk login --user %s'",
-			user, c.Server(), sess.ExpiresAt.Local().Format(time.DateTime), user)
-	}
-	c.SetSession(sess.UserID, sess.Token)
-	return c, nil
-}
-
-// withSession parses a command's flags and its n positional arguments (what describes them in
-// the usage error) and returns them with a client acting as the current user.
-func (e *Env) withSession(fs *flag.FlagSet, args []string, n int, what string) ([]string, *client.Client, error) {
+// withService parses a command's flags and its n positional arguments (what describes them in
+// the usage error) and returns them with the service acting as the current account, and that
+// account's client.
+func (e *Env) withService(fs *flag.FlagSet, args []string, n int, what string) ([]string, *service.Service, *client.Client, error) {
 	pos, err := parseArgs(fs, args)
 	if err == nil {
 		err = wantArgs(pos, n, what)
 	}
-	if err != nil {
-		return nil, nil, err
+	if err == nil {
+		err = e.needServer()
 	}
-	c, err := e.Current(e.Context())
-	if err != nil {
-		return nil, nil, err
-	}
-	return pos, c, nil
-}
-
-// withService is withSession with the service acting as the current user over that client.
-func (e *Env) withService(fs *flag.FlagSet, args []string, n int, what string) ([]string, *service.Service, *client.Client, error) {
-	pos, c, err := e.withSession(fs, args, n, what)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	svc := e.service()
-	svc.UseSession(c)
+	c, err := svc.ActAsCurrent(e.Context())
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	return pos, svc, c, nil
+}
+
+// failSession reports an error of an authenticated call; a session the server no longer
+// knows is forgotten here too, so the next command says "log in" straight away.
+func (e *Env) failSession(err error) int {
+	e.service().ForgetIfEnded(err)
+	return e.Fail(err)
 }
 
 // Secret reads one secret: the next line of standard input with --password-stdin, else a

@@ -35,6 +35,9 @@ var hintByCode = map[api.Code]string{
 var hintByServiceCode = map[service.Code]string{
 	service.CodeNotLoggedIn:         "magdesk login --user ID",
 	service.CodeLoginAttemptExpired: "magdesk login --user ID",
+	service.CodeNoSavedSession:      "magdesk login --user ID",
+	service.CodeSessionExpired:      "magdesk login --user ID",
+	service.CodeLogoutPending:       "magdesk logout once the gateway answers, or magdesk sessions clear",
 	service.CodeCertNotHere:         "magdesk certs list",
 	service.CodeCertNotInStore:      "magdesk certs list",
 }

@@ -24,7 +24,7 @@ func otpEnroll(e *Env, args []string) int {
 	}
 	en, err := svc.StartTOTP(e.Context())
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(err)
 	}
 	if err := e.setEnrollment(c.Server(), c.UserID(), en.EnrollmentID); err != nil {
 		return e.Fail(err)
@@ -48,7 +48,7 @@ func otpVerify(e *Env, args []string) int {
 	}
 	cred, err := svc.VerifyTOTP(e.Context(), id, pos[0])
 	if err != nil {
-		return e.failSession(c, err)
+		return e.failSession(err)
 	}
 	if err := e.setEnrollment(c.Server(), c.UserID(), ""); err != nil {
 		return e.Fail(err)

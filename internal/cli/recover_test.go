@@ -72,7 +72,7 @@ func TestRecoverCommands(t *testing.T) {
 	if rc, out, errs := recoverPasswordByMail(t, env, store, append(base, "password", "--user", bob, "--answers", answers, "--password-stdin"), newPW); rc != ExitOK || !strings.Contains(out, "magdesk login --user "+bob) {
 		t.Fatalf("recover password: exit %d\n%s\n%s", rc, out, errs)
 	}
-	if r := runCLI(t, store, "", "--server", env.URL, "me"); r.code != ExitError || !strings.Contains(r.err, "no saved session") {
+	if r := runCLI(t, store, "", "--server", env.URL, "me"); r.code != ExitError || !strings.Contains(r.err, "No saved session for "+bob) {
 		t.Fatalf("me after the reset: %d %q", r.code, r.err)
 	}
 	if r := runCLI(t, store, newPW+"\n", "--server", env.URL, "login", "--user", bob, "--password-stdin"); r.code != ExitOK {

@@ -1,12 +1,11 @@
 package cli
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"time"
 
-	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // runSessions is sessions list | sessions clear | sessions use USER (switch between the
@@ -17,38 +16,35 @@ func runSessions(e *Env, args []string) int {
 	}, "list")
 }
 
-type sessionRow struct {
-	client.SessionRef
-	Current bool `json:"current"`
-	Expired bool `json:"expired"`
-}
-
 func sessionsList(e *Env, args []string) int {
 	if _, err := parseArgs(e.Flags("sessions list"), args); err != nil {
 		return e.Fail(err)
 	}
-	refs, err := e.Sessions().List()
+	rows, err := e.service().CachedSessions(e.Context())
 	if err != nil {
 		return e.Fail(err)
 	}
-	st, _ := loadState(e.Home)
-	now := time.Now()
-	rows := make([]sessionRow, 0, len(refs))
-	for _, r := range refs {
-		rows = append(rows, sessionRow{SessionRef: r, Current: st.Current[r.Server] == r.UserID, Expired: r.Expired(now)})
-	}
 	return e.Output(rows, func(w io.Writer) {
-		if writeTable(w, rows, "No cached sessions.", "\tUSER\tNAME\tSERVER\tSAVED\tEXPIRES", func(r sessionRow) []string {
-			mark, exp := "", r.ExpiresAt.Local().Format(time.DateTime)
-			if r.Current {
+		if writeTable(w, rows, "No cached sessions.", "\tUSER\tNAME\tSERVER\tSAVED\tEXPIRES", func(r service.CachedSession) []string {
+			mark, saved, exp := "", r.SavedAt.Local().Format(time.DateTime), r.ExpiresAt.Local().Format(time.DateTime)
+			switch {
+			case r.Current:
 				mark = "*"
+			case r.RevokePending:
+				mark, saved = "-", "logged out"
 			}
 			if r.Expired {
 				exp += " (expired)"
 			}
-			return []string{mark, r.UserID, r.DisplayName, r.Server, r.SavedAt.Local().Format(time.DateTime), exp}
+			return []string{mark, r.UserID, r.DisplayName, r.Server, saved, exp}
 		}) {
 			fmt.Fprintln(w, "* current account for its server")
+			for _, r := range rows {
+				if r.RevokePending {
+					fmt.Fprintln(w, "- logged out here, to be ended on the server at the next contact (or with magdesk sessions clear)")
+					break
+				}
+			}
 		}
 	})
 }
@@ -57,10 +53,10 @@ func sessionsClear(e *Env, args []string) int {
 	if _, err := parseArgs(e.Flags("sessions clear"), args); err != nil {
 		return e.Fail(err)
 	}
-	report, err := e.Sessions().ClearSessions(e.Context(), e.Connect)
-	// Whatever happened to the secrets, no account is current any more.
+	report, err := e.service().ClearSessions(e.Context())
+	// Whatever happened to the secrets, no enrolment is pending any more.
 	if st, serr := loadState(e.Home); serr == nil {
-		st.Current, st.Enrollments = map[string]string{}, map[string]string{}
+		st.Enrollments = map[string]string{}
 		if serr := saveState(e.Home, st); serr != nil && err == nil {
 			err = serr
 		}
@@ -99,31 +95,17 @@ func sessionsUse(e *Env, args []string) int {
 	if err == nil {
 		err = wantArgs(pos, 1, "the user ID of a cached session (see magdesk sessions list)")
 	}
-	if err != nil {
-		return e.Fail(err)
-	}
-	c, err := e.Client()
-	if err != nil {
-		return e.Fail(err)
-	}
-	sess, err := e.Sessions().Load(c.Server(), pos[0])
-	if errors.Is(err, client.ErrNoSession) {
-		return e.Fail(fmt.Errorf("no saved session for %s at %s: log in with 'magdesk login --user %s'", pos[0], c.Server(), pos[0]))
+	if err == nil {
+		err = e.needServer()
 	}
 	if err != nil {
 		return e.Fail(err)
 	}
-	me, err := c.Resume(e.Context(), sess.UserID, sess.Token)
+	me, err := e.service().SwitchSession(e.Context(), pos[0])
 	if err != nil {
-		if client.IsUnauthenticated(err) {
-			// The server ended it: forget it here as well.
-			if derr := e.Sessions().Delete(c.Server(), sess.UserID); derr != nil {
-				e.Log.Warn("could not forget the ended session", "err", derr)
-			}
-		}
 		return e.Fail(err)
 	}
-	if err := e.setCurrent(c.Server(), sess.UserID); err != nil {
+	if err := e.rememberServer(); err != nil {
 		return e.Fail(err)
 	}
 	return e.Output(me.Account, func(w io.Writer) {

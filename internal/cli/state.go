@@ -8,13 +8,12 @@ import (
 	"path/filepath"
 )
 
-// stateFile records which user is current on each server and the last server used. It holds
-// no secret (tokens are in the keyring), so a plain file in MAGDESK_HOME is right for it.
+// stateFile records the last server used, the CA files given for servers and pending TOTP
+// enrolments (which account is current on a server is the service's). It holds no secret
+// (tokens are in the keyring), so a plain file in MAGDESK_HOME is right for it.
 const stateFile = "cli-state.json"
 
 type state struct {
-	// Current maps a normalised server URL to the user id the commands act as.
-	Current map[string]string `json:"current"`
 	// LastServer is used when neither --server nor the settings name one.
 	LastServer string `json:"last_server,omitempty"`
 	// Enrollments maps "server|user" to a pending TOTP enrolment id between otp enroll and
@@ -25,7 +24,7 @@ type state struct {
 }
 
 func loadState(home string) (state, error) {
-	st := state{Current: map[string]string{}, Enrollments: map[string]string{}, CAFiles: map[string]string{}}
+	st := state{Enrollments: map[string]string{}, CAFiles: map[string]string{}}
 	if home == "" {
 		return st, nil
 	}
@@ -37,11 +36,8 @@ func loadState(home string) (state, error) {
 		return st, err
 	}
 	if err := json.Unmarshal(data, &st); err != nil {
-		// A damaged state file only loses the notion of "current user"; start afresh.
-		return state{Current: map[string]string{}, Enrollments: map[string]string{}, CAFiles: map[string]string{}}, nil
-	}
-	if st.Current == nil {
-		st.Current = map[string]string{}
+		// A damaged state file only loses the last server and pending enrolments; start afresh.
+		return state{Enrollments: map[string]string{}, CAFiles: map[string]string{}}, nil
 	}
 	if st.Enrollments == nil {
 		st.Enrollments = map[string]string{}
@@ -80,19 +76,15 @@ func saveState(home string, st state) error {
 	return os.Rename(tmp.Name(), filepath.Join(home, stateFile))
 }
 
-// setCurrent makes user current on server ("" forgets it) and remembers server as the last
-// one, with the CA file given by --ca for it.
-func (e *Env) setCurrent(server, user string) error {
+// rememberServer remembers this run's server as the last one, with the CA file given by --ca
+// for it.
+func (e *Env) rememberServer() error {
 	st, err := loadState(e.Home)
 	if err != nil {
 		return err
 	}
-	if user == "" {
-		delete(st.Current, server)
-	} else {
-		st.Current[server] = user
-	}
-	if e.CAFile != "" && server == e.serverKey() {
+	server := e.serverKey()
+	if e.CAFile != "" {
 		if abs, err := filepath.Abs(e.CAFile); err == nil {
 			st.CAFiles[server] = abs
 		}

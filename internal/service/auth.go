@@ -19,14 +19,21 @@ func (s *Service) RememberedUserID() string {
 	return s.settings.LastUserID
 }
 
-// Login implements Backend. Unless NoCertificate, the certificate known to belong to this
-// user is presented; a certificate of another account is never chosen here.
+// Login implements Backend. The certificate presented is CertSHA256 when it is set, none with
+// NoCertificate, else the one known to belong to this user (never another account's).
 func (s *Service) Login(ctx context.Context, req LoginRequest) (api.Me, error) {
 	c, err := s.anon()
 	if err != nil {
 		return api.Me{}, err
 	}
-	if !req.NoCertificate {
+	switch {
+	case req.CertSHA256 != "":
+		cert, err := s.o.Certs.TLSCertificate(ctx, req.CertSHA256)
+		if err != nil {
+			return api.Me{}, err
+		}
+		c = c.WithCertificate(cert)
+	case !req.NoCertificate:
 		cert, err := s.o.Certs.ForLogin(ctx, c.Server(), req.UserID)
 		if err != nil {
 			// A store that can't be read must not stop the login: go on without a certificate.
@@ -44,7 +51,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (api.Me, error) {
 	if err != nil {
 		return api.Me{}, err
 	}
-	return s.adopt(c, resp)
+	return s.adopt(ctx, c, resp)
 }
 
 // LoginMFA implements Backend.
@@ -59,21 +66,39 @@ func (s *Service) LoginMFA(ctx context.Context, ticket, otp string) (api.Me, err
 	if err != nil {
 		return api.Me{}, err
 	}
-	return s.adopt(c, resp)
+	return s.adopt(ctx, c, resp)
 }
 
-// adopt keeps the session of a login in the keyring and remembers the user id.
-func (s *Service) adopt(c *client.Client, resp *api.LoginResponse) (api.Me, error) {
+// adopt makes a fresh login the current account of its server: its session replaces the one
+// cached for that account, which is ended on the server (or kept to be ended at the next
+// contact), and the sessions logged out earlier while the server could not be told are ended
+// now. A session the keyring can't keep is ended again, so that no token is left unknown.
+func (s *Service) adopt(ctx context.Context, c *client.Client, resp *api.LoginResponse) (api.Me, error) {
 	a := resp.Account
-	sess := client.Session{Server: c.Server(), UserID: a.UserID, Token: resp.SessionToken, ExpiresAt: resp.ExpiresAt,
+	server := c.Server()
+	sess := client.Session{Server: server, UserID: a.UserID, Token: resp.SessionToken, ExpiresAt: resp.ExpiresAt,
 		DisplayName: a.DisplayName, OrgName: a.Org.Name, CertSHA256: c.CertificateSHA256()}
-	if err := s.sessions().Save(sess); err != nil {
-		s.o.Log.Warn("session not cached", "err", err)
+	// The replaced session is ended with those logged out earlier; it is kept aside before
+	// the new one takes its place, so that its token is never lost while still valid.
+	if old, err := s.sessions().Load(server, a.UserID); err == nil && old.Token != sess.Token {
+		if s.keepForRevocation(old) != nil {
+			if err := c.RevokeToken(ctx, old.Token); err != nil {
+				s.o.Log.Warn("replaced session not ended", "err", err)
+			}
+		}
 	}
+	if err := s.sessions().Save(sess); err != nil {
+		if rerr := c.RevokeToken(ctx, sess.Token); rerr != nil {
+			s.o.Log.Warn("unsaved session not ended", "err", rerr)
+		}
+		return api.Me{}, newError(CodeSessionNotSaved, a.UserID, err)
+	}
+	s.revokePending(ctx, c)
 	s.mu.Lock()
 	s.c, s.mfa = c, nil
 	remember := s.settings.RememberUserID && s.settings.LastUserID != a.UserID
 	s.mu.Unlock()
+	s.setCurrent(server, a.UserID)
 	if remember {
 		s.rememberUser(a.UserID)
 	}
@@ -99,57 +124,6 @@ func (s *Service) rememberUser(userID string) {
 // ErrNoCachedSession means there is no session to resume: show Login.
 var ErrNoCachedSession = errors.New("no cached session")
 
-// ResumeSession implements Backend. The server checks the token against the expected user
-// (Expected-User-Id), so a session of another account comes back as an account mismatch.
-func (s *Service) ResumeSession(ctx context.Context) (api.Me, error) {
-	user := s.RememberedUserID()
-	if user == "" {
-		return api.Me{}, ErrNoCachedSession
-	}
-	c, err := s.anon()
-	if err != nil {
-		return api.Me{}, err
-	}
-	sess, err := s.sessions().Load(c.Server(), user)
-	if err != nil {
-		return api.Me{}, ErrNoCachedSession
-	}
-	if sess.CertSHA256 != "" {
-		if cert, cerr := s.o.Certs.TLSCertificate(ctx, sess.CertSHA256); cerr == nil {
-			c = c.WithCertificate(cert)
-		}
-	}
-	me, err := c.Resume(ctx, user, sess.Token)
-	if err != nil {
-		if client.IsUnauthenticated(err) {
-			_ = s.sessions().Delete(c.Server(), user)
-			return api.Me{}, ErrNoCachedSession
-		}
-		return api.Me{}, err
-	}
-	s.mu.Lock()
-	s.c = c
-	s.mu.Unlock()
-	return *me, nil
-}
-
-// Logout implements Backend: the server ends the session, the keyring forgets it.
-func (s *Service) Logout(ctx context.Context) error {
-	s.mu.Lock()
-	c := s.c
-	s.dropSessionLocked()
-	s.mu.Unlock()
-	if c == nil {
-		return nil
-	}
-	user := c.UserID()
-	err := c.Logout(ctx)
-	if derr := s.sessions().Delete(c.Server(), user); derr != nil && err == nil {
-		err = derr
-	}
-	return err
-}
-
 // Me implements Backend.
 func (s *Service) Me(ctx context.Context) (api.Me, error) {
 	c, err := s.current()
@@ -157,50 +131,4 @@ func (s *Service) Me(ctx context.Context) (api.Me, error) {
 		return api.Me{}, err
 	}
 	return deref(c.Me(ctx))
-}
-
-// CachedSessions implements Backend.
-func (s *Service) CachedSessions(context.Context) ([]CachedSession, error) {
-	refs, err := s.sessions().List()
-	out := make([]CachedSession, 0, len(refs))
-	for _, r := range refs {
-		out = append(out, CachedSession{ServerURL: r.Server, UserID: r.UserID})
-	}
-	return out, err
-}
-
-// ClearSessions implements Backend: every cached session is revoked where the server answers
-// and deleted from the keyring; this window is logged out.
-func (s *Service) ClearSessions(ctx context.Context) (ClearReport, error) {
-	s.mu.Lock()
-	s.dropSessionLocked()
-	s.mu.Unlock()
-	opts, oerr := s.clientOptions()
-	if oerr != nil {
-		return ClearReport{}, oerr
-	}
-	rep, err := s.sessions().ClearSessions(ctx, func(server string) (*client.Client, error) {
-		o := opts
-		o.ServerURL = server
-		return client.New(o)
-	})
-	var out ClearReport
-	var notes []string
-	for _, c := range rep.Sessions {
-		if c.Revoked {
-			out.Revoked = append(out.Revoked, c.UserID)
-		} else {
-			out.LocalOnly = append(out.LocalOnly, c.UserID)
-			if c.Note != "" {
-				notes = append(notes, c.UserID+": "+c.Note)
-			}
-		}
-	}
-	out.Message = clearMessage(len(rep.Sessions), out, notes)
-	if err != nil {
-		out.KeyringError = Message(err)
-		return out, err
-	}
-	s.o.Log.Info("cached sessions cleared", "revoked", len(out.Revoked), "local_only", len(out.LocalOnly))
-	return out, nil
 }

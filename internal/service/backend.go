@@ -33,13 +33,16 @@ type Backend interface {
 	SecurityQuestions(ctx context.Context) ([]api.SecurityQuestion, error)
 	CompleteActivation(ctx context.Context, req api.ActivationCompleteRequest) (api.ActivationCompleteResponse, error)
 
-	// Login. The certificate is chosen automatically for the user (none when NoCertificate).
+	// Login. The certificate is chosen automatically for the user unless the request names one
+	// (or none).
 	RememberedUserID() string
 	Login(ctx context.Context, req LoginRequest) (api.Me, error)
 	LoginMFA(ctx context.Context, ticket, otp string) (api.Me, error)
-	// ResumeSession continues the remembered user's cached session (ErrNoCachedSession if none).
+	// ResumeSession continues the current account's cached session (ErrNoCachedSession if none).
 	ResumeSession(ctx context.Context) (api.Me, error)
-	Logout(ctx context.Context) error
+	// SwitchSession continues another account's cached session on this server.
+	SwitchSession(ctx context.Context, userID string) (api.Me, error)
+	Logout(ctx context.Context) (LogoutReport, error)
 	Me(ctx context.Context) (api.Me, error)
 
 	// Home, terms and access requests.
@@ -115,6 +118,8 @@ type LoginRequest struct {
 	// NoCertificate logs in without a client certificate (first-time setup; the seed page
 	// tells users to press Cancel on the certificate prompt there).
 	NoCertificate bool
+	// CertSHA256 presents that certificate, from the first store that can give it.
+	CertSHA256 string
 }
 
 // Certificate statuses: certstore's classes of an identity for the logged-in account.
@@ -157,19 +162,6 @@ type RemoveResult struct {
 	Message  string
 	// Outcomes is what was done in each store.
 	Outcomes []certstore.RemoveOutcome
-}
-
-// CachedSession is one session kept in the keyring.
-type CachedSession struct {
-	ServerURL, UserID string
-}
-
-// ClearReport tells what ClearSessions did.
-type ClearReport struct {
-	Revoked      []string // user ids whose session the server ended
-	LocalOnly    []string // removed from this computer only (server unreachable or session already gone)
-	Message      string
-	KeyringError string
 }
 
 // Versions for About.

@@ -277,16 +277,6 @@ func (s *Service) ConnectIdentity(ctx context.Context, sha256, fromUserID, passw
 	return err
 }
 
-// LoginCertificate is the certificate to present when userID logs in to server: with sha256
-// empty the one known to be that user's (nil if none, never another account's), else that
-// identity from the first store that can give it.
-func (s *Service) LoginCertificate(ctx context.Context, server, userID, sha256 string) (*tls.Certificate, error) {
-	if sha256 == "" {
-		return s.o.Certs.ForLogin(ctx, server, userID)
-	}
-	return s.o.Certs.TLSCertificate(ctx, sha256)
-}
-
 // CheckBackup checks a backup the user chose to make before a removal: a file, and a password
 // typed twice.
 func CheckBackup(req RemoveRequest, again string) error {

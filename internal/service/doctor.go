@@ -393,7 +393,7 @@ func (s *Service) ClockWarning(ctx context.Context) string {
 	mfa := s.mfa
 	s.mu.Unlock()
 	if mfa != nil {
-		return ClockWarningOf(mfa)
+		return clockWarningOf(mfa)
 	}
 	c, err := s.anon()
 	if err != nil {
@@ -406,11 +406,11 @@ func (s *Service) ClockWarning(ctx context.Context) string {
 		}
 		return ""
 	}
-	return ClockWarningOf(c)
+	return clockWarningOf(c)
 }
 
-// ClockWarningOf is the clock warning from what a client already measured, "" when fine.
-func ClockWarningOf(c *client.Client) string {
+// clockWarningOf is the clock warning from what a client already measured, "" when fine.
+func clockWarningOf(c *client.Client) string {
 	if skew, ok := c.ClockSkew(); ok && client.SkewTooLarge(skew) {
 		host := ""
 		if u, err := url.Parse(c.Server()); err == nil {

@@ -68,7 +68,7 @@ func TestDoctorThroughTinyproxy(t *testing.T) {
 	in.User = "alice"
 	in.KeyringWarning = "No system keyring is available: sessions are kept in memory only."
 	in.Sessions = func(context.Context) ([]service.CachedSession, error) {
-		return []service.CachedSession{{ServerURL: env.URL, UserID: "alice"}, {ServerURL: env.URL, UserID: "bob"}}, nil
+		return []service.CachedSession{{SessionRef: client.SessionRef{Server: env.URL, UserID: "alice"}}, {SessionRef: client.SessionRef{Server: env.URL, UserID: "bob"}}}, nil
 	}
 	in.Identities = func(context.Context) ([]service.Identity, error) {
 		return []service.Identity{

@@ -31,6 +31,10 @@ const (
 	CodeRenewalRemoveFailed    Code = "RENEWAL_REMOVE_FAILED"
 	CodeAutostartFailed        Code = "AUTOSTART_FAILED"
 	CodeNoRecovery             Code = "RECOVERY_NOT_OFFERED"
+	CodeNoSavedSession         Code = "NO_SAVED_SESSION"
+	CodeSessionExpired         Code = "SESSION_EXPIRED"
+	CodeSessionNotSaved        Code = "SESSION_NOT_SAVED"
+	CodeLogoutPending          Code = "LOGOUT_PENDING"
 )
 
 // Error is an error of the service: a code, what it is about (a path, a fingerprint, a store),
@@ -110,6 +114,8 @@ var kindOfService = map[Code]Kind{
 	CodeBackupPasswordTooShort: KindValidation,
 	CodeBackupPasswordsDiffer:  KindValidation,
 	CodeNotRenewable:           KindValidation,
+	CodeNoSavedSession:         KindUnauthenticated,
+	CodeSessionExpired:         KindUnauthenticated,
 }
 
 // kindOfCode sorts the server's codes that no client predicate covers.

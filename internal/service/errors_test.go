@@ -78,7 +78,7 @@ func TestCatalogueIsNeutral(t *testing.T) {
 		api.StatusPendingTerms, api.StatusAccessDenied, api.StatusSuspended} {
 		all = append(all, StatusText(api.Application{Status: st}))
 	}
-	all = append(all, clearMessage(0, ClearReport{}, nil), clearMessage(2, ClearReport{Revoked: []string{"a"}, LocalOnly: []string{"b"}}, nil),
+	all = append(all, clearMessage(0, 0, 0, nil), clearMessage(2, 1, 1, []string{"b: NOTE"}),
 		LockoutMessage(90*time.Second, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
 	for _, s := range all {
 		if s == "" || strings.Contains(s, "%!") || frontEnd.MatchString(s) {

@@ -285,7 +285,7 @@ func (s *Service) loginWith(ctx context.Context, c *client.Client, cert *tls.Cer
 	if resp.Session.CertSHA256 == "" {
 		return api.Me{}, newError(CodeRenewalCertIgnored, "", nil)
 	}
-	return s.adopt(nc, resp)
+	return s.adopt(ctx, nc, resp)
 }
 
 // renew implements renewer over the stores of this computer.

@@ -35,6 +35,10 @@ var sentences = map[Code]string{
 	CodeRenewalRemoveFailed:    "The new certificate works and the old one is revoked, but the old one could not be removed from this computer (%[2]v). Remove it from the list of certificates.",
 	CodeAutostartFailed:        "MAG Desktop could not change its start-at-login entry %[1]s (%[2]v). Check that you may write there, or turn the setting off.",
 	CodeNoRecovery:             "This server does not offer account self-service yet. Ask your organisation administrator to resend the activation email or to reset your account.",
+	CodeNoSavedSession:         "No saved session for %[1]s on this computer. Log in as %[1]s first.",
+	CodeSessionExpired:         "The session of %[1]s has expired. Log in again.",
+	CodeSessionNotSaved:        "You logged in, but this computer's keyring could not keep the session (%[2]v), so it was ended again. Unlock the keyring, then log in again.",
+	CodeLogoutPending:          "%[1]s is logged out on this computer, but the gateway could not be told (%[2]v). The session stays valid there until MAG Desktop next reaches the gateway (at the next login or start, or when the cached sessions are cleared), and is ended then.",
 }
 
 func message(e *Error) string {
@@ -114,13 +118,13 @@ func ServerListNotRead(err error) string {
 const notInstalled = "Not installed in %s: %s"
 
 // clearMessage says what clearing the cached sessions did.
-func clearMessage(total int, rep ClearReport, notes []string) string {
+func clearMessage(total, revoked, localOnly int, notes []string) string {
 	var msg string
 	if total == 0 {
 		msg = "No sessions were cached. Nothing is left in the keyring."
 	} else {
 		msg = fmt.Sprintf("Cleared %d cached session(s): %d ended on the server, %d removed from this computer only.",
-			total, len(rep.Revoked), len(rep.LocalOnly))
+			total, revoked, localOnly)
 		if len(notes) > 0 {
 			msg += "\n" + strings.Join(notes, "\n")
 		}

@@ -28,7 +28,7 @@ func TestRecoveryNeedsTheServersOffer(t *testing.T) {
 		}))
 		ca := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw})
 		s := NewService(Options{Home: t.TempDir(), Sessions: client.NewSessionStore(nil),
-			Connect: func() (client.Options, error) { return client.Options{ServerURL: srv.URL, CAPEM: ca}, nil }})
+			Connect: func(string) (client.Options, error) { return client.Options{ServerURL: srv.URL, CAPEM: ca}, nil }})
 		ctx := context.Background()
 		calls := map[string]func() error{
 			"activation": func() error { _, err := s.RecoverActivation(ctx, "u1", "a@example.org"); return err },

@@ -38,9 +38,9 @@ type Options struct {
 	Certs Certs
 	// Stores says which stores to open; Home and the settings' cert_stores fill what it leaves empty.
 	Stores certstore.InventoryOptions
-	// Connect, when set, gives the options of the clients of the server the service works
-	// with, instead of the settings (the command line's flags and remembered state).
-	Connect func() (client.Options, error)
+	// Connect, when set, gives the options of the clients of a server ("" for the one the
+	// service works with) instead of the settings (the command line's flags and remembered state).
+	Connect func(server string) (client.Options, error)
 	Log     *slog.Logger
 	Version string
 	// Autostart is the start-at-login entry (nil: SystemAutostart).
@@ -67,6 +67,9 @@ type Service struct {
 	netCfg   netconf.Config
 
 	sessOnce sync.Once
+
+	curMu sync.Mutex
+	cur   map[string]string // the current accounts when they are not written down (see inMemory)
 
 	setupMu     sync.Mutex // the setup's file and token
 	setupLoaded bool
@@ -210,7 +213,7 @@ func (s *Service) UseSession(c *client.Client) {
 // clientOptions are the options of every client of this run.
 func (s *Service) clientOptions() (client.Options, error) {
 	if s.o.Connect != nil {
-		return s.o.Connect()
+		return s.o.Connect("")
 	}
 	st := s.Settings()
 	host, _ := os.Hostname()
@@ -221,6 +224,17 @@ func (s *Service) clientOptions() (client.Options, error) {
 		o.CAPEM = d.CAPEM
 	}
 	return o, nil
+}
+
+// connectTo are the options of a client of another server than the configured one (to end
+// the sessions cached for it).
+func (s *Service) connectTo(server string) (client.Options, error) {
+	if s.o.Connect != nil {
+		return s.o.Connect(server)
+	}
+	o, err := s.clientOptions()
+	o.ServerURL = server
+	return o, err
 }
 
 // anon is a client of the configured server acting as nobody.

@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
+	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // accountScreen is "Me": who is logged in, organisation, roles and how strong the session is.
@@ -19,15 +21,17 @@ type accountScreen struct {
 	details *widget.Form
 	err     *widget.Label
 	reload  *widget.Button
-	me      api.Me
+	// others lists the other accounts cached for this server, each with a button to use it.
+	others *fyne.Container
+	me     api.Me
 }
 
 func newAccountScreen(u *UI) *accountScreen {
-	s := &accountScreen{u: u, details: widget.NewForm(), err: errorLabel()}
+	s := &accountScreen{u: u, details: widget.NewForm(), err: errorLabel(), others: container.NewVBox()}
 	s.reload = widget.NewButton("Refresh", s.refresh)
 	s.content = container.NewBorder(
 		container.NewVBox(heading("My Account", "Who you are logged in as, and how strongly."), s.err), nil, nil, nil,
-		container.NewVScroll(container.NewVBox(s.details,
+		container.NewVScroll(container.NewVBox(s.details, s.others,
 			container.NewHBox(
 				widget.NewButton("Manage one-time codes", func() { u.showTab(TabOTP) }),
 				widget.NewButton("Certificates", func() { u.showTab(TabCerts) }),
@@ -47,6 +51,42 @@ func (s *accountScreen) refresh() {
 		}
 		setError(s.err, "")
 		s.fill(me)
+		s.listOthers()
+	})
+}
+
+// listOthers shows the other accounts whose sessions are cached for this server: using one
+// switches to it without a password.
+func (s *accountScreen) listOthers() {
+	u := s.u
+	run(u, nil, u.be.CachedSessions, func(list []service.CachedSession, err error) {
+		s.others.RemoveAll()
+		server, _ := client.NormalizeServerURL(u.be.Settings().ServerURL)
+		for _, c := range list {
+			if err != nil || c.Server != server || c.RevokePending || c.UserID == s.me.Account.UserID {
+				continue
+			}
+			if len(s.others.Objects) == 0 {
+				s.others.Add(widget.NewLabelWithStyle("Other accounts logged in on this computer", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+			}
+			var use *widget.Button
+			use = widget.NewButton("Use", func() { s.use(use, c.UserID) })
+			s.others.Add(container.NewBorder(nil, nil, nil, use, widget.NewLabel(c.UserID+" — "+c.DisplayName)))
+		}
+		s.others.Refresh()
+	})
+}
+
+func (s *accountScreen) use(b *widget.Button, userID string) {
+	u := s.u
+	run(u, b, func(ctx context.Context) (api.Me, error) { return u.be.SwitchSession(ctx, userID) }, func(me api.Me, err error) {
+		if err != nil {
+			// This window's own session is untouched: say why that account can't be used.
+			setError(s.err, u.explain(err).Message)
+			s.listOthers()
+			return
+		}
+		u.enter(me)
 	})
 }
 

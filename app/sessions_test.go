@@ -6,13 +6,18 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/config"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // confirmTop presses the confirm button of the dialog on top.
@@ -139,4 +144,65 @@ func TestSupportBundleHoldsNoSecret(t *testing.T) {
 	h.u.writeSupportBundle(out)
 	h.u.Wait()
 	h.mustContain(h.u.lastInfo, "not written")
+}
+
+// The account tab lists the other accounts cached for this server; Use switches to one without
+// a password, and one the server ended is refused and forgotten.
+func TestUseAnotherCachedAccount(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		ended bool
+	}{{"a live session", false}, {"a session the server ended", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			org := h.env.CreateOrg(t, "Acme Aero")
+			alice := h.env.CreateActiveUser(t, org, "alice@example.com", "Alice", "A", testPassword, false)
+			bob := h.env.CreateActiveUser(t, org, "bob@example.com", "Bob", "B", testPassword, false)
+			// Bob logged in on this computer too (the command line, another window).
+			eff, err := config.Load(h.home)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := service.NewService(service.Options{Home: t.TempDir(), Settings: eff, Sessions: h.sessions()})
+			if _, err := other.Login(t.Context(), service.LoginRequest{UserID: bob, Password: testPassword, NoCertificate: true}); err != nil {
+				t.Fatal(err)
+			}
+			if tc.ended {
+				srv, _ := client.NormalizeServerURL(h.env.URL)
+				sess, _ := h.sessions().Load(srv, bob)
+				h.env.Do(t, h.env.Client(t, nil), "DELETE", api.PathSessionCurrent, sess.Token, nil, nil)
+			}
+			h.login(alice, testPassword)
+			h.u.showTab(TabAccount)
+			h.u.Wait()
+			var use *widget.Button
+			for _, o := range h.u.account.others.Objects {
+				if row, ok := o.(*fyne.Container); ok {
+					for _, w := range row.Objects {
+						if b, ok := w.(*widget.Button); ok && b.Text == "Use" {
+							use = b
+						}
+					}
+				}
+			}
+			h.tap(use)
+			want := bob
+			if tc.ended {
+				want = alice
+			}
+			if me := h.u.LoggedIn(); me == nil || me.Account.UserID != want {
+				t.Fatalf("logged in as %+v, want %s", me, want)
+			}
+			if tc.ended && h.u.account.err.Text == "" {
+				t.Fatal("the refusal is not explained")
+			}
+			if got := h.svc.CurrentAccount(); got != want {
+				t.Fatalf("current account %s, want %s", got, want)
+			}
+			list, _ := h.svc.CachedSessions(t.Context())
+			if cached := slices.ContainsFunc(list, func(s service.CachedSession) bool { return s.UserID == bob }); cached == tc.ended {
+				t.Fatalf("bob cached: %v (%+v)", cached, list)
+			}
+		})
+	}
 }

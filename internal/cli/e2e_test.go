@@ -312,7 +312,7 @@ func TestCommandLineAsAUser(t *testing.T) {
 		t.Fatalf("clear report %+v", report)
 	}
 	bob.fails(1, "not logged in", "", "me")
-	ada.fails(1, "not logged in", "", "apps")
+	ada.fails(1, "No saved session for "+adminID, "", "apps") // her home still names her, the keyring holds nothing
 	if out := search(); strings.Contains(out, "session") {
 		t.Fatalf("the keyring still holds sessions:\n%s", out)
 	}

@@ -351,17 +351,19 @@ func (q Q) RecoveriesSince(ctx context.Context, userKey string, since time.Time)
 	return n, wrap(err)
 }
 
-// RecoveryByID loads a recovery and counts this attempt on it.
-func (q Q) RecoveryByID(ctx context.Context, id string) (Recovery, error) {
-	if _, err := q.exec(ctx, `UPDATE recoveries SET attempts = attempts + 1 WHERE id = ?`, id); err != nil {
-		return Recovery{}, err
-	}
+// RecoveryByID loads a recovery and counts this attempt on it, in one statement, so that
+// each of several attempts at once sees its own count (apart, the increments of all of them
+// could land before any read, and every attempt would see the total).
+func (s *Store) RecoveryByID(ctx context.Context, id string) (Recovery, error) {
 	var r Recovery
-	var c, e, u sql.NullInt64
-	err := q.q.QueryRowContext(ctx, `SELECT id, user_key, COALESCE(account_id, ''), code_hash, questions, attempts, created_at,
-		expires_at, consumed_at FROM recoveries WHERE id = ?`, id).Scan(&r.ID, &r.UserKey, &r.AccountID, &r.CodeHash, &r.Questions,
-		&r.Attempts, &c, &e, &u)
-	r.CreatedAt, r.ExpiresAt, r.ConsumedAt = tm(c), tm(e), tm(u)
+	err := s.queryWrite(ctx, func(q querier) error {
+		var c, e, u sql.NullInt64
+		err := q.QueryRowContext(ctx, `UPDATE recoveries SET attempts = attempts + 1 WHERE id = ?
+			RETURNING id, user_key, COALESCE(account_id, ''), code_hash, questions, attempts, created_at, expires_at, consumed_at`,
+			id).Scan(&r.ID, &r.UserKey, &r.AccountID, &r.CodeHash, &r.Questions, &r.Attempts, &c, &e, &u)
+		r.CreatedAt, r.ExpiresAt, r.ConsumedAt = tm(c), tm(e), tm(u)
+		return err
+	})
 	return r, wrap(err)
 }
 

@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+
 	"github.com/mag-desktop/magdesk/certstore"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
 	"github.com/mag-desktop/magdesk/internal/service"
@@ -241,5 +244,75 @@ func TestLogin2035OpensFixAndRetriesWithout(t *testing.T) {
 	h.u.Wait()
 	if h.u.LoggedIn() == nil {
 		t.Fatalf("login without the certificate failed: %q", h.u.login.err.Text)
+	}
+}
+
+// Importing a PKCS#12 file through the Import dialog notes the logged-in account as its owner
+// when the gateway has it bound to that account (as the command line does), and nobody else.
+func TestImportDialogRecordsTheOwner(t *testing.T) {
+	cases := []struct {
+		name                string
+		asSecond, wantOwner bool
+		status              string
+	}{
+		{"bound to the logged-in account", true, true, service.CertBound},
+		{"bound to another account", false, false, service.CertWrongAccount},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, servertest.WithDemo())
+			d := h.env.Server.Demo()
+			b, err := certstore.ParsePEMIdentity(d.SecondCertPEM, d.SecondKeyPEM)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(t.TempDir(), "mine.p12")
+			if err := certstore.WritePKCS12File(path, b, "file password 1"); err != nil {
+				t.Fatal(err)
+			}
+			user, pw := d.UserUserID, d.UserPassword
+			if tc.asSecond {
+				user, pw = d.SecondUserID, d.SecondPassword
+			}
+			h.login(user, pw)
+			h.u.showTab(TabCerts)
+			h.u.Wait()
+
+			h.tap(h.u.certs.importB)
+			form, ok := h.u.TopDialog().(*dialog.FormDialog)
+			if !ok {
+				t.Fatalf("Import opened %T", h.u.TopDialog())
+			}
+			h.typeIn(h.u.certs.path.entry, path)
+			secret, _ := find(h.overlay(), func(o fyne.CanvasObject) bool {
+				e, ok := o.(*escEntry)
+				return ok && e.Password
+			}).(*escEntry)
+			if secret == nil {
+				t.Fatal("the Import dialog has no password entry")
+			}
+			h.typeIn(secret, "file password 1")
+			form.Submit()
+			h.u.Wait()
+			if h.u.certs.err.Text != "" {
+				t.Fatalf("import failed: %s", h.u.certs.err.Text)
+			}
+
+			want := ""
+			if tc.wantOwner {
+				want = user
+			}
+			fs, err := certstore.OpenFileStore(h.home, certstore.WithKeyring(testKeyring))
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, _ := fs.Records()
+			if len(recs) != 1 || recs[0].SHA256 != certstore.FingerprintOf(b.Cert) || recs[0].UserID != want {
+				t.Fatalf("owner record after importing: %+v, want the owner %q", recs, want)
+			}
+			if st := h.certStatus(certstore.FingerprintOf(b.Cert)); st != tc.status {
+				t.Fatalf("status after importing: %q, want %q", st, tc.status)
+			}
+		})
 	}
 }

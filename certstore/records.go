@@ -31,6 +31,8 @@ const (
 	SourceRequest = "request"
 	SourceImport  = "import"
 	SourceDemo    = "demo"
+	// SourceConnect is a certificate of another store, noted when it was connected to an account.
+	SourceConnect = "connect"
 )
 
 type indexFile struct {
@@ -104,6 +106,25 @@ func (s *FileStore) putRecordLocked(rec Record) error {
 		return newErr(CodeStoreUnavailable, "file records", err, "cannot write %s", s.indexPath())
 	}
 	return nil
+}
+
+// SetOwner notes that fp belongs to userID at serverURL: its record is changed, or made when
+// there is none (a certificate found in another store, or imported with no record).
+func (s *FileStore) SetOwner(fp Fingerprint, serverURL, userID string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	recs, err := s.Records()
+	if err != nil {
+		return err
+	}
+	rec := Record{SHA256: fp, Source: SourceConnect, CreatedAt: time.Now().UTC()}
+	for _, r := range recs {
+		if r.SHA256 == fp {
+			rec = r
+		}
+	}
+	rec.ServerURL, rec.UserID = serverURL, userID
+	return s.putRecordLocked(rec)
 }
 
 // NormalizeServerURL makes URLs comparable: no trailing slash, lower-case scheme and host.

@@ -30,7 +30,8 @@ type Certs interface {
 	Remove(ctx context.Context, req RemoveRequest) (RemoveResult, error)
 	// TLSCertificate is the identity as a TLS client certificate (Account Connections).
 	TLSCertificate(ctx context.Context, sha256 string) (*tls.Certificate, error)
-	// Reassign notes that the identity now belongs to userID at server.
+	// Reassign notes that the identity now belongs to userID at server, with or without an
+	// earlier note.
 	Reassign(sha256, server, userID string) error
 	// SupportInventory lists every store for a support bundle (fingerprints, never keys).
 	SupportInventory(ctx context.Context) ([]support.Cert, []string)

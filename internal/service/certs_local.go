@@ -239,25 +239,14 @@ func (l *localCerts) TLSCertificate(ctx context.Context, sha string) (*tls.Certi
 	return b.TLSCertificate(), nil
 }
 
-// Reassign implements Certs: the app's note of who owns the identity now names this account.
+// Reassign implements Certs: the app's note of who owns the identity now names this account,
+// made if the identity had none (one found in a browser's store, say).
 func (l *localCerts) Reassign(sha, server, userID string) error {
 	inv, err := l.inventory()
 	if err != nil {
 		return err
 	}
-	recs, err := inv.File.Records()
-	if err != nil {
-		return err
-	}
-	for _, r := range recs {
-		if string(r.SHA256) == sha {
-			r.UserID, r.ServerURL = userID, server
-			if err := inv.File.PutRecord(r); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return inv.File.SetOwner(certstore.Fingerprint(sha), server, userID)
 }
 
 // SupportInventory implements Certs.

@@ -42,8 +42,7 @@ func FuzzInterpretAnswer(f *testing.F) {
 		if e.Kind == 0 || e.Kind.String() == "unknown" {
 			t.Fatalf("unclassified error %#v", e)
 		}
-		msg := UserMessage(e)
-		if msg == "" || strings.Contains(msg, "%!") {
+		if msg := e.Error(); msg == "" || strings.Contains(msg, "%!") {
 			t.Fatalf("bad message %q for %#v", msg, e)
 		}
 		if d := retryAfter(e); d < 0 || d > seconds(1<<40) {

@@ -115,7 +115,7 @@ func revoke(ctx context.Context, connect Connector, server, token string) (bool,
 	}
 	c, err := connect(server)
 	if err != nil {
-		return false, "not revoked on the server: " + UserMessage(err)
+		return false, "not revoked on the server: " + err.Error()
 	}
 	defer c.CloseIdleConnections()
 	rctx, cancel := context.WithTimeout(ctx, revokeTimeout)
@@ -127,7 +127,7 @@ func revoke(ctx context.Context, connect Connector, server, token string) (bool,
 	case IsUnauthenticated(err):
 		return false, "the server had already ended it (expired or logged out)"
 	default:
-		return false, "not revoked on the server (deleted here only): " + UserMessage(err)
+		return false, "not revoked on the server (deleted here only): " + err.Error()
 	}
 }
 

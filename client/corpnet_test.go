@@ -16,6 +16,7 @@ import (
 	"github.com/mag-desktop/magdesk/internal/netconf"
 	"github.com/mag-desktop/magdesk/internal/netconf/proxytest"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/pquerna/otp/totp"
 )
 
@@ -56,7 +57,7 @@ func wantProxyCode(t *testing.T, err error, code string, msgParts ...string) {
 	if pe == nil || pe.Code != code {
 		t.Fatalf("error %v, want proxy code %s", err, code)
 	}
-	msg := client.UserMessage(err)
+	msg := service.Message(err)
 	for _, p := range msgParts {
 		if !strings.Contains(msg, p) {
 			t.Errorf("message %q lacks %q", msg, p)
@@ -83,8 +84,8 @@ func TestThroughTinyproxy(t *testing.T) {
 	tp.Stop()
 	c.CloseIdleConnections()
 	_, err := c.Meta(ctx)
-	if !client.IsOffline(err) || !strings.Contains(client.UserMessage(err), "proxy") {
-		t.Fatalf("proxy stopped: %v / %q", err, client.UserMessage(err))
+	if !client.IsOffline(err) || !strings.Contains(service.Message(err), "proxy") {
+		t.Fatalf("proxy stopped: %v / %q", err, service.Message(err))
 	}
 }
 
@@ -119,7 +120,7 @@ func TestTinyproxyBasicAuth(t *testing.T) {
 	} {
 		_, err := corpClient(t, env, netconf.Config{Mode: netconf.ModeFixed, URL: c.proxy}, nil).Meta(ctx)
 		wantProxyCode(t, err, c.code, c.parts...)
-		if msg := client.UserMessage(err); strings.Contains(msg, "wrong-pw") || strings.Contains(err.Error(), "wrong-pw") {
+		if msg := service.Message(err); strings.Contains(msg, "wrong-pw") || strings.Contains(err.Error(), "wrong-pw") {
 			t.Errorf("%s: the password shows: %q / %v", c.name, msg, err)
 		}
 	}
@@ -191,7 +192,7 @@ func TestInterceptingProxy(t *testing.T) {
 	if !client.IsIntercepted(err) || ce.Issuer != ic.CAName {
 		t.Fatalf("through the interceptor: %v (kind %v)", err, ce)
 	}
-	msg := client.UserMessage(err)
+	msg := service.Message(err)
 	for _, p := range []string{"inspecting secure connections", ic.CAName, "ca_bundle"} {
 		if !strings.Contains(msg, p) {
 			t.Errorf("message %q lacks %q", msg, p)
@@ -251,7 +252,7 @@ func TestClockSkew(t *testing.T) {
 	if !client.HasCode(err, api.CodeOTPInvalid) {
 		t.Fatalf("login with a code two minutes off: %v", err)
 	}
-	msg := client.UserMessage(err)
+	msg := service.Message(err)
 	if !strings.Contains(msg, "2 minutes") || !strings.Contains(msg, "clock") || strings.Contains(msg, "code is wrong") {
 		t.Fatalf("message %q", msg)
 	}

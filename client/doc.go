@@ -37,8 +37,9 @@
 // errors.As as *api.Problem; KindOffline, KindTimeout, KindUntrustedServer, KindTLS,
 // KindServer for 5xx/HTML/garbage, KindAccountMismatch, KindCanceled, KindConfig, KindInput).
 // Ask with IsWrongCertificate (Error 2035), IsAccountMismatch, IsMFARequired, IsLocked,
-// IsOffline, IsTimeout, IsUntrustedServer, IsServerError, IsUnauthenticated, HasCode; show
-// UserMessage(err): one plain sentence of what happened and what to do.
+// IsOffline, IsTimeout, IsUntrustedServer, IsServerError, IsUnauthenticated, HasCode. The
+// errors carry what a sentence needs (Server, Issuer, ClockSkew, the accounts, OfflineCauseOf,
+// ProblemRetry); the words for the user are the service's catalogue (service.Message).
 //
 // # Sessions
 //

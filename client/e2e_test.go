@@ -19,6 +19,7 @@ import (
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/service"
 	"github.com/pquerna/otp/totp"
 	"github.com/zalando/go-keyring"
 )
@@ -78,7 +79,7 @@ func wantCode(t *testing.T, err error, code api.Code) {
 	if !client.HasCode(err, code) {
 		t.Fatalf("error = %v, want %s", err, code)
 	}
-	if msg := client.UserMessage(err); msg == "" || strings.Contains(msg, "%!") {
+	if msg := service.Message(err); msg == "" || strings.Contains(msg, "%!") {
 		t.Fatalf("bad message for %s: %q", code, msg)
 	}
 	var p *api.Problem
@@ -191,7 +192,7 @@ func TestLockout(t *testing.T) {
 	if !locked || wait < 20*time.Second || wait > 60*time.Second {
 		t.Fatalf("after failures: %v (wait %v)", err, wait)
 	}
-	if msg := client.UserMessage(err); !strings.Contains(msg, "locked for") {
+	if msg := service.Message(err); !strings.Contains(msg, "locked for") {
 		t.Fatalf("message %q", msg)
 	}
 	// Locked even with the right password, until the wait is over.
@@ -337,7 +338,7 @@ func TestAccountMismatch(t *testing.T) {
 	if c.HasSession() {
 		t.Fatal("the other account's token is kept after the mismatch")
 	}
-	if msg := client.UserMessage(err); !strings.Contains(msg, "Clear cached sessions") {
+	if msg := service.Message(err); !strings.Contains(msg, "Clear cached sessions") {
 		t.Fatalf("message does not offer clearing sessions: %q", msg)
 	}
 	if _, err := user.Me(ctx); err != nil {
@@ -412,7 +413,7 @@ func TestWrongCertificate2035(t *testing.T) {
 	if !client.IsWrongCertificate(err) {
 		t.Fatalf("login with the other account's certificate: %v", err)
 	}
-	if msg := client.UserMessage(err); !strings.Contains(msg, "2035") {
+	if msg := service.Message(err); !strings.Contains(msg, "2035") {
 		t.Fatalf("message %q does not name Error 2035", msg)
 	}
 	// ... and the right one alone logs in, as a second factor.
@@ -532,7 +533,7 @@ func TestRateLimited(t *testing.T) {
 	if p := client.ProblemOf(err); p.RetryAfter <= 0 {
 		t.Fatalf("no Retry-After in %+v", p)
 	}
-	if msg := client.UserMessage(err); !strings.Contains(msg, "busy. Wait") {
+	if msg := service.Message(err); !strings.Contains(msg, "busy. Wait") {
 		t.Fatalf("message %q", msg)
 	}
 }

@@ -106,7 +106,7 @@ func (e *Error) Code() api.Code {
 }
 
 // ErrNoServer is the cause of the configuration error of a client without a server address.
-var ErrNoServer = errors.New("no server is set: enter your gateway's address, as the activation email gives it (https://HOST:PORT)")
+var ErrNoServer = errors.New("no server is set")
 
 // IsNoServer reports that no server address is set.
 func IsNoServer(err error) bool { return errors.Is(err, ErrNoServer) }
@@ -168,6 +168,10 @@ func IsLocked(err error) (retryAfter time.Duration, ok bool) {
 	}
 	return seconds(p.RetryAfter), true
 }
+
+// ProblemRetry is how long the server asked to wait before trying again (0 when it did not
+// say), bounded to a day.
+func ProblemRetry(p *api.Problem) time.Duration { return seconds(p.RetryAfter) }
 
 // IsOffline reports that the server could not be reached at all (network, DNS, refused, timeout).
 func IsOffline(err error) bool { return isKind(err, KindOffline) || isKind(err, KindTimeout) }
@@ -248,20 +252,31 @@ func classifyTransport(ctx context.Context, op, server string, err error) *Error
 	return e
 }
 
-// dnsOrRefused tells which kind of offline it was, for the message.
-func offlineDetail(err error) string {
+// OfflineCause is why a server could not be reached, when it is known.
+type OfflineCause string
+
+// Causes of KindOffline.
+const (
+	OfflineUnknown OfflineCause = ""
+	OfflineProxy   OfflineCause = "proxy"
+	OfflineDNS     OfflineCause = "dns"
+	OfflineRefused OfflineCause = "refused"
+)
+
+// OfflineCauseOf says why the server of an unreachable err could not be reached.
+func OfflineCauseOf(err error) OfflineCause {
 	var (
 		dnsErr *net.DNSError
 		opErr  *net.OpError
 	)
 	switch {
 	case errors.As(err, &opErr) && opErr.Op == "proxyconnect":
-		return "proxy"
+		return OfflineProxy
 	case errors.As(err, &dnsErr):
-		return "dns"
+		return OfflineDNS
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return "refused"
+		return OfflineRefused
 	default:
-		return ""
+		return OfflineUnknown
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // fuzzAnswer is what the fuzzed server sends next.
@@ -102,7 +103,7 @@ func FuzzProblemOverTLS(f *testing.F) {
 		if !ok || ce.Kind == 0 || ce.Kind.String() == "unknown" {
 			t.Fatalf("status %d: unclassified error %#v", status, err)
 		}
-		if msg := client.UserMessage(err); strings.TrimSpace(msg) == "" || strings.Contains(msg, "%!") {
+		if msg := service.Message(err); strings.TrimSpace(msg) == "" || strings.Contains(msg, "%!") {
 			t.Fatalf("status %d: bad message %q", status, msg)
 		}
 		// A well-formed problem with a code is reported as exactly that problem.

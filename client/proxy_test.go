@@ -13,6 +13,7 @@ import (
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/netconf/proxytest"
 	"github.com/mag-desktop/magdesk/internal/server/servertest"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // connectProxy is a minimal HTTPS (CONNECT) proxy on loopback; it counts tunnels.
@@ -63,7 +64,7 @@ func TestThroughHTTPSProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := down.Meta(context.Background()); !client.IsOffline(err) || client.UserMessage(err) == "" {
+	if _, err := down.Meta(context.Background()); !client.IsOffline(err) || service.Message(err) == "" {
 		t.Fatalf("proxy down: %v", err)
 	}
 }

@@ -120,7 +120,7 @@ func TestClearSessionsWithoutServer(t *testing.T) {
 		t.Fatalf("report %+v", rep)
 	}
 	for _, c := range rep.Sessions {
-		if !strings.Contains(c.Note, "refused the connection") {
+		if !strings.Contains(c.Note, "connection refused") {
 			t.Fatalf("note does not say why it was not revoked: %q", c.Note)
 		}
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/mag-desktop/magdesk/client"
 	"github.com/mag-desktop/magdesk/internal/server"
 	"github.com/mag-desktop/magdesk/internal/server/password"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // magdOn opens magd on a fixed loopback address with a data folder that outlives it, so that it
@@ -152,13 +153,13 @@ func TestClientOfflineAndRecovers(t *testing.T) {
 		if !client.IsOffline(err) || client.IsTimeout(err) != wantTimeout {
 			t.Fatalf("%s: err = %v (offline %v, timeout %v), want offline with timeout=%v", stage, err, client.IsOffline(err), client.IsTimeout(err), wantTimeout)
 		}
-		if msg := client.UserMessage(err); msg == "" {
+		if msg := service.Message(err); msg == "" {
 			t.Fatalf("%s: no message for the user", stage)
 		}
 		if took > timeout+5*time.Second {
 			t.Fatalf("%s: the call took %v with a timeout of %v", stage, took, timeout)
 		}
-		t.Logf("%s: %s", stage, client.UserMessage(err))
+		t.Logf("%s: %s", stage, service.Message(err))
 	}
 
 	call("dead server (closed port)", false)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/mag-desktop/magdesk/client"
+	"github.com/mag-desktop/magdesk/internal/service"
 )
 
 // sslscanReport is what the TLS test reads from sslscan's text output.
@@ -205,7 +206,7 @@ func TestClientRefusesUntrustedServers(t *testing.T) {
 			t.Errorf("%s: login error = %v, want an untrusted server", tc.name, err)
 		}
 		c.CloseIdleConnections()
-		t.Logf("%s: %s", tc.name, client.UserMessage(err))
+		t.Logf("%s: %s", tc.name, service.Message(err))
 	}
 	// The same client trusting the CA under the right name works (the refusals were about trust).
 	c := w.client(t)

@@ -197,7 +197,7 @@ func TestImportIdentityRecordsItsOwner(t *testing.T) {
 			}
 			// The note is what a later login goes by: it presents the certificate for its owner only.
 			gw, _ := client.NormalizeServerURL(r.env.URL)
-			cert, err := r.svc.LoginCertificate(context.Background(), gw, user, "")
+			cert, err := r.svc.o.Certs.ForLogin(context.Background(), gw, user)
 			if err != nil || (cert != nil) != (want == user) {
 				t.Fatalf("login certificate for %s: %v, %v", user, cert != nil, err)
 			}

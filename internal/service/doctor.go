@@ -130,7 +130,7 @@ func network(ctx context.Context, in DoctorInput, add addFunc) {
 	d, err := in.Network.Decide(ctx, u)
 	switch {
 	case err != nil:
-		add("proxy", CheckProblem, client.UserMessage(&client.Error{Kind: client.KindProxy, Server: u.Host, Err: err}), "")
+		add("proxy", CheckProblem, Message(&client.Error{Kind: client.KindProxy, Server: u.Host, Err: err}), "")
 		return
 	case d.Proxy != nil:
 		add("proxy", CheckOK, fmt.Sprintf("Connections to %s go through the proxy %s, because %s.", u.Host, d.ProxyText(), d.Why), "")
@@ -158,7 +158,7 @@ func network(ctx context.Context, in DoctorInput, add addFunc) {
 
 	c, err := in.Anon()
 	if err != nil {
-		add("gateway", CheckProblem, client.UserMessage(err), "")
+		add("gateway", CheckProblem, Message(err), "")
 		return
 	}
 	defer c.CloseIdleConnections()
@@ -173,10 +173,10 @@ func network(ctx context.Context, in DoctorInput, add addFunc) {
 		}
 		add("gateway", CheckOK, fmt.Sprintf("The gateway answers: MAG gateway version %s (API %s).", meta.ServerVersion, meta.APIVersion), "")
 	case ce != nil && (ce.Kind == client.KindIntercepted || ce.Kind == client.KindUntrustedServer || ce.Kind == client.KindTLS || ce.Kind == client.KindClock):
-		add("tls", CheckProblem, client.UserMessage(err), "")
+		add("tls", CheckProblem, Message(err), "")
 		return
 	default:
-		add("gateway", CheckProblem, client.UserMessage(err), "")
+		add("gateway", CheckProblem, Message(err), "")
 		return
 	}
 	skew, ok := c.ClockSkew()
@@ -184,7 +184,7 @@ func network(ctx context.Context, in DoctorInput, add addFunc) {
 	case !ok:
 		add("clock", CheckSkipped, "The gateway did not say its time, so the clock could not be compared.", "")
 	case client.SkewTooLarge(skew):
-		add("clock", CheckWarning, client.SkewMessage(skew, u.Host), "")
+		add("clock", CheckWarning, SkewMessage(skew, u.Host), "")
 	default:
 		add("clock", CheckOK, fmt.Sprintf("This computer's clock agrees with the gateway's (difference under %s).", client.MaxClockSkew), "")
 	}
@@ -236,7 +236,7 @@ func local(ctx context.Context, in DoctorInput, add addFunc) {
 func certificates(ctx context.Context, in DoctorInput, add addFunc) {
 	ids, err := in.Identities(ctx)
 	if err != nil {
-		add("certificates", CheckWarning, "The certificates on this computer could not all be read: "+client.UserMessage(err), "")
+		add("certificates", CheckWarning, "The certificates on this computer could not all be read: "+Message(err), "")
 	}
 	now := time.Now()
 	var bad []string
@@ -266,7 +266,7 @@ func certificates(ctx context.Context, in DoctorInput, add addFunc) {
 func sessions(ctx context.Context, in DoctorInput, add addFunc) {
 	list, err := in.Sessions(ctx)
 	if err != nil {
-		add("sessions", CheckWarning, "The cached sessions could not be read: "+client.UserMessage(err), "")
+		add("sessions", CheckWarning, "The cached sessions could not be read: "+Message(err), "")
 		return
 	}
 	var others []string
@@ -292,7 +292,7 @@ func diagnoseApp(ctx context.Context, in DoctorInput) *AppDiagnosis {
 	}
 	apps, err := in.Session.Applications(ctx)
 	if err != nil {
-		d.Answer = client.UserMessage(err)
+		d.Answer = Message(err)
 		return d
 	}
 	i := slices.IndexFunc(apps, func(a api.Application) bool {
@@ -402,7 +402,7 @@ func (s *Service) ClockWarning(ctx context.Context) string {
 	defer c.CloseIdleConnections()
 	if _, err := c.Meta(ctx); err != nil {
 		if ce, ok := client.AsError(err); ok && ce.Kind == client.KindClock {
-			return client.UserMessage(err)
+			return Message(err)
 		}
 		return ""
 	}
@@ -416,7 +416,7 @@ func clockWarningOf(c *client.Client) string {
 		if u, err := url.Parse(c.Server()); err == nil {
 			host = u.Host
 		}
-		return client.SkewMessage(skew, host)
+		return SkewMessage(skew, host)
 	}
 	return ""
 }

@@ -64,7 +64,7 @@ func TestExplainKinds(t *testing.T) {
 // The catalogue is neutral of the front ends: no command, flag, screen or button is named, so
 // the window and the command line can both show every sentence.
 func TestCatalogueIsNeutral(t *testing.T) {
-	frontEnd := regexp.MustCompile(`(?i)magdesk |--[a-z]|\bpress\b|\bclick\b|\bbutton\b|\bscreen\b|\btab\b|"`)
+	frontEnd := regexp.MustCompile(`(?i)magdesk |--[a-z]|\bpress\b|\bclick\b|\bbutton\b|\bscreen\b|\btab\b|\bmenu\b|"|link doesn.t work`)
 	var all []string
 	for code := range kindOfService {
 		if _, ok := sentences[code]; !ok {
@@ -79,7 +79,29 @@ func TestCatalogueIsNeutral(t *testing.T) {
 		all = append(all, StatusText(api.Application{Status: st}))
 	}
 	all = append(all, clearMessage(0, 0, 0, nil), clearMessage(2, 1, 1, []string{"b: NOTE"}),
-		LockoutMessage(90*time.Second, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)))
+		LockoutMessage(90*time.Second, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), SkewMessage(time.Minute, ""), SkewMessage(-time.Hour, "gw"),
+		ServerListNotRead(problem(api.CodeServerBusy)))
+	// Every refusal of the gateway, with and without the server's detail, and the codes that
+	// are worded from their data.
+	codes := []api.Code{api.CodeValidationFailed, api.CodeAccountLocked, api.CodeSessionAccountMismatch, api.CodeRateLimited,
+		api.CodeServerBusy, api.CodeInternal, "UNKNOWN_CODE"}
+	for code := range serverSentences {
+		codes = append(codes, code)
+	}
+	for code := range serverAdvice {
+		if _, twice := serverSentences[code]; twice {
+			t.Errorf("%s is worded twice", code)
+		}
+		codes = append(codes, code)
+	}
+	for _, code := range codes {
+		all = append(all, Message(problem(code)),
+			Message(&client.Error{Kind: client.KindProblem, Problem: &api.Problem{Code: code, Title: "a title", Detail: "a detail", RequestID: "r1"}}))
+	}
+	// Every failure of the network, the proxy and TLS.
+	for _, err := range clientErrors() {
+		all = append(all, Message(err))
+	}
 	for _, s := range all {
 		if s == "" || strings.Contains(s, "%!") || frontEnd.MatchString(s) {
 			t.Errorf("not a neutral sentence: %q", s)

@@ -3,17 +3,17 @@ package service
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/mag-desktop/magdesk/api"
 	"github.com/mag-desktop/magdesk/certstore"
-	"github.com/mag-desktop/magdesk/client"
 )
 
 // This file is the catalogue of what MAG Desktop says to its user, for both front ends: every
 // sentence says what happened and what to do, and names no command, flag, screen or button
-// (the command line adds its commands from a table of its own). The server's and the
-// network's errors are worded by client.UserMessage, the stores' by certstore.
+// (the command line adds its commands from a table of its own). It is one catalogue in
+// several files: this one for the service's own errors, messages_server.go for the gateway's
+// refusals, messages_network.go for the network's failures, messages_certs.go for the
+// certificate stores'. Packages client and certstore keep codes and data, not sentences.
 
 // sentences are the words of the service's own errors; %[1]s is the error's subject, %[2]v its
 // cause.
@@ -63,7 +63,7 @@ func Message(err error) string {
 	if CodeOf(err) != "" {
 		return err.Error()
 	}
-	return client.UserMessage(err)
+	return clientMessage(err)
 }
 
 // CheckBackupPassword checks the password chosen for a backup or export file, typed twice.
@@ -75,12 +75,6 @@ func CheckBackupPassword(pw, again string) error {
 		return newError(CodeBackupPasswordsDiffer, "", nil)
 	}
 	return nil
-}
-
-// LockoutMessage is the sentence of a lockout with left to wait, until a time on the front
-// end's clock (a countdown shows it again as left shrinks).
-func LockoutMessage(left time.Duration, until time.Time) string {
-	return client.LockoutMessage(left, until)
 }
 
 // StatusText says in plain words what an application's status means for the user: the

@@ -78,9 +78,13 @@ func (u *UI) enter(me api.Me) {
 		container.NewTabItemWithIcon(TabHelp, theme.HelpIcon(), newHelpView(u, "")),
 	)
 	u.tabs = container.NewAppTabs(items...)
-	u.tabs.OnSelected = func(t *container.TabItem) { u.tabSelected(t.Text) }
+	u.tabs.OnSelected = func(t *container.TabItem) {
+		// A field of the tab left behind would keep its cursor blinking out of sight.
+		u.Win.Canvas().Unfocus()
+		u.tabSelected(t.Text)
+	}
 	u.stopWaiting()
-	u.Win.SetContent(u.tabs)
+	u.setContent(u.tabs)
 	u.tabSelected(TabHome)
 	if t := u.pendingTab; t != "" {
 		u.pendingTab = ""

@@ -206,12 +206,20 @@ func (u *UI) show(name string, content fyne.CanvasObject, focus fyne.Focusable) 
 		widget.NewButton("Settings", u.ShowSettings),
 		widget.NewButton("About", u.ShowAbout),
 	)
-	u.Win.SetContent(container.NewBorder(nil, container.NewCenter(links), nil, nil,
+	u.setContent(container.NewBorder(nil, container.NewCenter(links), nil, nil,
 		container.NewVScroll(container.NewPadded(content))))
 	if focus != nil {
 		u.focus(focus)
 	}
 	u.screenShown(name)
+}
+
+// setContent replaces the window's content. The focused field is unfocused first: Fyne keeps
+// a field that left the window focused, and its cursor animation then redraws the window
+// until the toolkit's cache drops the field, about a minute later.
+func (u *UI) setContent(c fyne.CanvasObject) {
+	u.Win.Canvas().Unfocus()
+	u.Win.SetContent(c)
 }
 
 func (u *UI) screenShown(name string) {
